@@ -1,0 +1,7 @@
+"""``python -m reprolock``."""
+
+import sys
+
+from reprolock.cli import main
+
+sys.exit(main())

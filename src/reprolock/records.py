@@ -1,0 +1,164 @@
+"""Frozen records that every source produces and every check reads.
+
+A record never holds a secret: URLs are redacted (see ``redaction``) before a
+record is built, so nothing downstream can leak one by accident.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
+
+_FULL_COMMIT = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+
+
+class FileKind(StrEnum):
+    """What a file is, which decides how strict the rules are with it."""
+
+    REQUIREMENTS = "requirements"
+    INPUT = "input"
+    CONSTRAINTS = "constraints"
+    FREEZE = "freeze"
+    PYPROJECT = "pyproject"
+    PYLOCK = "pylock"
+
+    @property
+    def is_pinned_set(self) -> bool:
+        """A pinned set must pin everything; a loose input need not."""
+        return self not in {FileKind.INPUT, FileKind.PYPROJECT}
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Origin:
+    """Where a record came from: a path as shown to the user, and a 1-based line."""
+
+    path: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return self.path if self.line is None else f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class VcsRef:
+    """A VCS reference such as ``git+https://host/repo.git@ref``."""
+
+    vcs: str
+    url: str
+    ref: str | None
+    fragment_ref: str | None = None
+    """A commit written in the URL fragment (``repo.git#<sha>``), which pip ignores."""
+
+    @property
+    def is_full_commit(self) -> bool:
+        return self.ref is not None and _FULL_COMMIT.fullmatch(self.ref.lower()) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """One requirement line (or pyproject/pylock entry), with its origin."""
+
+    name: str | None
+    """PEP 503 normalised name; ``None`` for an unnamed ``-e .`` or bare URL."""
+    raw_name: str | None
+    specifier: SpecifierSet
+    origin: Origin
+    text: str
+    """The line as written (redacted, ``${VAR}`` left as is)."""
+    extras: tuple[str, ...] = ()
+    marker: str | None = None
+    url: str | None = None
+    """Direct reference or link, redacted."""
+    vcs: VcsRef | None = None
+    editable: bool = False
+    hashes: tuple[str, ...] = ()
+    local: bool = False
+    """A local path or ``file:`` URL."""
+    constraint: bool = False
+    section: str | None = None
+    """For pyproject: ``project.dependencies``, ``optional-dependencies.X``, ..."""
+    freeze_note: str | None = None
+    """A pip freeze comment attached to this line (see ``FreezeNote``)."""
+
+    @property
+    def pinned_version(self) -> str | None:
+        """The exact version for ``==X`` (no wildcard) or ``===X``, else ``None``."""
+        specs = list(self.specifier)
+        if len(specs) != 1:
+            return None
+        spec = specs[0]
+        if spec.operator == "===" or (spec.operator == "==" and not spec.version.endswith(".*")):
+            return spec.version
+        return None
+
+    @property
+    def is_direct(self) -> bool:
+        """Installed from a URL, VCS or path rather than chosen from an index."""
+        return self.url is not None
+
+
+@dataclass(frozen=True, slots=True)
+class OptionLine:
+    """A pip option line such as ``--index-url URL`` (value redacted)."""
+
+    option: str
+    value: str
+    origin: Origin
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidLine:
+    """A line that could not be parsed (RL111)."""
+
+    text: str
+    message: str
+    origin: Origin
+
+
+class FreezeNote(StrEnum):
+    """The comment lines ``pip freeze`` writes."""
+
+    ADDED_BY_FREEZE = "added-by-freeze"
+    NO_REPOSITORY = "no-repository-location"
+    NO_VCS = "editable-without-vcs"
+
+
+@dataclass(frozen=True, slots=True)
+class EnvVarRef:
+    """A ``${VAR}`` reference, left unexpanded (RL107)."""
+
+    name: str
+    origin: Origin
+
+
+@dataclass(frozen=True, slots=True)
+class Secret:
+    """Where a credential was found; the value itself is never kept (RL108)."""
+
+    where: str
+    """What held it: ``--index-url``, a requirement URL, ..."""
+    origin: Origin
+    package: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """Everything read from one file, in file order."""
+
+    path: str
+    kind: FileKind
+    requirements: tuple[Requirement, ...] = ()
+    options: tuple[OptionLine, ...] = ()
+    invalid: tuple[InvalidLine, ...] = ()
+    env_vars: tuple[EnvVarRef, ...] = ()
+    secrets: tuple[Secret, ...] = ()
+    included_from: Origin | None = None
+    notes: tuple[str, ...] = field(default=())
+    """Free-form facts worth showing (an include that was not followed, ...)."""
+    hash_mode: bool = False
+    """Some requirement carries ``--hash``, which turns on pip's hash-checking mode."""

@@ -1,0 +1,74 @@
+"""Read a PEP 751 ``pylock.toml``, validated by ``packaging.pylock``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from packaging.pylock import Pylock, PylockValidationError
+from packaging.specifiers import SpecifierSet
+
+from reprolock.errors import InputError
+from reprolock.records import FileKind, Origin, Requirement, Secret, SourceFile, VcsRef
+from reprolock.redaction import redact
+from reprolock.sources.pyproject import LineFinder, load_toml
+
+if TYPE_CHECKING:
+    from packaging.pylock import Package
+
+
+def _hashes(package: Package) -> tuple[str, ...]:
+    files = [*(package.wheels or ()), *([package.sdist] if package.sdist else []), *([package.archive] if package.archive else [])]
+    return tuple(sorted({f"{algo}:{value}" for item in files for algo, value in item.hashes.items()}))
+
+
+def _url(package: Package) -> tuple[str | None, VcsRef | None, bool]:
+    """(url, vcs reference, is local) of a package that is not from an index."""
+    if package.vcs is not None:
+        location = package.vcs.url or package.vcs.path or ""
+        ref = package.vcs.commit_id
+        return location, VcsRef(vcs=package.vcs.type, url=location, ref=ref), package.vcs.url is None
+    if package.directory is not None:
+        return package.directory.path, None, True
+    if package.archive is not None:
+        location = package.archive.url or package.archive.path or ""
+        return location, None, package.archive.url is None
+    return None, None, False
+
+
+def read_pylock(text: str, display: str) -> SourceFile:
+    """The packages of a lock file as exactly pinned records."""
+    data = load_toml(text, display)
+    try:
+        lock = Pylock.from_dict(data)
+    except PylockValidationError as exc:
+        where = f" at {exc.context}" if exc.context else ""
+        raise InputError(f"{display}: invalid pylock file{where}: {exc.message}", hint="regenerate the lock file") from None
+    finder = LineFinder(text)
+    cursor = finder.header("packages")
+    requirements: list[Requirement] = []
+    secrets: list[Secret] = []
+    for package in lock.packages:
+        index = finder.value(f'"{package.name}"', cursor)
+        if index is not None:
+            cursor = index + 1
+        origin = Origin(display, index + 1 if index is not None else None)
+        url, vcs, local = _url(package)
+        shown_url, secret_count = redact(url) if url else (None, 0)
+        version = str(package.version) if package.version is not None else None
+        requirements.append(
+            Requirement(
+                name=package.name,
+                raw_name=package.name,
+                specifier=SpecifierSet(f"=={version}") if version else SpecifierSet(),
+                origin=origin,
+                text=f"{package.name}=={version}" if version else package.name,
+                marker=str(package.marker) if package.marker else None,
+                url=shown_url,
+                vcs=VcsRef(vcs.vcs, redact(vcs.url)[0], vcs.ref) if vcs else None,
+                hashes=_hashes(package),
+                local=local,
+            ),
+        )
+        if secret_count:
+            secrets.append(Secret("package URL", origin, package.name))
+    return SourceFile(path=display, kind=FileKind.PYLOCK, requirements=tuple(requirements), secrets=tuple(secrets))

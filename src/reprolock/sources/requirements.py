@@ -1,0 +1,260 @@
+"""Parse pip requirements, constraints and ``pip freeze`` text into records.
+
+pip-requirements-parser does the line syntax (continuations, comments,
+options, PEP 508, editables, URLs). Around it, this module:
+
+* parses one file at a time (includes are followed by ``loader``, which
+  detects loops and missing files, unlike the parser's ``include_nested``);
+* builds pip's option parser only for lines that carry options (building it
+  for every line is most of the parser's cost);
+* classifies pins, VCS references and local paths with ``packaging`` (the
+  parser calls ``==1.*`` pinned and git URLs local paths);
+* keeps ``${VAR}`` unexpanded and masks credentials before anything is stored.
+"""
+
+from __future__ import annotations
+
+import optparse
+import re
+import shlex
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import pip_requirements_parser as prp
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+
+from reprolock.records import (
+    EnvVarRef,
+    FreezeNote,
+    InvalidLine,
+    OptionLine,
+    Origin,
+    Requirement,
+    Secret,
+    VcsRef,
+)
+from reprolock.redaction import env_var_names, redact
+
+_VCS_SCHEMES = ("git", "hg", "svn", "bzr")
+_HEX_REF = re.compile(r"[0-9a-fA-F]{7,64}")
+_URL_HASH = re.compile(r"(?:^|&)(sha1|sha224|sha256|sha384|sha512|md5)=([0-9a-fA-F]+)")
+_ADDED_BY_FREEZE = "## The following requirements were added by pip --freeze"
+_NO_REPOSITORY = "## !! Could not determine repository location"
+
+
+@dataclass(frozen=True, slots=True)
+class Include:
+    """A ``-r`` / ``-c`` line: the target as written, and where it was written."""
+
+    target: str
+    constraint: bool
+    origin: Origin
+
+
+@dataclass(slots=True)
+class ParsedText:
+    """What one requirements-style text holds, before includes are followed."""
+
+    requirements: list[Requirement] = field(default_factory=list)
+    options: list[OptionLine] = field(default_factory=list)
+    includes: list[Include] = field(default_factory=list)
+    invalid: list[InvalidLine] = field(default_factory=list)
+    env_vars: list[EnvVarRef] = field(default_factory=list)
+    secrets: list[Secret] = field(default_factory=list)
+    freeze_markers: int = 0
+    hash_mode: bool = False
+    """Some requirement has a ``--hash`` option: pip then requires hashes for all."""
+    comment_lines: int = 0
+
+
+_DEFAULTS: optparse.Values | None = None
+
+
+def _default_values() -> optparse.Values:
+    global _DEFAULTS  # noqa: PLW0603 - a cache of the parser's defaults, never mutated
+    if _DEFAULTS is None:
+        _DEFAULTS = prp.build_parser().get_default_values()
+    return optparse.Values(vars(_DEFAULTS))
+
+
+def _split_line(line: str) -> tuple[str, optparse.Values, list[str]]:
+    args, options = prp.break_args_options(line)
+    if not options:
+        return args, _default_values(), []
+    parser = prp.build_parser()
+    opts, arguments = parser.parse_args(shlex.split(options), parser.get_default_values())
+    return args, opts, arguments
+
+
+def vcs_ref(url: str) -> VcsRef | None:
+    """Split ``git+https://host/repo.git@ref#frag`` into its parts."""
+    scheme = url.split(":", 1)[0].lower()
+    vcs = scheme.split("+", 1)[0]
+    if vcs not in _VCS_SCHEMES or ("+" not in scheme and vcs != scheme):
+        return None
+    bare = url.split("+", 1)[1] if "+" in scheme else url
+    bare, _, fragment = bare.partition("#")
+    parts = urlsplit(bare)
+    path = parts.path
+    ref = None
+    if "@" in path:
+        path, ref = path.rsplit("@", 1)
+    fragment_ref = fragment if fragment and "=" not in fragment and _HEX_REF.fullmatch(fragment) else None
+    return VcsRef(vcs=vcs, url=f"{parts.scheme}://{parts.netloc}{path}", ref=ref or None, fragment_ref=fragment_ref)
+
+
+def is_local(url: str) -> bool:
+    """A ``file:`` URL or a filesystem path rather than a remote URL."""
+    if url.startswith(("file:", ".", "/", "~", "\\")):
+        return True
+    scheme = urlsplit(url).scheme
+    return scheme == "" or len(scheme) == 1  # no scheme, or a Windows drive letter
+
+
+def url_hashes(url: str) -> tuple[str, ...]:
+    """Hashes given in a URL fragment (``#sha256=...``)."""
+    fragment = url.partition("#")[2]
+    return tuple(f"{algo}:{value}" for algo, value in _URL_HASH.findall(fragment))
+
+
+def _requirement(
+    install: Any,  # noqa: ANN401 - pip_requirements_parser.InstallRequirement, untyped
+    origin: Origin,
+    text: str,
+    *,
+    constraint: bool,
+    note: FreezeNote | None,
+) -> Requirement:
+    parsed = install.req
+    raw_name = install.name
+    url = install.link.url if install.link is not None else None
+    hashes = tuple(install.hash_options)
+    if url is not None:
+        hashes += url_hashes(url)
+    return Requirement(
+        name=canonicalize_name(raw_name) if raw_name else None,
+        raw_name=raw_name,
+        specifier=parsed.specifier if parsed is not None else SpecifierSet(),
+        origin=origin,
+        text=text,
+        extras=tuple(sorted(install.extras)),
+        marker=str(install.marker) if install.marker is not None else None,
+        url=redact(url)[0] if url is not None else None,
+        vcs=vcs_ref(redact(url)[0]) if url is not None else None,
+        editable=bool(install.is_editable),
+        hashes=hashes,
+        local=url is not None and vcs_ref(url) is None and is_local(url),
+        constraint=constraint,
+        freeze_note=note,
+    )
+
+
+def _option_lines(options: dict[str, Any], origin: Origin, out: ParsedText) -> None:
+    for dest, value in options.items():
+        flag = prp.OPT_BY_OPTIONS_DEST.get(dest, f"--{dest.replace('_', '-')}")
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if dest in {"requirements", "constraints"}:
+                out.includes.append(Include(str(item), dest == "constraints", origin))
+                continue
+            shown, secrets = redact(str(item)) if isinstance(item, str) else ("", 0)
+            if secrets:
+                out.secrets.append(Secret(where=flag, origin=origin))
+            out.options.append(OptionLine(option=flag, value=shown, origin=origin))
+
+
+def _comment(line: str, pending: FreezeNote | None, added: bool, out: ParsedText) -> tuple[FreezeNote | None, bool]:
+    out.comment_lines += 1
+    if line.startswith(_ADDED_BY_FREEZE):
+        out.freeze_markers += 1
+        return pending, True
+    if line.startswith(_NO_REPOSITORY):
+        out.freeze_markers += 1
+        return FreezeNote.NO_REPOSITORY, added
+    if line.startswith("# Editable") and " install " in line:
+        out.freeze_markers += 1
+        return FreezeNote.NO_VCS, added
+    return pending, added
+
+
+def _numbered_lines(text: str) -> list[tuple[int, str, bool]]:
+    """(line number, text, is_comment), continuation lines joined."""
+    lines = []
+    for number, line in prp.join_lines(enumerate(text.splitlines(), start=1)):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped.startswith("#"):
+            lines.append((number, stripped, True))
+            continue
+        match = prp.COMMENT_RE.search(line)
+        code = line[: match.start()].strip() if match else stripped
+        if code:
+            lines.append((number, code, False))
+        if match:
+            lines.append((number, match.group(2).strip(), True))
+    return lines
+
+
+def _parse_line(line: str, shown: str, origin: Origin, constraint: bool, note: FreezeNote | None, out: ParsedText) -> bool:
+    """Parse one logical line into ``out``; return whether it held a requirement."""
+    try:
+        args, opts, arguments = _split_line(line)
+        parsed_line = prp.ParsedLine(
+            requirement_line=prp.RequirementLine(line=line, line_number=origin.line, filename=origin.path),
+            requirement_string=args,
+            options=opts,
+            is_constraint=constraint,
+            arguments=arguments,
+        )
+        items = list(prp.handle_line(parsed_line))
+    except (prp.OptionParsingError, ValueError, prp.InstallationError) as exc:
+        message = exc.msg if isinstance(exc, prp.OptionParsingError) else str(exc)
+        out.invalid.append(InvalidLine(shown, redact(message.strip())[0], origin))
+        return False
+    found = False
+    for item in items:
+        if isinstance(item, prp.InvalidRequirementLine):
+            out.invalid.append(InvalidLine(shown, redact(item.error_message)[0], origin))
+        elif isinstance(item, prp.OptionLine):
+            _option_lines(item.options, origin, out)
+            legacy = [prp.OPT_BY_OPTIONS_DEST[d] for d in item.options if d in prp.LEGACY_OPTIONS_DEST]
+            if legacy:
+                out.invalid.append(InvalidLine(shown, f"unsupported legacy option {', '.join(legacy)}", origin))
+        elif item.invalid_options:
+            flags = ", ".join(prp.OPT_BY_OPTIONS_DEST.get(d, d) for d in item.invalid_options)
+            out.invalid.append(InvalidLine(shown, f"option {flags} is not allowed on a requirement line", origin))
+        else:
+            try:
+                install = prp.build_req_from_parsedreq(item)
+            except Exception as exc:  # noqa: BLE001 - the parser raises many kinds
+                out.invalid.append(InvalidLine(shown, redact(str(exc).strip())[0], origin))
+                continue
+            out.requirements.append(_requirement(install, origin, shown, constraint=constraint, note=note))
+            out.hash_mode = out.hash_mode or bool(install.hash_options)
+            found = True
+    return found
+
+
+def parse_text(text: str, path: str, *, constraint: bool = False) -> ParsedText:
+    """Parse requirements-style ``text`` from the file shown as ``path``."""
+    out = ParsedText()
+    pending: FreezeNote | None = None
+    added = False
+    for number, line, is_comment in _numbered_lines(text):
+        if is_comment:
+            pending, added = _comment(line, pending, added, out)
+            continue
+        origin = Origin(path, number)
+        shown, secret_count = redact(line)
+        out.env_vars.extend(EnvVarRef(name, origin) for name in env_var_names(line))
+        note = FreezeNote.ADDED_BY_FREEZE if added else pending
+        is_requirement = _parse_line(line, shown, origin, constraint, note, out)
+        if is_requirement:
+            pending = None
+        if secret_count and not any(secret.origin == origin for secret in out.secrets[-1:]):
+            package = out.requirements[-1].name if is_requirement else None
+            out.secrets.append(Secret("requirement URL" if is_requirement else "line", origin, package))
+    return out
