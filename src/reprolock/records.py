@@ -82,8 +82,8 @@ class Requirement:
     constraint: bool = False
     section: str | None = None
     """For pyproject: ``project.dependencies``, ``optional-dependencies.X``, ..."""
-    freeze_note: str | None = None
-    """A pip freeze comment attached to this line (see ``FreezeNote``)."""
+    added_by_freeze: bool = False
+    """Listed under pip freeze's ``## The following requirements were added by pip --freeze``."""
 
     @property
     def pinned_version(self) -> str | None:
@@ -129,6 +129,17 @@ class FreezeNote(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class FreezeComment:
+    """A comment ``pip freeze`` writes about a distribution it could not trace."""
+
+    note: FreezeNote
+    text: str
+    origin: Origin
+    package: str | None = None
+    """The distribution named in the comment's parentheses, normalised."""
+
+
+@dataclass(frozen=True, slots=True)
 class EnvVarRef:
     """A ``${VAR}`` reference, left unexpanded (RL107)."""
 
@@ -160,5 +171,6 @@ class SourceFile:
     included_from: Origin | None = None
     notes: tuple[str, ...] = field(default=())
     """Free-form facts worth showing (an include that was not followed, ...)."""
+    freeze_comments: tuple[FreezeComment, ...] = ()
     hash_mode: bool = False
     """Some requirement carries ``--hash``, which turns on pip's hash-checking mode."""

@@ -10,7 +10,7 @@ from reprolock.records import FreezeNote
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
-    from reprolock.records import Requirement, SourceFile
+    from reprolock.records import FreezeComment, Requirement, SourceFile
 
 _PLACEHOLDER = "0.0.0"
 _CONDA_MARKS = ("/conda-bld/", "/feedstock_root/", "/croot/", "/conda/", "/miniconda", "/anaconda")
@@ -21,13 +21,16 @@ def _artefact(req: Requirement) -> str | None:
         return "pkg-resources==0.0.0 is an artefact of Debian/Ubuntu's venv, not a distribution pip can install"
     if req.pinned_version == _PLACEHOLDER:
         return f"{req.name}==0.0.0 is a placeholder version from a local or OS build"
-    if req.freeze_note is FreezeNote.ADDED_BY_FREEZE:
+    if req.added_by_freeze:
         return f"{req.name} was added by 'pip freeze -r': installed, but not in the requirements it was given"
-    if req.freeze_note is FreezeNote.NO_VCS:
-        return f"{req.name or req.text} is an editable install pip freeze could not trace to version control"
-    if req.freeze_note is FreezeNote.NO_REPOSITORY:
-        return f"{req.name or req.text}: pip freeze could not determine its repository location"
     return None
+
+
+def _comment_message(comment: FreezeComment) -> str:
+    what = comment.package or "a distribution"
+    if comment.note is FreezeNote.NO_VCS:
+        return f"pip freeze found {what} installed in editable mode with no version control: it cannot be reinstalled elsewhere"
+    return f"pip freeze could not determine the repository location of {what}: the next line cannot be reinstalled elsewhere"
 
 
 def check_freeze(files: Sequence[SourceFile]) -> Iterator[Finding]:
@@ -43,6 +46,8 @@ def check_freeze(files: Sequence[SourceFile]) -> Iterator[Finding]:
     on the machine that ran the freeze (RL202).
     """
     for source in files:
+        for comment in source.freeze_comments:
+            yield finding("RL201", _comment_message(comment), package=comment.package, location=comment.origin, comment=comment.text)
         for req in source.requirements:
             message = _artefact(req)
             if message:

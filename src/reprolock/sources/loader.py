@@ -124,6 +124,7 @@ class Loader:
 
 def _include_display(parent: str, written: str, resolved: Path) -> str:
     """Show an include in the style its root was given: relative stays relative."""
+    written = ENV_VAR.sub(lambda m: os.environ.get(m.group("name"), m.group(0)), written)
     if "$" in written or written.startswith(("file:", "~")) or Path(written).is_absolute():
         return resolved.as_posix()
     return Path(os.path.normpath(Path(parent).parent / written)).as_posix()
@@ -152,6 +153,7 @@ def _source_file(frame: _Frame, kind: FileKind, parsed: ParsedText, notes: list[
         included_from=frame.via.origin if frame.via else None,
         notes=tuple(notes),
         hash_mode=parsed.hash_mode,
+        freeze_comments=tuple(parsed.freeze_comments),
     )
 
 

@@ -27,6 +27,7 @@ from packaging.utils import canonicalize_name
 
 from reprolock.records import (
     EnvVarRef,
+    FreezeComment,
     FreezeNote,
     InvalidLine,
     OptionLine,
@@ -42,6 +43,7 @@ _HEX_REF = re.compile(r"[0-9a-fA-F]{7,64}")
 _URL_HASH = re.compile(r"(?:^|&)(sha1|sha224|sha256|sha384|sha512|md5)=([0-9a-fA-F]+)")
 _ADDED_BY_FREEZE = "## The following requirements were added by pip --freeze"
 _NO_REPOSITORY = "## !! Could not determine repository location"
+_PARENTHESISED = re.compile(r"\(([^()]+)\)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,7 @@ class ParsedText:
     invalid: list[InvalidLine] = field(default_factory=list)
     env_vars: list[EnvVarRef] = field(default_factory=list)
     secrets: list[Secret] = field(default_factory=list)
+    freeze_comments: list[FreezeComment] = field(default_factory=list)
     freeze_markers: int = 0
     hash_mode: bool = False
     """Some requirement has a ``--hash`` option: pip then requires hashes for all."""
@@ -125,7 +128,7 @@ def _requirement(
     text: str,
     *,
     constraint: bool,
-    note: FreezeNote | None,
+    added: bool,
 ) -> Requirement:
     parsed = install.req
     raw_name = install.name
@@ -147,7 +150,7 @@ def _requirement(
         hashes=hashes,
         local=url is not None and vcs_ref(url) is None and is_local(url),
         constraint=constraint,
-        freeze_note=note,
+        added_by_freeze=added,
     )
 
 
@@ -165,18 +168,23 @@ def _option_lines(options: dict[str, Any], origin: Origin, out: ParsedText) -> N
             out.options.append(OptionLine(option=flag, value=shown, origin=origin))
 
 
-def _comment(line: str, pending: FreezeNote | None, added: bool, out: ParsedText) -> tuple[FreezeNote | None, bool]:
+def _comment(line: str, origin: Origin, out: ParsedText) -> bool:
+    """Record a pip freeze marker comment; return whether it opens the added-by-freeze block."""
     out.comment_lines += 1
     if line.startswith(_ADDED_BY_FREEZE):
         out.freeze_markers += 1
-        return pending, True
+        return True
+    note = None
     if line.startswith(_NO_REPOSITORY):
+        note = FreezeNote.NO_REPOSITORY
+    elif line.startswith("# Editable") and " install " in line:
+        note = FreezeNote.NO_VCS
+    if note is not None:
         out.freeze_markers += 1
-        return FreezeNote.NO_REPOSITORY, added
-    if line.startswith("# Editable") and " install " in line:
-        out.freeze_markers += 1
-        return FreezeNote.NO_VCS, added
-    return pending, added
+        named = _PARENTHESISED.search(line)
+        package = canonicalize_name(re.split(r"[=<>!~ ]", named.group(1), maxsplit=1)[0]) if named else None
+        out.freeze_comments.append(FreezeComment(note, redact(line)[0], origin, package))
+    return False
 
 
 def _numbered_lines(text: str) -> list[tuple[int, str, bool]]:
@@ -198,7 +206,7 @@ def _numbered_lines(text: str) -> list[tuple[int, str, bool]]:
     return lines
 
 
-def _parse_line(line: str, shown: str, origin: Origin, constraint: bool, note: FreezeNote | None, out: ParsedText) -> bool:
+def _parse_line(line: str, shown: str, origin: Origin, constraint: bool, added: bool, out: ParsedText) -> bool:
     """Parse one logical line into ``out``; return whether it held a requirement."""
     try:
         args, opts, arguments = _split_line(line)
@@ -232,7 +240,7 @@ def _parse_line(line: str, shown: str, origin: Origin, constraint: bool, note: F
             except Exception as exc:  # noqa: BLE001 - the parser raises many kinds
                 out.invalid.append(InvalidLine(shown, redact(str(exc).strip())[0], origin))
                 continue
-            out.requirements.append(_requirement(install, origin, shown, constraint=constraint, note=note))
+            out.requirements.append(_requirement(install, origin, shown, constraint=constraint, added=added))
             out.hash_mode = out.hash_mode or bool(install.hash_options)
             found = True
     return found
@@ -241,19 +249,15 @@ def _parse_line(line: str, shown: str, origin: Origin, constraint: bool, note: F
 def parse_text(text: str, path: str, *, constraint: bool = False) -> ParsedText:
     """Parse requirements-style ``text`` from the file shown as ``path``."""
     out = ParsedText()
-    pending: FreezeNote | None = None
     added = False
     for number, line, is_comment in _numbered_lines(text):
-        if is_comment:
-            pending, added = _comment(line, pending, added, out)
-            continue
         origin = Origin(path, number)
+        if is_comment:
+            added = _comment(line, origin, out) or added
+            continue
         shown, secret_count = redact(line)
         out.env_vars.extend(EnvVarRef(name, origin) for name in env_var_names(line))
-        note = FreezeNote.ADDED_BY_FREEZE if added else pending
-        is_requirement = _parse_line(line, shown, origin, constraint, note, out)
-        if is_requirement:
-            pending = None
+        is_requirement = _parse_line(line, shown, origin, constraint, added, out)
         if secret_count and not any(secret.origin == origin for secret in out.secrets[-1:]):
             package = out.requirements[-1].name if is_requirement else None
             out.secrets.append(Secret("requirement URL" if is_requirement else "line", origin, package))

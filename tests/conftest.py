@@ -1,0 +1,50 @@
+"""Shared test helpers: run the CLI in-process and read its JSON report."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reprolock.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+
+
+class Run:
+    """The outcome of one in-process ``reprolock`` call."""
+
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code = code
+        self.out = out
+        self.err = err
+
+    @property
+    def json(self) -> dict[str, Any]:
+        return json.loads(self.out)
+
+    def rules(self) -> list[str]:
+        return [item["rule"] for item in self.json["findings"]]
+
+
+def run_cli(*argv: str, cwd: Path | None = None, stdin: str = "") -> Run:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), stdin=io.StringIO(stdin), stdout=out, stderr=err, cwd=cwd or ROOT)
+    return Run(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def cli():
+    return run_cli
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch):
+    """No user configuration or terminal leaks into a test."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)

@@ -1,0 +1,226 @@
+"""The command line: exit codes, formats, policy, config and output files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from reprolock import __version__
+
+
+@pytest.fixture
+def project(tmp_path):
+    (tmp_path / "requirements.txt").write_text("flask>=2.0\nwsgiref==0.1.2\nsix==1.16.0\n", encoding="utf-8")
+    return tmp_path
+
+
+def test_version(cli):
+    result = cli("--version")
+    assert result.code == 0
+    assert result.out == f"reprolock {__version__}\n"
+
+
+def test_module_entry_point_runs():
+    done = subprocess.run([sys.executable, "-m", "reprolock", "--version"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"reprolock {__version__}"
+
+
+def test_version_imports_no_heavy_module():
+    code = "import sys; from reprolock.cli import main; main(['--version']); print(sorted(m for m in ('rich', 'httpx', 'networkx', 'pip_requirements_parser') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().endswith("[]")
+
+
+def test_audit_never_imports_network_or_graph_libraries(project):
+    code = (
+        "import sys; from reprolock.cli import main; code = main(['audit', 'requirements.txt', '--format', 'json']);"
+        "print(sorted(m for m in ('httpx', 'networkx') if m in sys.modules), file=sys.stderr); sys.exit(code)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=project, check=False)
+    assert done.returncode == 1
+    assert done.stderr.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["audit", "--fail-on", "bogus"],
+        ["audit", "--fail-on", ""],
+        ["audit", "--fail-on", "never,error"],
+        ["audit", "--ignore", "RL999"],
+        ["audit", "--format", "pdf"],
+        ["audit", "--no-such-flag"],
+        ["frobnicate"],
+        [],
+    ],
+)
+def test_usage_errors_are_exit_2_without_traceback(project, cli, argv):
+    result = cli(*argv, cwd=project)
+    assert result.code == 2
+    assert "Traceback" not in result.err
+
+
+def test_unknown_rule_message_names_it(project, cli):
+    result = cli("audit", "--ignore", "RL999:flask", cwd=project)
+    assert result.err.startswith("reprolock: error: --ignore: unknown rule 'RL999'")
+
+
+def test_default_fail_on_error(project, cli):
+    result = cli("audit", "--format", "json", cwd=project)
+    assert result.code == 1
+    assert result.json["exit_code"] == 1
+    assert result.json["summary"]["error"] >= 1
+
+
+@pytest.mark.parametrize(
+    ("fail_on", "ignores", "code"),
+    [
+        (["never"], [], 0),
+        (["RL203"], ["RL101"], 1),
+        (["RL203"], ["RL101", "RL203"], 0),
+        (["error"], ["RL101"], 0),
+        (["warning"], ["RL101"], 1),
+        (["warning"], ["RL101", "RL102", "RL203:wsgiref"], 0),
+        (["info,RL109"], ["RL101", "RL102", "RL203"], 0),
+    ],
+)
+def test_fail_on_and_ignore(project, cli, fail_on, ignores, code):
+    argv = ["audit", "--format", "json"]
+    for value in fail_on:
+        argv += ["--fail-on", value]
+    for value in ignores:
+        argv += ["--ignore", value]
+    result = cli(*argv, cwd=project)
+    assert result.code == code
+    assert result.json["exit_code"] == code
+
+
+def test_ignore_by_package_keeps_other_packages(project, cli):
+    result = cli("audit", "--format", "json", "--ignore", "RL102:Six", cwd=project)
+    unhashed = [f["package"] for f in result.json["findings"] if f["rule"] == "RL102"]
+    assert unhashed == ["wsgiref"]
+
+
+def test_rule_names_work_like_codes(project, cli):
+    result = cli("audit", "--format", "json", "--ignore", "unpinned", cwd=project)
+    assert "RL101" not in result.rules()
+
+
+def test_config_in_pyproject(project, cli):
+    (project / "pyproject.toml").write_text(
+        '[tool.reprolock]\nfail-on = "warning"\nignore = ["RL101"]\n[tool.reprolock.severity]\nRL203 = "info"\nRL102 = "error"\n',
+        encoding="utf-8",
+    )
+    result = cli("audit", "requirements.txt", "--format", "json", cwd=project)
+    severities = {f["rule"]: f["severity"] for f in result.json["findings"]}
+    assert severities == {"RL102": "error", "RL203": "info"}
+    assert result.code == 1
+    # the command line wins over the config for fail-on
+    assert cli("audit", "requirements.txt", "--fail-on", "RL109", cwd=project).code == 0
+
+
+def test_unknown_config_key_is_exit_2(project, cli):
+    (project / "pyproject.toml").write_text('[tool.reprolock]\nfail_on = "warning"\n', encoding="utf-8")
+    result = cli("audit", "requirements.txt", cwd=project)
+    assert result.code == 2
+    assert "unknown key 'fail_on'" in result.err
+
+
+def test_unknown_rule_in_config_is_exit_2(project, cli):
+    (project / "pyproject.toml").write_text('[tool.reprolock]\nignore = ["RL000"]\n', encoding="utf-8")
+    result = cli("audit", "requirements.txt", cwd=project)
+    assert result.code == 2
+    assert "pyproject.toml [tool.reprolock] ignore: unknown rule 'RL000'" in result.err
+
+
+def test_json_report_has_the_contract_shape(project, cli):
+    report = cli("audit", "--format", "json", cwd=project).json
+    assert list(report) == ["schema_version", "tool", "inputs", "environment", "packages", "findings", "summary", "exit_code"]
+    assert report["schema_version"] == 1
+    assert report["tool"] == {"name": "reprolock", "version": __version__}
+    assert report["environment"] is None
+    for package in report["packages"]:
+        assert {"name", "pinned", "installed", "latest"} <= set(package)
+    for item in report["findings"]:
+        assert set(item) == {"rule", "name", "severity", "package", "message", "location", "detail"}
+    assert report["summary"] == {s: sum(f["severity"] == s for f in report["findings"]) for s in ("error", "warning", "info")}
+    ranks = {"error": 0, "warning": 1, "info": 2}
+    keys = [(ranks[f["severity"]], f["package"] or "", f["rule"]) for f in report["findings"]]
+    assert keys == sorted(keys)
+
+
+def test_output_is_deterministic(project, cli):
+    first = cli("audit", "--format", "json", cwd=project).out
+    second = cli("audit", "--format", "json", cwd=project).out
+    assert first == second
+
+
+def test_output_file_is_written_atomically(project, cli):
+    target = project / "report.json"
+    target.write_text("old", encoding="utf-8")
+    result = cli("audit", "requirements.txt", "--format", "json", "-o", "report.json", cwd=project)
+    assert result.code == 1
+    assert result.out == ""
+    assert json.loads(target.read_text(encoding="utf-8"))["exit_code"] == 1
+    assert "wrote report.json" in result.err
+    assert sorted(p.name for p in project.iterdir()) == ["report.json", "requirements.txt"]
+
+
+def test_output_into_missing_folder_is_exit_3_and_writes_nothing(project, cli):
+    result = cli("audit", "requirements.txt", "-o", "no/such/dir/report.txt", cwd=project)
+    assert result.code == 3
+    assert not (project / "no").exists()
+
+
+def test_bad_input_leaves_no_output_file(project, cli):
+    (project / "bad.txt").write_bytes(b"\x00\x01")
+    result = cli("audit", "bad.txt", "-o", "report.json", "--format", "json", cwd=project)
+    assert result.code == 3
+    assert not (project / "report.json").exists()
+
+
+def test_text_report_lists_files_and_severities(project, cli):
+    result = cli("audit", cwd=project)
+    assert "requirements.txt" in result.out
+    assert "(requirements)" in result.out
+    assert "RL101 unpinned" in result.out
+    assert "\x1b[" not in result.out  # NO_COLOR / not a terminal: plain text
+
+
+def test_markdown_report(project, cli):
+    result = cli("audit", "--format", "markdown", cwd=project)
+    assert result.out.startswith("## reprolock audit")
+    assert "| Line | Severity | Rule | Package | Message |" in result.out
+    assert "RL203 stdlib-backport" in result.out
+
+
+def test_offline_is_accepted(project, cli):
+    assert cli("audit", "--offline", "--format", "json", cwd=project).json["exit_code"] == 1
+
+
+def test_long_runs_of_one_warning_fold_unless_verbose(tmp_path, cli):
+    lines = "".join(f"pkg{i}==1.0\n" for i in range(12))
+    (tmp_path / "requirements.txt").write_text(lines, encoding="utf-8")
+    folded = cli("audit", cwd=tmp_path).out
+    assert "12 findings" in folded
+    assert "pkg11" not in folded
+    verbose = cli("audit", "--verbose", cwd=tmp_path).out
+    assert "pkg11==1.0 has no --hash" in verbose
+
+
+def test_internal_errors_are_one_line(project, cli, monkeypatch):
+    import reprolock.checks
+
+    def boom(*_args):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(reprolock.checks, "run_file_checks", boom)
+    result = cli("audit", cwd=project)
+    assert result.code == 70
+    assert result.err == "reprolock: internal error: RuntimeError: simulated bug (run with --debug for the traceback and report it)\n"
+    with pytest.raises(RuntimeError):
+        cli("--debug", "audit", cwd=project)
