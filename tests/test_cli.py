@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+import reprolock.checks
 from reprolock import __version__
 
 
@@ -213,8 +214,6 @@ def test_long_runs_of_one_warning_fold_unless_verbose(tmp_path, cli):
 
 
 def test_internal_errors_are_one_line(project, cli, monkeypatch):
-    import reprolock.checks
-
     def boom(*_args):
         raise RuntimeError("simulated bug")
 

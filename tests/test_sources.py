@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import codecs
 import textwrap
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from reprolock.records import FileKind
 from reprolock.sources.loader import load
 from reprolock.sources.requirements import parse_text
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def write(path: Path, text: str) -> Path:
@@ -298,7 +301,6 @@ def test_pylock_is_read_and_validated(tmp_path):
 
 
 def test_invalid_pylock_names_the_key_path(tmp_path, cli):
-    write(tmp_path / "pylock.toml", PYLOCK.replace('hashes = {sha256 = "1e61', 'hashes = {sha256 = 1} #'))
     write(tmp_path / "pylock.toml", PYLOCK.replace('version = "1.16.0"', "version = 1"))
     result = cli("audit", "pylock.toml", cwd=tmp_path)
     assert result.code == 3

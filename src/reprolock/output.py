@@ -17,18 +17,18 @@ def write_atomic(path: Path, text: str) -> None:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:
         raise InputError(f"{path}: cannot write: {exc.strerror}", hint="check the folder exists and is writable") from None
+    temporary = Path(tmp)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
         if path.exists():
             with contextlib.suppress(OSError):
-                os.chmod(tmp, path.stat().st_mode & 0o777)
+                temporary.chmod(path.stat().st_mode & 0o777)
         else:
             umask = os.umask(0)
             os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
+            temporary.chmod(0o666 & ~umask)
+        temporary.replace(path)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        temporary.unlink(missing_ok=True)
         raise

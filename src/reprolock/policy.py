@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name
@@ -13,6 +12,7 @@ from reprolock.rules import RULES, Severity, lookup
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
+    from pathlib import Path
 
     from reprolock.findings import Finding
 
@@ -108,7 +108,7 @@ def build_policy(config: dict[str, Any], *, fail_on: Sequence[str], ignore: Sequ
     where = f"{config_name} [tool.reprolock]"
     unknown = set(config) - {"fail-on", "ignore", "severity"}
     if unknown:
-        raise UsageError(f"{where}: unknown key {sorted(unknown)[0]!r}", hint="keys are fail-on, ignore and severity")
+        raise UsageError(f"{where}: unknown key {min(unknown)!r}", hint="keys are fail-on, ignore and severity")
     fail_values = list(fail_on) or _as_list(config.get("fail-on", "error"), f"{where} fail-on")
     level, rules, text = parse_fail_on(fail_values, "--fail-on" if fail_on else f"{where} fail-on")
     ignores = [parse_ignore(item, f"{where} ignore") for item in _as_list(config.get("ignore", []), f"{where} ignore")]
@@ -116,7 +116,7 @@ def build_policy(config: dict[str, Any], *, fail_on: Sequence[str], ignore: Sequ
     severities: dict[str, Severity] = {}
     overrides = config.get("severity", {})
     if not isinstance(overrides, dict):
-        raise UsageError(f"{where} severity: expected a table such as {{RL102 = \"error\"}}")
+        raise UsageError(f'{where} severity: expected a table such as {{RL102 = "error"}}')
     for key, value in overrides.items():
         if not isinstance(value, str) or value.lower() not in {s.value for s in Severity}:
             raise UsageError(f"{where} severity.{key}: expected error, warning or info")

@@ -39,7 +39,7 @@ def _rules(*rows: tuple[str, str, Severity, str]) -> dict[str, Rule]:
     return {code: Rule(code, name, severity, summary) for code, name, severity, summary in rows}
 
 
-E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+E, W, N = Severity.ERROR, Severity.WARNING, Severity.INFO  # N: notice (info)
 
 RULES: dict[str, Rule] = _rules(
     ("RL101", "unpinned", E, "No exact `==`/`===` version (bare name, ranges, `~=`, `!=`, `==1.*`). Error in a pinned set, info in a loose input (`*.in`, `pyproject.toml`)."),
@@ -60,17 +60,17 @@ RULES: dict[str, Rule] = _rules(
     ("RL302", "stdlib-shadow", E, "An installed distribution provides a top-level module that shadows, or is shadowed by, a stdlib module."),
     ("RL303", "module-collision", E, "Two installed distributions provide the same top-level module."),
     ("RL304", "system-provided", W, "Installed by the OS package manager (INSTALLER `debian`/`rpm`, no RECORD, distro `dist-packages`); names the owner package when known."),
-    ("RL305", "externally-managed", I, "The interpreter is marked EXTERNALLY-MANAGED (PEP 668)."),
+    ("RL305", "externally-managed", N, "The interpreter is marked EXTERNALLY-MANAGED (PEP 668)."),
     ("RL306", "system-site-packages", W, "A virtualenv that sees the system site-packages."),
     ("RL307", "user-site", W, "A distribution loaded from the user site directory."),
     ("RL308", "local-shadow", E, "A file or folder in the project directory shadows an installed module."),
     ("RL401", "conflict", E, "An installed or locked version does not satisfy a dependent's requirement."),
     ("RL402", "missing", E, "A required distribution is not installed, or not in the lock."),
-    ("RL403", "cycle", I, "A dependency cycle."),
+    ("RL403", "cycle", N, "A dependency cycle."),
     ("RL404", "extraneous", W, "Installed or frozen, but not reachable from the declared requirements."),
     ("RL405", "version-mismatch", E, "The installed version differs from the version pinned in a file."),
     ("RL406", "lock-stale", E, "The lockfile no longer satisfies its input requirements."),
-    ("RL501", "drift", I, "A newer release exists (a warning when a major version behind); detail has latest, newest allowed, the step and days behind."),
+    ("RL501", "drift", N, "A newer release exists (a warning when a major version behind); detail has latest, newest allowed, the step and days behind."),
     ("RL502", "yanked", E, "The pinned or installed version is yanked (PEP 592), with the reason."),
     ("RL503", "vulnerable", E, "The pinned or installed version has known vulnerabilities (ids in detail)."),
     ("RL504", "not-on-index", E, "The project or the pinned version does not exist on the index."),

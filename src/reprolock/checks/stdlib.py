@@ -60,7 +60,7 @@ class Target:
     @classmethod
     def running(cls) -> Target:
         names = frozenset(canonicalize_name(name) for name in sys.stdlib_module_names if not name.startswith("_"))
-        return cls(version="{}.{}".format(*sys.version_info[:2]), stdlib=names, markers=dict(default_environment()))
+        return cls(version="{}.{}".format(*sys.version_info[:2]), stdlib=names, markers={key: str(value) for key, value in default_environment().items()})
 
 
 def _applies(marker: str | None, target: Target) -> bool:

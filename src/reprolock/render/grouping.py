@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from reprolock.rules import Severity
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from reprolock.findings import Finding

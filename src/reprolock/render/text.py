@@ -33,6 +33,25 @@ def summary_line(report: Report) -> Text:
     return text
 
 
+def _inputs_table(report: Report) -> Table:
+    per_file: dict[str, dict[Severity, int]] = {}
+    for item in report.findings:
+        if item.location is not None:
+            counts = per_file.setdefault(item.location.path, dict.fromkeys(Severity, 0))
+            counts[item.severity] += 1
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    table.add_column("File", overflow="fold")
+    table.add_column("Kind", no_wrap=True)
+    table.add_column("Reqs", justify="right", no_wrap=True)
+    for severity in Severity:
+        table.add_column(_PLURAL[severity].capitalize(), justify="right", no_wrap=True)
+    for source in report.inputs:
+        counts = per_file.get(source.path, dict.fromkeys(Severity, 0))
+        cells = [Text(str(counts[s]), style=STYLES[s] if counts[s] else "dim") for s in Severity]
+        table.add_row(source.path, source.kind.value, str(len(source.requirements)), *cells)
+    return table
+
+
 def render_text(report: Report, console: Console, *, verbose: bool = False) -> None:
     """Print the report on ``console``."""
     files = len(report.inputs)
@@ -40,16 +59,20 @@ def render_text(report: Report, console: Console, *, verbose: bool = False) -> N
     heading.append(f"  {files} file{'s' if files != 1 else ''}, {len(report.packages)} packages", style="dim")
     console.print(heading)
     console.print(summary_line(report))
-    for source in report.inputs:
-        if source.notes:
-            for note in source.notes:
-                console.print(Text(f"note: {note}", style="dim"))
+    console.print()
+    console.print(_inputs_table(report))
+    options = {source.path: source for source in report.inputs}
     for section in sections(report, verbose=verbose):
         console.print()
         title = Text(section.title, style="bold")
         if section.kind:
             title.append(f"  ({section.kind})", style="dim")
         console.print(title)
+        source = options.get(section.title)
+        for option in source.options if source else ():
+            console.print(Text(f"  {option.origin.line}: {option.option} {option.value}".rstrip(), style="dim"))
+        for note in source.notes if source else ():
+            console.print(Text(f"  note: {note}", style="dim"))
         table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=False)
         table.add_column("Line", justify="right", no_wrap=True)
         table.add_column("Severity", no_wrap=True)
@@ -61,10 +84,14 @@ def render_text(report: Report, console: Console, *, verbose: bool = False) -> N
             table.add_row(
                 str(row.line) if row.line else "",
                 Text(item.severity.value, style=STYLES[item.severity]),
-                f"{item.rule} {item.name}",
+                item.rule,
                 item.package or "" if row.count == 1 else f"{row.count} packages",
                 row.message,
             )
         console.print(table)
-    if not report.findings:
+    if report.findings:
+        fired = sorted({(item.rule, item.name) for item in report.findings})
+        console.print()
+        console.print(Text("Rules: " + ", ".join(f"{code} {name}" for code, name in fired), style="dim"))
+    else:
         console.print(Text("No findings.", style="green"))

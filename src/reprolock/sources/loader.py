@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reprolock.errors import InputError
-from reprolock.records import FileKind, Origin, SourceFile
+from reprolock.records import FileKind, SourceFile
 from reprolock.redaction import ENV_VAR
 from reprolock.sources.kinds import infer_kind, kind_from_name
 from reprolock.sources.requirements import Include, ParsedText, parse_text
@@ -119,7 +119,7 @@ class Loader:
         target = ENV_VAR.sub(lambda m: os.environ[m.group("name")], target)
         if target.startswith("file:"):
             target = target.removeprefix("file://").removeprefix("file:")
-        return (frame.resolved.parent / os.path.expanduser(target)).resolve()
+        return (frame.resolved.parent / Path(target).expanduser()).resolve()
 
 
 def _include_display(parent: str, written: str, resolved: Path) -> str:

@@ -13,12 +13,18 @@ from reprolock.redaction import redact
 from reprolock.sources.pyproject import LineFinder, load_toml
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from packaging.pylock import Package
 
 
 def _hashes(package: Package) -> tuple[str, ...]:
-    files = [*(package.wheels or ()), *([package.sdist] if package.sdist else []), *([package.archive] if package.archive else [])]
-    return tuple(sorted({f"{algo}:{value}" for item in files for algo, value in item.hashes.items()}))
+    tables: list[Mapping[str, str]] = [wheel.hashes for wheel in package.wheels or ()]
+    if package.sdist is not None:
+        tables.append(package.sdist.hashes)
+    if package.archive is not None:
+        tables.append(package.archive.hashes)
+    return tuple(sorted({f"{algo}:{value}" for table in tables for algo, value in table.items()}))
 
 
 def _url(package: Package) -> tuple[str | None, VcsRef | None, bool]:

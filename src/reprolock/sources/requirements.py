@@ -159,13 +159,13 @@ def _option_lines(options: dict[str, Any], origin: Origin, out: ParsedText) -> N
         flag = prp.OPT_BY_OPTIONS_DEST.get(dest, f"--{dest.replace('_', '-')}")
         values = value if isinstance(value, list) else [value]
         for item in values:
-            if dest in {"requirements", "constraints"}:
-                out.includes.append(Include(str(item), dest == "constraints", origin))
-                continue
             shown, secrets = redact(str(item)) if isinstance(item, str) else ("", 0)
             if secrets:
                 out.secrets.append(Secret(where=flag, origin=origin))
-            out.options.append(OptionLine(option=flag, value=shown, origin=origin))
+            if dest in {"requirements", "constraints"}:
+                out.includes.append(Include(shown, dest == "constraints", origin))
+            else:
+                out.options.append(OptionLine(option=flag, value=shown, origin=origin))
 
 
 def _comment(line: str, origin: Origin, out: ParsedText) -> bool:
@@ -206,7 +206,7 @@ def _numbered_lines(text: str) -> list[tuple[int, str, bool]]:
     return lines
 
 
-def _parse_line(line: str, shown: str, origin: Origin, constraint: bool, added: bool, out: ParsedText) -> bool:
+def _parse_line(line: str, shown: str, origin: Origin, out: ParsedText, *, constraint: bool, added: bool) -> bool:
     """Parse one logical line into ``out``; return whether it held a requirement."""
     try:
         args, opts, arguments = _split_line(line)
@@ -257,7 +257,7 @@ def parse_text(text: str, path: str, *, constraint: bool = False) -> ParsedText:
             continue
         shown, secret_count = redact(line)
         out.env_vars.extend(EnvVarRef(name, origin) for name in env_var_names(line))
-        is_requirement = _parse_line(line, shown, origin, constraint, added, out)
+        is_requirement = _parse_line(line, shown, origin, out, constraint=constraint, added=added)
         if secret_count and not any(secret.origin == origin for secret in out.secrets[-1:]):
             package = out.requirements[-1].name if is_requirement else None
             out.secrets.append(Secret("requirement URL" if is_requirement else "line", origin, package))

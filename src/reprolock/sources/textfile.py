@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import codecs
 import locale
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reprolock.errors import InputError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -33,7 +36,7 @@ def decode(data: bytes, display: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        fallback = locale.getpreferredencoding(False)
+        fallback = locale.getpreferredencoding(do_setlocale=False)
         if fallback.lower().replace("-", "") not in {"utf8", "ascii"}:
             try:
                 return data.decode(fallback)
