@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 def _label(req: Requirement) -> str:
-    return req.name or req.url or req.text
+    return req.name or f"'{req.text}'"
 
 
 def _is_file_url_ref(req: Requirement) -> bool:
@@ -35,7 +35,7 @@ def check_references(files: Sequence[SourceFile]) -> Iterator[Finding]:
     for source in files:
         for req in source.requirements:
             if req.editable and source.kind.is_pinned_set:
-                yield finding("RL106", f"{_label(req)} is an editable install ({req.text})", package=req.name, location=req.origin)
+                yield finding("RL106", f"{_label(req)} is an editable install: it runs whatever the source tree holds", package=req.name, location=req.origin)
             if req.url is None:
                 continue
             if req.vcs is not None:
@@ -43,7 +43,7 @@ def check_references(files: Sequence[SourceFile]) -> Iterator[Finding]:
                     yield _mutable(req)
             elif req.local:
                 if not _is_file_url_ref(req):
-                    yield finding("RL105", f"{_label(req)} is installed from the local path {req.url}", package=req.name, location=req.origin, url=req.url)
+                    yield finding("RL105", f"{_label(req)} is installed from a local path ({req.url})", package=req.name, location=req.origin, url=req.url)
             elif not req.hashes:
                 yield finding(
                     "RL104",

@@ -92,7 +92,10 @@ def check_stdlib(files: Sequence[SourceFile], target: Target) -> Iterator[Findin
             backport = BACKPORTS.get(name)
             if backport is not None and Version(backport[1]) <= current:
                 module, since = backport
-                message = f"{name} backports {module}, in the standard library since Python {since}"
+                if module == name:
+                    message = f"{name} is in the standard library since Python {since}; the PyPI release is an obsolete copy"
+                else:
+                    message = f"{name} backports {module}, in the standard library since Python {since}"
             elif name in target.stdlib:
                 module, since = name, target.version
                 message = f"{name} is a standard library module of Python {target.version}; the PyPI distribution is not needed"

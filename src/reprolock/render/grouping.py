@@ -28,7 +28,7 @@ class Row:
             return self.finding.message
         shown = ", ".join(self.packages[:6])
         more = f", +{len(self.packages) - 6} more" if len(self.packages) > 6 else ""
-        return f"{self.count} findings: {shown}{more} (--verbose lists each)"
+        return f"{self.count} x {self.finding.name}: {shown}{more} (--verbose lists each)"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,19 @@ if TYPE_CHECKING:
 _ICONS = {Severity.ERROR: ":x:", Severity.WARNING: ":warning:", Severity.INFO: ":information_source:"}
 
 
+def _code(text: str) -> str:
+    """A code span in a table cell: only the pipe needs escaping there."""
+    return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
+    for char in "\\|*_`[]":
+        text = text.replace(char, f"\\{char}")
+    return text.replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def render_markdown(report: Report, *, verbose: bool = False) -> str:
@@ -31,11 +42,11 @@ def render_markdown(report: Report, *, verbose: bool = False) -> str:
         "",
         "| File | Kind | Requirements |",
         "| --- | --- | ---: |",
-        *(f"| `{_cell(source.path)}` | {source.kind.value} | {len(source.requirements)} |" for source in report.inputs),
+        *(f"| {_code(source.path)} | {source.kind.value} | {len(source.requirements)} |" for source in report.inputs),
     ]
     for section in sections(report, verbose=verbose):
         worst = max(row.finding.severity.rank for row in section.rows)
-        summary = f"<code>{_cell(section.title)}</code>: {sum(row.count for row in section.rows)} findings"
+        summary = f"<code>{_html(section.title)}</code>: {sum(row.count for row in section.rows)} findings"
         lines += ["", f"<details{' open' if worst == Severity.ERROR.rank else ''}><summary>{summary}</summary>", ""]
         lines += ["| Line | Severity | Rule | Package | Message |", "| ---: | --- | --- | --- | --- |"]
         for row in section.rows:

@@ -29,12 +29,8 @@ _DISCOVER = ("requirements*.txt", "requirements/*.txt", "*.in", "constraints*.tx
 
 def discover(directory: Path) -> list[Path]:
     """The input files the contract says ``audit`` finds in ``directory``."""
-    found: dict[Path, None] = {}
-    for pattern in _DISCOVER:
-        for path in sorted(directory.glob(pattern)):
-            if path.is_file():
-                found[path] = None
-    return list(found)
+    found = {path for pattern in _DISCOVER for path in directory.glob(pattern) if path.is_file()}
+    return sorted(found)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ options, PEP 508, editables, URLs). Around it, this module:
 
 from __future__ import annotations
 
+import functools
 import optparse
 import re
 import shlex
@@ -72,14 +73,14 @@ class ParsedText:
     comment_lines: int = 0
 
 
-_DEFAULTS: optparse.Values | None = None
+@functools.cache
+def _parser_defaults() -> dict[str, Any]:
+    """pip's option defaults, built once (building the parser is the costly part)."""
+    return dict(vars(prp.build_parser().get_default_values()))
 
 
 def _default_values() -> optparse.Values:
-    global _DEFAULTS  # noqa: PLW0603 - a cache of the parser's defaults, never mutated
-    if _DEFAULTS is None:
-        _DEFAULTS = prp.build_parser().get_default_values()
-    return optparse.Values(vars(_DEFAULTS))
+    return optparse.Values(_parser_defaults())
 
 
 def _split_line(line: str) -> tuple[str, optparse.Values, list[str]]:
