@@ -305,3 +305,18 @@ def test_invalid_pylock_names_the_key_path(tmp_path, cli):
     result = cli("audit", "pylock.toml", cwd=tmp_path)
     assert result.code == 3
     assert "invalid pylock file at packages[0].version" in result.err
+
+
+@pytest.mark.parametrize("header", ["## The following requirements were added by pip freeze:", "## The following requirements were added by pip --freeze:"])
+def test_added_by_freeze_block_old_and_new_pip(header):
+    parsed = parse_text(f"flask==2.0.0\n{header}\nclick==8.1.7\nwsgiref==0.1.2\n", "f.txt")
+    assert [(r.name, r.added_by_freeze) for r in parsed.requirements] == [("flask", False), ("click", True), ("wsgiref", True)]
+
+
+def test_freeze_comments_name_their_distribution():
+    text = "# Editable install with no version control (webapp==0.1.0)\n-e /src/webapp\n## !! Could not determine repository location\nfoo==1.0\n"
+    parsed = parse_text(text, "f.txt")
+    assert [(c.note.value, c.package, c.origin.line) for c in parsed.freeze_comments] == [
+        ("editable-without-vcs", "webapp", 1),
+        ("no-repository-location", None, 3),
+    ]

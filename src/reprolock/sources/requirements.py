@@ -42,7 +42,7 @@ from reprolock.redaction import env_var_names, redact
 _VCS_SCHEMES = ("git", "hg", "svn", "bzr")
 _HEX_REF = re.compile(r"[0-9a-fA-F]{7,64}")
 _URL_HASH = re.compile(r"(?:^|&)(sha1|sha224|sha256|sha384|sha512|md5)=([0-9a-fA-F]+)")
-_ADDED_BY_FREEZE = "## The following requirements were added by pip --freeze"
+_ADDED_BY_FREEZE = re.compile(r"## The following requirements were added by pip (?:--)?freeze")
 _NO_REPOSITORY = "## !! Could not determine repository location"
 _PARENTHESISED = re.compile(r"\(([^()]+)\)")
 
@@ -172,7 +172,7 @@ def _option_lines(options: dict[str, Any], origin: Origin, out: ParsedText) -> N
 def _comment(line: str, origin: Origin, out: ParsedText) -> bool:
     """Record a pip freeze marker comment; return whether it opens the added-by-freeze block."""
     out.comment_lines += 1
-    if line.startswith(_ADDED_BY_FREEZE):
+    if _ADDED_BY_FREEZE.match(line):
         out.freeze_markers += 1
         return True
     note = None
