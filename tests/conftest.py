@@ -48,3 +48,19 @@ def _isolated_environment(monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "100")
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+
+
+CASES = FIXTURES / "cases"
+
+
+def audit_cases(*names: str, extra: tuple[str, ...] = ()) -> Run:
+    """Audit fixtures/cases files (JSON), from the repository root."""
+    return run_cli("audit", *(str((CASES / name).relative_to(ROOT)) for name in names), "--format", "json", *extra)
+
+
+def findings(run: Run, rule: str) -> list[dict[str, Any]]:
+    return [item for item in run.json["findings"] if item["rule"] == rule]
+
+
+def lines(run: Run, rule: str) -> list[int]:
+    return sorted(item["location"]["line"] for item in findings(run, rule))

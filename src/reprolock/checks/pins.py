@@ -61,9 +61,10 @@ def _unpinned(req: Requirement, *, pinned_set: bool) -> Finding:
     )
 
 
-def _version_key(text: str) -> str:
+def _version_key(text: str) -> Version | str:
+    """Equal versions compare equal (``8.0`` is ``8.0.0``); an invalid one compares as written."""
     try:
-        return str(Version(text))
+        return Version(text)
     except InvalidVersion:
         return text
 
@@ -75,7 +76,9 @@ def _inconsistent(files: Sequence[SourceFile]) -> Iterator[Finding]:
             if req.name and req.pinned_version and not req.is_direct:
                 pins[req.name, req.marker].append(req)
     for (name, _marker), reqs in pins.items():
-        versions = dict.fromkeys(_version_key(req.pinned_version or "") for req in reqs)
+        versions: dict[Version | str, str] = {}
+        for req in reqs:
+            versions.setdefault(_version_key(req.pinned_version or ""), req.pinned_version or "")
         if len(versions) < 2:
             continue
         places = ", ".join(f"{req.pinned_version} in {req.origin}" for req in reqs)
@@ -84,6 +87,6 @@ def _inconsistent(files: Sequence[SourceFile]) -> Iterator[Finding]:
             f"{name} is pinned to {len(versions)} different versions: {places}",
             package=name,
             location=reqs[0].origin,
-            versions=list(versions),
+            versions=list(versions.values()),
             pins=[{"path": r.origin.path, "line": r.origin.line, "version": r.pinned_version} for r in reqs],
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from reprolock.redaction import MASK
 from reprolock.render.grouping import sections
 from reprolock.rules import Severity
 
@@ -23,6 +24,11 @@ def _html(text: str) -> str:
 
 
 def _cell(text: str) -> str:
+    """Escape Markdown in a table cell; a masked secret stays readable as a code span."""
+    return f"`{MASK}`".join(_escape(part) for part in text.split(MASK))
+
+
+def _escape(text: str) -> str:
     for char in "\\|*_`[]":
         text = text.replace(char, f"\\{char}")
     return text.replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
