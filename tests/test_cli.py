@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-import reprolock.checks
+import reprolock.commands.audit
 from reprolock import __version__
 
 
@@ -217,7 +217,7 @@ def test_internal_errors_are_one_line(project, cli, monkeypatch):
     def boom(*_args):
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(reprolock.checks, "run_file_checks", boom)
+    monkeypatch.setattr(reprolock.commands.audit, "run_file_checks", boom)
     result = cli("audit", cwd=project)
     assert result.code == 70
     assert result.err == "reprolock: internal error: RuntimeError: simulated bug (run with --debug for the traceback and report it)\n"

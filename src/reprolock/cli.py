@@ -1,13 +1,15 @@
 """Command line: argument parsing, wiring, and the one place errors become exit codes.
 
-Only what a command needs is imported, when it runs: ``reprolock --version``
-imports nothing but this module.
+Each command's work lives in ``reprolock.commands.<name>``; this module only
+builds the parser, imports the one command that runs, and maps errors to the
+contract's exit codes. ``reprolock --version`` imports nothing but this module.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -18,9 +20,8 @@ from reprolock.errors import ReprolockError
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from reprolock.report import Report
-
-FORMATS = ("text", "json", "markdown")
+REPORT_FORMATS = ("text", "json", "markdown")
+GRAPH_FORMATS = ("tree", "json", "dot", "mermaid")
 KINDS = ("requirements", "input", "constraints", "freeze", "pyproject", "pylock")
 INTERNAL_ERROR = 70
 
@@ -31,17 +32,34 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="reprolock", description="Make Python dependency sets reproducible and auditable.")
-    parser.add_argument("--version", action="version", version=f"reprolock {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show a traceback for errors")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+def _python_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--python", metavar="PATH", help=f"{what} this interpreter or virtualenv (a venv folder or its python)")
 
+
+def _index_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("package index")
+    group.add_argument("--index-url", metavar="URL", help="PEP 503/691 simple index (default: pip's configuration, else the target pip's default)")
+    group.add_argument("--extra-index-url", action="append", default=[], metavar="URL", help="another index to consult; repeatable")
+    group.add_argument("--offline", action="store_true", help="no network: use cached index data only; what is not cached is reported as unknown")
+    group.add_argument("--cache-dir", metavar="DIR", help="index cache folder (default: the user cache folder)")
+    group.add_argument("--no-cache", action="store_true", help="neither read nor write the index cache")
+
+
+def _report_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("report")
+    group.add_argument("--format", choices=REPORT_FORMATS, default="text", help="report format (default: text)")
+    group.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (atomically) instead of stdout")
+    group.add_argument("--fail-on", action="append", default=[], metavar="LEVEL|RULE,...", help="what makes the exit code 1 (default: error)")
+    group.add_argument("--ignore", action="append", default=[], metavar="RULE[:PACKAGE]", help="drop these findings; repeatable")
+    group.add_argument("-v", "--verbose", action="store_true", help="list every finding instead of folding long runs of one rule")
+
+
+def _add_audit(commands: argparse._SubParsersAction[_Parser]) -> None:
     audit = commands.add_parser(
         "audit",
-        help="audit requirement, constraint, freeze, pyproject and pylock files",
+        help="audit requirement, constraint, freeze, pyproject and pylock files, and an environment",
         description=(
-            "Audit requirement, constraint, freeze, pyproject and pylock files. "
+            "Audit requirement, constraint, freeze, pyproject and pylock files, and optionally an installed environment. "
             "With no PATH, discovers requirements*.txt, requirements/*.txt, *.in, constraints*.txt, "
             "pyproject.toml and pylock*.toml in the current directory; a directory PATH is searched the same way."
         ),
@@ -49,62 +67,61 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("paths", nargs="*", metavar="PATH", help="files or directories to audit")
     audit.add_argument("--kind", choices=KINDS, help="treat the file PATHs as this kind instead of inferring it")
     audit.add_argument("--freeze", action="append", default=[], metavar="FILE", help="pip freeze output to audit ('-' reads stdin); repeatable")
-    audit.add_argument("--format", choices=FORMATS, default="text", help="report format (default: text)")
-    audit.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (atomically) instead of stdout")
-    audit.add_argument("--fail-on", action="append", default=[], metavar="LEVEL|RULE,...", help="what makes the exit code 1 (default: error)")
-    audit.add_argument("--ignore", action="append", default=[], metavar="RULE[:PACKAGE]", help="drop these findings; repeatable")
-    audit.add_argument("--offline", action="store_true", help="never use the network")
-    audit.add_argument("-v", "--verbose", action="store_true", help="list every finding instead of folding long runs of one rule")
+    _python_option(audit, "inspect")
+    audit.add_argument("--no-index", action="store_true", help="skip the package index rules (RL5xx) entirely")
+    audit.add_argument("--advisories", metavar="PATH", help="a folder or zip of OSV advisories to check versions against")
+    _index_options(audit)
+    _report_options(audit)
+
+
+def _add_graph(commands: argparse._SubParsersAction[_Parser]) -> None:
+    graph = commands.add_parser("graph", help="print the dependency graph", description="Print the dependency graph of an environment or of requirement files.")
+    graph.add_argument("inputs", nargs="*", metavar="INPUT", help="requirement files whose requirements are the roots")
+    _python_option(graph, "read")
+    graph.add_argument("--format", choices=GRAPH_FORMATS, default="tree", help="output format (default: tree)")
+    graph.add_argument("-o", "--output", metavar="FILE", help="write the graph to FILE (atomically) instead of stdout")
+    graph.add_argument("--reverse", action="store_true", help="show who requires each package")
+    graph.add_argument("--package", action="append", default=[], metavar="NAME", help="only the part of the graph around NAME; repeatable")
+    graph.add_argument("--depth", type=int, metavar="N", help="stop N levels below the roots")
+
+
+def _add_lock(commands: argparse._SubParsersAction[_Parser]) -> None:
+    lock = commands.add_parser("lock", help="write a pinned lockfile", description="Resolve the inputs and write a pinned lockfile (requirements.txt style or pylock.toml).")
+    lock.add_argument("inputs", nargs="*", metavar="INPUT", help="requirement, .in or pyproject.toml files")
+    lock.add_argument("-o", "--output", metavar="FILE", help="the lockfile to write: *.txt (requirements style) or pylock*.toml")
+    _python_option(lock, "lock for")
+    lock.add_argument("--extra", action="append", default=[], metavar="NAME", help="pyproject optional-dependencies to include; repeatable")
+    lock.add_argument("--group", action="append", default=[], metavar="NAME", help="pyproject dependency-groups to include; repeatable")
+    lock.add_argument("--upgrade", "-U", action="store_true", help="ignore the pins of the existing output")
+    lock.add_argument("--upgrade-package", "-P", action="append", default=[], metavar="NAME", help="ignore the existing pin of NAME; repeatable")
+    lock.add_argument("--pre", action="store_true", help="allow pre-releases")
+    lock.add_argument("--no-hashes", action="store_true", help="omit --hash lines (requirements style)")
+    lock.add_argument("--from-env", action="store_true", help="pin what the --python environment has installed instead of resolving")
+    lock.add_argument("--from-freeze", metavar="FILE", help="turn a pip freeze dump into a lock instead of resolving")
+    lock.add_argument("--check", action="store_true", help="exit 1 (RL406) when the existing output is stale; write nothing")
+    _index_options(lock)
+    group = lock.add_argument_group("report")
+    group.add_argument("--format", choices=REPORT_FORMATS, default="text", help="format of the findings report (default: text)")
+    group.add_argument("--report", metavar="FILE", help="write the findings report to FILE")
+
+
+def _add_verify(commands: argparse._SubParsersAction[_Parser]) -> None:
+    verify = commands.add_parser("verify", help="check an environment against a lockfile", description="Check that an environment matches a lockfile exactly.")
+    verify.add_argument("lock", metavar="LOCK", help="a requirements-style lock or pylock.toml")
+    _python_option(verify, "check")
+    _report_options(verify)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="reprolock", description="Make Python dependency sets reproducible and auditable.")
+    parser.add_argument("--version", action="version", version=f"reprolock {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show a traceback for errors")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    _add_audit(commands)
+    _add_lock(commands)
+    _add_graph(commands)
+    _add_verify(commands)
     return parser
-
-
-def _render(report: Report, fmt: str, *, verbose: bool, stream: TextIO | None) -> str | None:
-    """Render ``report``; print text straight to ``stream`` when one is given."""
-    if fmt == "json":
-        from reprolock.render.json_report import render_json  # noqa: PLC0415 - lazy by design
-
-        return render_json(report)
-    if fmt == "markdown":
-        from reprolock.render.markdown import render_markdown  # noqa: PLC0415
-
-        return render_markdown(report, verbose=verbose)
-    import io  # noqa: PLC0415
-
-    from rich.console import Console  # noqa: PLC0415
-
-    from reprolock.render.text import render_text  # noqa: PLC0415
-
-    if stream is not None:
-        render_text(report, Console(file=stream, highlight=False, soft_wrap=False), verbose=verbose)
-        return None
-    buffer = io.StringIO()
-    render_text(report, Console(file=buffer, width=100, no_color=True, highlight=False), verbose=verbose)
-    return buffer.getvalue()
-
-
-def _audit(args: argparse.Namespace, cwd: Path, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
-    from reprolock.checks import Target, run_file_checks  # noqa: PLC0415
-    from reprolock.policy import build_policy, read_config  # noqa: PLC0415
-    from reprolock.records import FileKind  # noqa: PLC0415
-    from reprolock.report import build_report  # noqa: PLC0415
-    from reprolock.sources.loader import load  # noqa: PLC0415
-
-    policy = build_policy(read_config(cwd / "pyproject.toml"), fail_on=args.fail_on, ignore=args.ignore)
-    kind = FileKind(args.kind) if args.kind else None
-    files = load(args.paths, cwd=cwd, kind=kind, freeze=args.freeze, stdin=stdin)
-    report = build_report(files, run_file_checks(files, Target.running()), policy)
-    if args.output:
-        from reprolock.output import write_atomic  # noqa: PLC0415
-
-        text = _render(report, args.format, verbose=args.verbose, stream=None)
-        write_atomic(cwd / args.output, text or "")
-        counts = ", ".join(f"{count} {severity}" for severity, count in report.summary.items())
-        stderr.write(f"reprolock: wrote {args.output} ({counts}; exit {report.exit_code})\n")
-    else:
-        text = _render(report, args.format, verbose=args.verbose, stream=stdout)
-        if text is not None:
-            stdout.write(text)
-    return report.exit_code
 
 
 def main(
@@ -116,6 +133,8 @@ def main(
     cwd: Path | None = None,
 ) -> int:
     """Run reprolock; return the exit code instead of exiting."""
+    from reprolock.commands import Context  # noqa: PLC0415 - keep --version lean
+
     stdin = stdin if stdin is not None else sys.stdin
     stdout = stdout if stdout is not None else sys.stdout
     stderr = stderr if stderr is not None else sys.stderr
@@ -128,8 +147,10 @@ def main(
     if args.command is None:
         parser.print_help(stdout)
         return 2
+    context = Context(cwd=cwd or Path.cwd(), stdin=stdin, stdout=stdout, stderr=stderr)
     try:
-        return _audit(args, cwd or Path.cwd(), stdin, stdout, stderr)
+        command = importlib.import_module(f"reprolock.commands.{args.command}")
+        code: int = command.run(args, context)
     except ReprolockError as exc:
         if args.debug:
             raise
@@ -143,3 +164,4 @@ def main(
             raise
         stderr.write(f"reprolock: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback and report it)\n")
         return INTERNAL_ERROR
+    return code

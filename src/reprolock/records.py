@@ -174,3 +174,82 @@ class SourceFile:
     freeze_comments: tuple[FreezeComment, ...] = ()
     hash_mode: bool = False
     """Some requirement carries ``--hash``, which turns on pip's hash-checking mode."""
+
+
+@dataclass(frozen=True, slots=True)
+class Interpreter:
+    """What the probe learned of a target interpreter (one subprocess run)."""
+
+    python: str
+    """The interpreter's path as given (or found in a venv folder)."""
+    version: str
+    """``platform.python_version()``, e.g. ``3.11.7``."""
+    prefix: str
+    base_prefix: str
+    sys_path: tuple[str, ...]
+    """In import order; entries that do not exist are kept (they are part of the story)."""
+    markers: tuple[tuple[str, str], ...]
+    """PEP 508 marker environment, as sorted pairs (use :attr:`marker_env`)."""
+    stdlib: frozenset[str]
+    """Top-level stdlib module names (``sys.stdlib_module_names``, or a list for old Pythons)."""
+    user_site: str | None = None
+    user_site_enabled: bool = False
+    is_venv: bool = False
+    system_site_packages: bool = False
+    """A venv whose ``pyvenv.cfg`` says ``include-system-site-packages = true``."""
+    externally_managed: str | None = None
+    """Path of the PEP 668 ``EXTERNALLY-MANAGED`` marker, when there is one."""
+    site_packages: tuple[str, ...] = ()
+    """The interpreter's own purelib/platlib folders."""
+    pip_index_url: str | None = None
+    """The default index of the interpreter's own pip, when it has pip."""
+
+    @property
+    def marker_env(self) -> dict[str, str]:
+        return dict(self.markers)
+
+
+@dataclass(frozen=True, slots=True)
+class InstalledDistribution:
+    """One ``.dist-info`` / ``.egg-info`` found on ``sys.path``; every copy is kept."""
+
+    name: str
+    """PEP 503 normalised."""
+    raw_name: str
+    version: str
+    path_entry: str
+    """The ``sys.path`` entry it was found under."""
+    metadata_path: str
+    """The ``.dist-info`` / ``.egg-info`` path."""
+    requires: tuple[str, ...] = ()
+    """``Requires-Dist`` as written (markers unevaluated)."""
+    provides_extras: tuple[str, ...] = ()
+    requires_python: str | None = None
+    installer: str | None = None
+    requested: bool | None = None
+    """``REQUESTED`` present (``None`` when the format cannot tell)."""
+    has_record: bool = False
+    top_level: tuple[str, ...] = ()
+    """Top-level modules it installs (RECORD, else top_level.txt)."""
+    direct_url: str | None = None
+    """``direct_url.json`` URL, redacted."""
+    editable: bool = False
+    egg_info: bool = False
+    path_index: int = 0
+    """Position of ``path_entry`` in ``sys.path`` (lower wins on import)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    """An inspected interpreter and everything installed for it."""
+
+    interpreter: Interpreter
+    distributions: tuple[InstalledDistribution, ...]
+    """In ``sys.path`` order, every copy (the first of a name is the one that imports)."""
+
+    def winners(self) -> dict[str, InstalledDistribution]:
+        """One distribution per name: the copy that wins on import."""
+        found: dict[str, InstalledDistribution] = {}
+        for dist in self.distributions:
+            found.setdefault(dist.name, dist)
+        return found

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from reprolock import __version__
 from reprolock.rules import Severity
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
     from reprolock.findings import Finding
     from reprolock.policy import Policy
-    from reprolock.records import SourceFile
+    from reprolock.records import Environment, SourceFile
 
 SCHEMA_VERSION = 1
 
@@ -24,6 +24,10 @@ class PackageRow:
     pinned: str | None
     specifiers: tuple[str, ...]
     sources: tuple[str, ...]
+    installed: str | None = None
+    latest: str | None = None
+    facts: Mapping[str, Any] = field(default_factory=dict)
+    """More keys for the JSON row (``installer``, ``location``, ``wanted``, ``yanked``, ...)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +37,7 @@ class Report:
     findings: tuple[Finding, ...]
     fail_on: str
     exit_code: int
+    environment: Environment | None = None
 
     @property
     def summary(self) -> dict[str, int]:
@@ -47,15 +52,16 @@ class Report:
             "schema_version": SCHEMA_VERSION,
             "tool": {"name": "reprolock", "version": __version__},
             "inputs": [{"path": source.path, "kind": source.kind.value} for source in self.inputs],
-            "environment": None,
+            "environment": _environment(self.environment),
             "packages": [
                 {
                     "name": row.name,
                     "pinned": row.pinned,
-                    "installed": None,
-                    "latest": None,
+                    "installed": row.installed,
+                    "latest": row.latest,
                     "specifiers": list(row.specifiers),
                     "sources": list(row.sources),
+                    **row.facts,
                 }
                 for row in self.packages
             ],
@@ -76,7 +82,25 @@ class Report:
         }
 
 
-def _packages(files: Iterable[SourceFile]) -> tuple[PackageRow, ...]:
+def _environment(environment: Environment | None) -> dict[str, Any] | None:
+    if environment is None:
+        return None
+    interpreter = environment.interpreter
+    return {
+        "python": interpreter.python,
+        "version": interpreter.version,
+        "prefix": interpreter.prefix,
+        "externally_managed": interpreter.externally_managed is not None,
+        "sys_path": list(interpreter.sys_path),
+    }
+
+
+def _packages(
+    files: Iterable[SourceFile],
+    environment: Environment | None,
+    facts: Mapping[str, Mapping[str, Any]],
+) -> tuple[PackageRow, ...]:
+    """One row per package named in a file or installed, with what is known of it."""
     pinned: dict[str, str | None] = {}
     specifiers: dict[str, dict[str, None]] = {}
     sources: dict[str, dict[str, None]] = {}
@@ -91,11 +115,45 @@ def _packages(files: Iterable[SourceFile]) -> tuple[PackageRow, ...]:
             if spec:
                 specifiers[req.name][spec] = None
             sources.setdefault(req.name, {})[str(req.origin)] = None
-    return tuple(PackageRow(name, pinned[name], tuple(specifiers[name]), tuple(sources[name])) for name in sorted(pinned))
+    installed = {name: dist.version for name, dist in environment.winners().items()} if environment else {}
+    rows = []
+    for name in sorted({*pinned, *installed}):
+        known = dict(facts.get(name, {}))
+        latest = known.pop("latest", None)
+        rows.append(
+            PackageRow(
+                name,
+                pinned.get(name),
+                tuple(specifiers.get(name, ())),
+                tuple(sources.get(name, ())),
+                installed=installed.get(name),
+                latest=latest,
+                facts=known,
+            ),
+        )
+    return tuple(rows)
 
 
-def build_report(files: Sequence[SourceFile], findings: Iterable[Finding], policy: Policy) -> Report:
-    """Apply the policy to the findings and decide the exit code."""
+def build_report(
+    files: Sequence[SourceFile],
+    findings: Iterable[Finding],
+    policy: Policy,
+    *,
+    environment: Environment | None = None,
+    facts: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Report:
+    """Apply the policy to the findings and decide the exit code.
+
+    ``facts`` adds per-package keys to the JSON rows (``latest``, ``wanted``,
+    ``installer``, ...), keyed by normalised name.
+    """
     kept = tuple(policy.apply(findings))
     exit_code = 1 if any(policy.fails(item) for item in kept) else 0
-    return Report(inputs=tuple(files), packages=_packages(files), findings=kept, fail_on=policy.fail_on_text, exit_code=exit_code)
+    return Report(
+        inputs=tuple(files),
+        packages=_packages(files, environment, facts or {}),
+        findings=kept,
+        fail_on=policy.fail_on_text,
+        exit_code=exit_code,
+        environment=environment,
+    )

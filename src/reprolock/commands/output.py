@@ -1,0 +1,47 @@
+"""Deliver a rendered report: to stdout, or atomically to ``-o FILE``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from reprolock.output import write_atomic
+
+if TYPE_CHECKING:
+    from reprolock.commands import Context
+    from reprolock.report import Report
+
+
+def render(report: Report, fmt: str, *, verbose: bool, context: Context, to_file: bool) -> str | None:
+    """Render ``report``; text for the terminal is printed straight to stdout (returns ``None``)."""
+    if fmt == "json":
+        from reprolock.render.json_report import render_json  # noqa: PLC0415 - lazy by design
+
+        return render_json(report)
+    if fmt == "markdown":
+        from reprolock.render.markdown import render_markdown  # noqa: PLC0415
+
+        return render_markdown(report, verbose=verbose)
+    import io  # noqa: PLC0415
+
+    from rich.console import Console  # noqa: PLC0415
+
+    from reprolock.render.text import render_text  # noqa: PLC0415
+
+    if not to_file:
+        render_text(report, Console(file=context.stdout, highlight=False, soft_wrap=False), verbose=verbose)
+        return None
+    buffer = io.StringIO()
+    render_text(report, Console(file=buffer, width=100, no_color=True, highlight=False), verbose=verbose)
+    return buffer.getvalue()
+
+
+def deliver(report: Report, fmt: str, output: str | None, *, verbose: bool, context: Context) -> int:
+    """Print or write the report; return its exit code."""
+    text = render(report, fmt, verbose=verbose, context=context, to_file=output is not None)
+    if output:
+        write_atomic(context.cwd / output, text or "")
+        counts = ", ".join(f"{count} {severity}" for severity, count in report.summary.items())
+        context.stderr.write(f"reprolock: wrote {output} ({counts}; exit {report.exit_code})\n")
+    elif text is not None:
+        context.stdout.write(text)
+    return report.exit_code

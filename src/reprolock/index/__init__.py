@@ -1,0 +1,1 @@
+"""The package index: the only package that imports httpx (and only in ``client``)."""

@@ -1,0 +1,66 @@
+"""What the index says about a project, as frozen records (no httpx here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+
+@dataclass(frozen=True, slots=True)
+class DistFile:
+    """One file of a release, as the simple API lists it."""
+
+    filename: str
+    url: str
+    """Absolute URL with no credentials in it (the client adds them per host)."""
+    version: str
+    """Parsed from the file name (PEP 427 / sdist naming); may not be PEP 440 valid for old sdists."""
+    packagetype: str
+    """``bdist_wheel`` or ``sdist``."""
+    hashes: tuple[tuple[str, str], ...] = ()
+    """``(algorithm, hexdigest)`` pairs, sorted."""
+    requires_python: str | None = None
+    yanked: bool = False
+    yanked_reason: str | None = None
+    upload_time: str | None = None
+    """ISO 8601, as the index gives it."""
+    size: int | None = None
+    core_metadata: bool = False
+    """The index advertises a PEP 658 ``.metadata`` file."""
+    core_metadata_hashes: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def sha256(self) -> str | None:
+        return dict(self.hashes).get("sha256")
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectPage:
+    """A project's simple API page: files, versions and PEP 792 status."""
+
+    name: str
+    """PEP 503 normalised."""
+    index_url: str
+    """The index it came from (no credentials)."""
+    files: tuple[DistFile, ...]
+    versions: tuple[str, ...] = ()
+    """PEP 700 ``versions`` when given, else the versions of ``files``."""
+    status: str | None = None
+    """PEP 792 ``project-status``: ``active``, ``archived``, ``quarantined``, ``deprecated``."""
+    status_reason: str | None = None
+
+
+class PackageFinder(Protocol):
+    """What the checks and the resolver need from an index client."""
+
+    def project(self, name: str) -> ProjectPage | None:
+        """The project's page (cached per run); ``None`` when the index does not have it."""
+
+    def prefetch(self, names: Iterable[str]) -> None:
+        """Fetch many pages concurrently so later ``project`` calls are answered from memory."""
+
+    def core_metadata(self, file: DistFile) -> bytes:
+        """The file's METADATA (PEP 658, else a ranged read of the wheel, else the whole wheel)."""
