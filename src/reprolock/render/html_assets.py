@@ -42,6 +42,9 @@ svg.graph .node.sev-info rect { stroke: var(--info); stroke-width: 2; }
 svg.graph .node.sev-warning rect { fill: #fff4e5; stroke: var(--warning); stroke-width: 2; }
 svg.graph .node.sev-error rect { fill: #fde8e7; stroke: var(--error); stroke-width: 2.2; }
 svg.graph .node { cursor: pointer; }
+svg.graph[data-engine=dot] .node path, svg.graph[data-engine=dot] .node polygon { fill: #eef4ff; stroke: #5b7bd5; }
+svg.graph[data-engine=dot] .node.sev-error path { fill: #fde8e7; stroke: var(--error); }
+svg.graph[data-engine=dot] .node.sev-warning path { fill: #fff4e5; stroke: var(--warning); }
 svg.graph .node.selected rect { stroke: #101828; stroke-width: 3; }
 svg.graph .node text { text-anchor: middle; font: 600 12px system-ui, sans-serif; fill: #101828; }
 svg.graph .node text.version { font-weight: 400; font-size: 10.5px; fill: var(--muted); }

@@ -106,8 +106,8 @@ def to_dot(graph: GraphView, severities: Mapping[str, Severity]) -> str:
     ]
     for node in graph.nodes:
         label = _dot_quote(node.name)[:-1] + "\\n" + _dot_quote(node.version or "?")[1:]
-        cls = _node_class(node.name, node.root, severities)
-        lines.append(f"  {_dot_quote(node.name)} [label={label}, id={_dot_quote('pkg-' + node.name)}, class={_dot_quote(cls)}];")
+        cls = _node_class(node.name, node.root, severities).removeprefix("node").strip()  # dot adds "node" itself
+        lines.append(f"  {_dot_quote(node.name)} [label={label}, id={_dot_quote('pkg-' + node.name)}, class={_dot_quote(cls)}];" if cls else f"  {_dot_quote(node.name)} [label={label}, id={_dot_quote('pkg-' + node.name)}];")
     lines += [f'  {_dot_quote(e.source)} -> {_dot_quote(e.target)} [class="edge"];' for e in graph.edges]
     lines.append("}")
     return "\n".join(lines) + "\n"
