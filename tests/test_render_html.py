@@ -54,9 +54,11 @@ def test_everything_from_the_report_is_escaped():
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
     assert "we&lt;ird&gt;&amp;.txt:1" in page
     assert 'data-package="pk&quot;g"' in page
-    assert "<svg onload" not in page and "&lt;svg onload=x&gt;" in page
+    assert "<svg onload" not in page
+    assert "&lt;svg onload=x&gt;" in page
     assert "<b>9</b>" not in page
-    assert "lock&lt;.txt" in page and "&lt;x&gt;" in page
+    assert "lock&lt;.txt" in page
+    assert "&lt;x&gt;" in page
     assert "python_version &lt; &quot;3.12&quot;" in page
     assert page.count("<script>") == 1
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import itertools
 import shutil
 
 import pytest
@@ -35,7 +36,7 @@ def _assert_no_overlap(placed):
         by_layer.setdefault(box.layer, []).append(box)
     for boxes in by_layer.values():
         boxes.sort(key=lambda b: b.y)
-        for upper, lower in zip(boxes, boxes[1:], strict=False):
+        for upper, lower in itertools.pairwise(boxes):
             assert lower.y - upper.y >= NODE_HEIGHT + NODE_GAP - 1e-6, (upper.name, lower.name)
 
 
@@ -50,8 +51,10 @@ def test_dependencies_sit_in_later_columns_and_boxes_never_overlap():
     assert placed.boxes["webapp"].layer == 0
     assert placed.boxes["vine"].layer == 4  # webapp -> celery -> kombu -> amqp -> vine
     for box in placed.boxes.values():
-        assert box.x - box.width / 2 > 0 and box.x + box.width / 2 < placed.width
-        assert box.y - NODE_HEIGHT / 2 > 0 and box.y + NODE_HEIGHT / 2 < placed.height
+        assert box.x - box.width / 2 > 0
+        assert box.x + box.width / 2 < placed.width
+        assert box.y - NODE_HEIGHT / 2 > 0
+        assert box.y + NODE_HEIGHT / 2 < placed.height
 
 
 def test_routes_start_and_end_at_the_boxes():
