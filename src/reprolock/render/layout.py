@@ -59,9 +59,55 @@ class Layout:
 
 
 def layout(names: Sequence[str], edges: Sequence[tuple[str, str]], widths: Mapping[str, float]) -> Layout:
-    """Place ``names`` (boxes of the given widths) in layers so that edges point downwards."""
-    nodes = sorted(dict.fromkeys(names))
-    edge_list = sorted({(a, b) for a, b in edges if a != b and a in widths and b in widths})
+    """Place ``names`` (boxes of the given widths) in columns so that edges point rightwards.
+
+    Each connected part of the graph is laid out on its own; the parts are
+    stacked, the largest first, so unrelated trees do not stretch each other.
+    """
+    known = set(names)
+    edge_list = sorted({(a, b) for a, b in edges if a != b and a in known and b in known and a in widths and b in widths})
+    parts = _components(sorted(known), edge_list)
+    boxes: dict[str, Box] = {}
+    routes: list[Route] = []
+    top, width = 0.0, 0.0
+    for part in parts:
+        members = set(part)
+        placed = _layout_part(part, [e for e in edge_list if e[0] in members], widths)
+        boxes.update({name: Box(b.name, b.x, b.y + top, b.width, b.layer) for name, b in placed.boxes.items()})
+        routes += [Route(r.source, r.target, tuple((x, y + top) for x, y in r.points), r.reversed) for r in placed.routes]
+        top += placed.height - MARGIN
+        width = max(width, placed.width)
+    routes.sort(key=lambda r: (r.source, r.target))
+    return Layout(boxes, tuple(routes), width, top + MARGIN if parts else 0.0)
+
+
+def _components(nodes: list[str], edges: list[tuple[str, str]]) -> list[list[str]]:
+    """Weakly connected parts, largest first (then by first name)."""
+    linked: dict[str, list[str]] = {name: [] for name in nodes}
+    for a, b in edges:
+        linked[a].append(b)
+        linked[b].append(a)
+    seen: set[str] = set()
+    parts = []
+    for start in nodes:
+        if start in seen:
+            continue
+        seen.add(start)
+        stack, part = [start], []
+        while stack:
+            node = stack.pop()
+            part.append(node)
+            for other in linked[node]:
+                if other not in seen:
+                    seen.add(other)
+                    stack.append(other)
+        parts.append(sorted(part))
+    parts.sort(key=lambda part: (-len(part), part[0]))
+    return parts
+
+
+def _layout_part(nodes: list[str], edge_list: list[tuple[str, str]], widths: Mapping[str, float]) -> Layout:
+    """The layered layout of one connected part."""
     reversed_edges = _back_edges(nodes, edge_list)
     forward = sorted({(b, a) if (a, b) in reversed_edges else (a, b) for a, b in edge_list})
     layer_of = _layers(nodes, forward)
