@@ -13,10 +13,12 @@ import shutil
 import subprocess
 import time
 import urllib.request
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import websocket
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 FLAGS = (
     "--headless",
@@ -43,13 +45,13 @@ class Page:
 
     def __init__(self, executable: str, profile: Path) -> None:
         profile.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(  # noqa: S603 - fixed flags, our own temporary profile
+        self.process = subprocess.Popen(
             [executable, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         port = self._port(profile / "DevToolsActivePort")
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=CALL_TIMEOUT) as answer:  # noqa: S310 - the local DevTools endpoint
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=CALL_TIMEOUT) as answer:
             targets = json.load(answer)
         page = next(target for target in targets if target["type"] == "page")
         self.socket = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=CALL_TIMEOUT, suppress_origin=True)
@@ -99,7 +101,7 @@ class Page:
             self.wait_for("Page.loadEventFired")
         self.evaluate("1")  # drain what the load produced
 
-    def evaluate(self, expression: str) -> Any:  # noqa: ANN401 - whatever the page returns
+    def evaluate(self, expression: str) -> Any:
         answer = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
         if "exceptionDetails" in answer:
             raise RuntimeError(f"page error: {answer['exceptionDetails']}")
