@@ -195,7 +195,7 @@ def test_text_report_lists_files_and_severities(project, cli):
 def test_markdown_report(project, cli):
     result = cli("audit", "--format", "markdown", cwd=project)
     assert result.out.startswith("## reprolock audit")
-    assert "| Line | Severity | Rule | Package | Message |" in result.out
+    assert "| Location | Rule | Package | Message |" in result.out
     assert "RL203 stdlib-backport" in result.out
 
 

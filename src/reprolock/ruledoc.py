@@ -30,7 +30,8 @@ def render() -> str:
         "| code | name | default severity | fires when |",
         "| --- | --- | --- | --- |",
     ]
-    lines += [f"| {rule.code} | {rule.name} | {rule.severity.value} | {rule.summary} |" for rule in RULES.values()]
+    # The anchors (``#rl101``) are the help links of the SARIF report.
+    lines += [f'| {rule.code} | {rule.name} | {rule.severity.value} | <a id="{rule.code.lower()}"></a>{rule.summary} |' for rule in RULES.values()]
     covered: set[str] = set()
     for check in FILE_CHECKS:
         doc = inspect.getdoc(check) or ""
