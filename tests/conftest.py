@@ -48,6 +48,37 @@ def _isolated_environment(monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "100")
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    # The machine's pip.conf points at file:// mirrors; index tests choose their index.
+    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
+    for name in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--online", action="store_true", default=False, help="also run the few polite tests against the live index")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "online: talks to the live package index (run with --online)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--online"):
+        return
+    skip = pytest.mark.skip(reason="needs --online (live package index)")
+    for item in items:
+        if "online" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def index_server(tmp_path_factory):
+    """A real index on 127.0.0.1 (see tests/indexserver.py); fresh for each test."""
+    from indexserver import start_server  # noqa: PLC0415 - tests/ is on sys.path under pytest
+
+    server = start_server(tmp_path_factory.mktemp("index-files"))
+    yield server
+    server.stop()
 
 
 CASES = FIXTURES / "cases"
