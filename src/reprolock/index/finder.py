@@ -318,6 +318,21 @@ class IndexFinder:
             self.cache.put_data(source.url, key, found)
         return found
 
+    def vulnerabilities_many(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[dict[str, Any]] | None]:
+        """:meth:`vulnerabilities` for many versions: one probe, then concurrently when the index offers the API."""
+        todo = list(dict.fromkeys(pairs))
+        if not todo:
+            return {}
+        answers = {todo[0]: self.vulnerabilities(*todo[0])}
+        rest = todo[1:]
+        source = next((item for item in self.indexes if not item.is_local), None)
+        if source is None or not self._offers_json(source):
+            answers.update(dict.fromkeys(rest))
+            return answers
+        with ThreadPoolExecutor(max_workers=max(1, min(self.concurrency, len(rest)))) as pool:
+            answers.update(zip(rest, pool.map(lambda pair: self.vulnerabilities(*pair), rest), strict=True))
+        return answers
+
     def _offers_json(self, source: IndexSource) -> bool:
         known = self._capabilities.get(source.url)
         if known is None and self.cache is not None:
