@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from packaging.markers import Marker
 
     from reprolock.index.advisories import Vulnerability
-    from reprolock.index.models import DistFile, ProjectPage
+    from reprolock.index.models import ProjectFacts, ReleaseFacts
     from reprolock.records import Environment, Origin, SourceFile
 
 _FLAGGED_STATUS = frozenset({"archived", "deprecated", "quarantined"})
@@ -44,59 +44,18 @@ class Subject:
     """Specifiers that bound ``wanted`` (ranges and constraints from the files, dependents' requirements)."""
 
 
-@dataclass(frozen=True, slots=True)
-class IndexTarget:
-    """The Python the releases must have a file for."""
-
-    python_version: str
-    tags: frozenset[str] | None = None
-    """Compatible wheel tags (``cp311-cp311-manylinux_2_17_x86_64``); ``None``: any wheel counts."""
-
-
 @dataclass(frozen=True)
 class IndexData:
     """What the index (and the advisory sources) said about the subjects."""
 
-    pages: Mapping[str, ProjectPage | None]
-    """Normalised name -> page, ``None`` when the index does not have the project."""
-    target: IndexTarget
+    pages: Mapping[str, ProjectFacts | None]
+    """Normalised name -> the project's releases for the target, ``None`` when the index does not have it."""
     unknown: frozenset[str] = frozenset()
     """Names with no answer at all (offline and not cached)."""
     vulnerabilities: Mapping[tuple[str, str], Sequence[Vulnerability]] = field(default_factory=dict)
     """``(name, version)`` -> advisories; a key with an empty list was audited and is clean."""
     sources: tuple[str, ...] = ()
     """The vulnerability sources consulted, for RL506's message."""
-
-
-@dataclass(frozen=True, slots=True)
-class Release:
-    """One version of a project as the index lists it."""
-
-    version: Version
-    text: str
-    files: tuple[DistFile, ...]
-
-    @property
-    def yanked(self) -> bool:
-        """PEP 592: a release is yanked when every one of its files is."""
-        return bool(self.files) and all(item.yanked for item in self.files)
-
-    @property
-    def yanked_reason(self) -> str | None:
-        return next((item.yanked_reason for item in self.files if item.yanked_reason), None)
-
-    @property
-    def uploaded(self) -> datetime | None:
-        times = [item.upload_time for item in self.files if item.upload_time]
-        if not times:
-            return None
-        try:
-            return datetime.fromisoformat(min(times))
-        except ValueError:
-            return None
-
-    def has_file_for(self, target: IndexTarget) -> bool:
-        return any(_file_fits(item, target) for item in self.files)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -107,7 +66,7 @@ def _specifier(text: str) -> SpecifierSet | None:
         return None
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=8192)
 def _parse(text: str) -> Version | None:
     try:
         return Version(text)
@@ -115,46 +74,26 @@ def _parse(text: str) -> Version | None:
         return None
 
 
-def _wheel_tags(filename: str) -> set[str]:
-    parts = filename[:-4].split("-")
-    interpreters, abis, platforms = parts[-3].split("."), parts[-2].split("."), parts[-1].split(".")
-    return {f"{interpreter}-{abi}-{platform}" for interpreter in interpreters for abi in abis for platform in platforms}
-
-
-def _file_fits(item: DistFile, target: IndexTarget) -> bool:
-    if item.requires_python:
-        allowed = _specifier(item.requires_python)
-        python = _parse(target.python_version)
-        if allowed is not None and python is not None and not allowed.contains(python, prereleases=True):
-            return False
-    if item.packagetype != "bdist_wheel" or target.tags is None:
-        return True
-    return not _wheel_tags(item.filename).isdisjoint(target.tags)
-
-
-def releases(page: ProjectPage) -> dict[Version, Release]:
-    """The page's files grouped by version (invalid versions left out), oldest first."""
-    grouped: dict[Version, list[DistFile]] = {}
-    texts: dict[Version, str] = {}
-    for item in page.files:
-        version = _parse(item.version)
-        if version is not None:
-            grouped.setdefault(version, []).append(item)
-            texts.setdefault(version, item.version)
-    return {version: Release(version, texts[version], tuple(grouped[version])) for version in sorted(grouped)}
-
-
-def newest(found: Mapping[Version, Release], target: IndexTarget, *, pre: bool, within: Sequence[SpecifierSet] = ()) -> Release | None:
-    """The newest release that is not yanked, a final release unless ``pre``, fits ``target`` and ``within``."""
-    for version in sorted(found, reverse=True):
-        release = found[version]
-        if version.is_prerelease and not pre:
+def newest(project: ProjectFacts, *, pre: bool, within: Sequence[SpecifierSet] = ()) -> ReleaseFacts | None:
+    """The newest release that is not yanked, final unless ``pre``, has a file for the target and fits ``within``."""
+    for release in project.releases:
+        if (release.prerelease and not pre) or release.yanked or not release.fits:
             continue
-        if release.yanked or not release.has_file_for(target):
-            continue
-        if all(spec.contains(version, prereleases=True) for spec in within):
+        if not within:
+            return release
+        version = _parse(release.normalized)
+        if version is not None and all(spec.contains(version, prereleases=True) for spec in within):
             return release
     return None
+
+
+def _uploaded(release: ReleaseFacts | None) -> datetime | None:
+    if release is None or not release.uploaded:
+        return None
+    try:
+        return datetime.fromisoformat(release.uploaded)
+    except ValueError:
+        return None
 
 
 def _step(current: Version, latest: Version) -> str:
@@ -170,36 +109,38 @@ def _where(subject: Subject) -> str:
     return "installed" if subject.installed else "pinned"
 
 
-def _days(older: Release | None, newer: Release) -> int | None:
-    if older is None or older.uploaded is None or newer.uploaded is None:
+def _days(older: ReleaseFacts | None, newer: ReleaseFacts) -> int | None:
+    start, end = _uploaded(older), _uploaded(newer)
+    if start is None or end is None:
         return None
-    return max(0, (newer.uploaded - older.uploaded).days)
+    return max(0, (end - start).days)
 
 
-def _drift(subject: Subject, found: Mapping[Version, Release], target: IndexTarget) -> tuple[Finding | None, dict[str, Any]]:
+def _drift(subject: Subject, project: ProjectFacts, release: ReleaseFacts | None) -> tuple[Finding | None, dict[str, Any]]:
     current = _parse(subject.version)
     if current is None:
         return None, {}
-    latest = newest(found, target, pre=current.is_prerelease)
+    latest = newest(project, pre=current.is_prerelease)
     allowed = [spec for spec in (_specifier(text) for text in subject.allowed) if spec is not None]
-    wanted = newest(found, target, pre=current.is_prerelease, within=allowed) if allowed else latest
-    facts: dict[str, Any] = {"latest": latest.text if latest else None, "wanted": wanted.text if wanted else None}
-    if latest is None or latest.version <= current:
+    wanted = newest(project, pre=current.is_prerelease, within=allowed) if allowed else latest
+    facts: dict[str, Any] = {"latest": latest.version if latest else None, "wanted": wanted.version if wanted else None}
+    newer = _parse(latest.normalized) if latest else None
+    if latest is None or newer is None or newer <= current:
         return None, facts
-    step = _step(current, latest.version)
-    days = _days(found.get(current), latest)
+    step = _step(current, newer)
+    days = _days(release, latest)
     severity = Severity.WARNING if step == "major" else None
     behind = f", {days} days behind" if days is not None else ""
     return (
         finding(
             "RL501",
-            f"{subject.name} {subject.version} ({_where(subject)}) is behind the latest release {latest.text} ({step}{behind})",
+            f"{subject.name} {subject.version} ({_where(subject)}) is behind the latest release {latest.version} ({step}{behind})",
             package=subject.name,
             location=subject.origin,
             severity=severity,
             current=subject.version,
-            latest=latest.text,
-            wanted=wanted.text if wanted else None,
+            latest=latest.version,
+            wanted=wanted.version if wanted else None,
             step=step,
             days_behind=days,
         ),
@@ -239,18 +180,18 @@ def check_index(subjects: Sequence[Subject], data: IndexData) -> tuple[list[Find
                 finding("RL504", f"{subject.name} is not on the package index", package=subject.name, location=subject.origin, version=subject.version)
             )
             continue
-        found.extend(_page_findings(subject, page, data.target, facts))
+        found.extend(_page_findings(subject, page, facts))
     if unaudited:
         found.append(_unaudited(sorted(set(unaudited)), data.sources))
     return _unique(found), facts
 
 
-def _page_findings(subject: Subject, page: ProjectPage, target: IndexTarget, facts: dict[str, dict[str, Any]]) -> list[Finding]:
+def _page_findings(subject: Subject, page: ProjectFacts, facts: dict[str, dict[str, Any]]) -> list[Finding]:
     """RL505, RL504 (version), RL502 and RL501 for one subject whose project is on the index."""
     found = _status(subject, page)
-    versions = releases(page)
     current = _parse(subject.version)
-    release = versions.get(current) if current is not None else None
+    normalized = str(current) if current is not None else subject.version
+    release = next((item for item in page.releases if item.normalized == normalized), None)
     if release is None:
         found.append(
             finding(
@@ -273,7 +214,7 @@ def _page_findings(subject: Subject, page: ProjectPage, target: IndexTarget, fac
                 reason=reason,
             )
         )
-    drift, known = _drift(subject, versions, target)
+    drift, known = _drift(subject, page, release)
     if drift is not None:
         found.append(drift)
     row = facts.setdefault(subject.name, {})
@@ -283,7 +224,7 @@ def _page_findings(subject: Subject, page: ProjectPage, target: IndexTarget, fac
     return found
 
 
-def _status(subject: Subject, page: ProjectPage) -> list[Finding]:
+def _status(subject: Subject, page: ProjectFacts) -> list[Finding]:
     if (page.status or "").lower() not in _FLAGGED_STATUS:
         return []
     reason = f": {page.status_reason}" if page.status_reason else ""

@@ -7,15 +7,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reprolock.checks.index import IndexData, IndexTarget, check_index, subjects_from
+from reprolock.checks.index import IndexData, check_index, subjects_from
 from reprolock.index.cache import Cache, default_cache_dir
-from reprolock.index.config import select_indexes
+from reprolock.index.config import pip_default_index, select_indexes
 from reprolock.index.finder import IndexFinder
+from reprolock.index.models import IndexTarget
 
 if TYPE_CHECKING:
     import argparse
@@ -38,12 +40,26 @@ def open_finder(
 ) -> IndexFinder:
     """The index client for this run's options (credentials split off, cache chosen)."""
     env = os.environ if env is None else env
-    selection = select_indexes(args.index_url, args.extra_index_url, env=env, python=python, pip_default=pip_default)
     cache = None
     if not args.no_cache:
         folder = Path(args.cache_dir) if args.cache_dir else default_cache_dir(env)
         cache = Cache(folder if folder.is_absolute() else context.cwd / folder)
+    if pip_default is None and not (args.index_url or args.extra_index_url):
+        pip_default = _cached_pip_default(python or sys.executable, cache)
+    selection = select_indexes(args.index_url, args.extra_index_url, env=env, python=python, pip_default=pip_default)
     return IndexFinder(selection.indexes, cache=cache, offline=args.offline, progress=context.stderr)
+
+
+def _cached_pip_default(python: str, cache: Cache | None) -> str | None:
+    """The target pip's default index, remembered for a day per interpreter (the query costs a subprocess)."""
+    key = "pip-default-" + hashlib.sha256(str(Path(python).absolute()).encode()).hexdigest()[:16]
+    known = cache.get_data("interpreters", key, 86400.0) if cache else None
+    if isinstance(known, str) and known:
+        return known
+    found = pip_default_index(python)
+    if found and cache:
+        cache.put_data("interpreters", key, found)
+    return found
 
 
 def target_of(interpreter: Interpreter | None) -> IndexTarget:
@@ -104,9 +120,9 @@ def audit_index(
         pip_default=interpreter.pip_index_url if interpreter else None,
     )
     try:
-        pages = finder.pages(subject.name for subject in subjects)
+        pages = finder.summaries((subject.name for subject in subjects), target_of(interpreter))
         vulnerabilities, sources = _vulnerabilities(finder, subjects, pages, args.advisories, context)
     finally:
         finder.close()
-    data = IndexData(pages, target_of(interpreter), frozenset(finder.unknown), vulnerabilities, sources)
+    data = IndexData(pages, frozenset(finder.unknown), vulnerabilities, sources)
     return check_index(subjects, data)

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from reprolock.errors import UsageError
-from reprolock.redaction import redacted
+from reprolock.redaction import MASK, redacted
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -202,7 +202,9 @@ def _sources(urls: Sequence[str], netrc_path: Path | None) -> tuple[IndexSource,
     seen: dict[str, IndexSource] = {}
     for url in urls:
         if "://" not in url:
-            raise UsageError(f"index URL {redacted(url)!r} is not a URL", hint="give an http(s):// or file:// simple index")
+            shown = redacted(url)
+            shown = f"{MASK}@{shown.rpartition('@')[2]}" if "@" in shown else shown
+            raise UsageError(f"index URL {shown!r} is not a URL", hint="give an http(s):// or file:// simple index")
         source = split_credentials(url, netrc_path=netrc_path)
         seen.setdefault(source.url, source)
     return tuple(seen.values())

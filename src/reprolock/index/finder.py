@@ -24,6 +24,7 @@ from reprolock.errors import IndexUnreachableError
 from reprolock.index.cache import DEFAULT_FRESHNESS, Cache, Entry, Freshness
 from reprolock.index.metadata import MetadataError, RangeReader, sdist_metadata, wheel_metadata
 from reprolock.index.simple import ACCEPT, PageError, parse_html, parse_page
+from reprolock.index.summary import facts_from_data, facts_to_data, summarize
 from reprolock.redaction import redacted
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
     from reprolock.index.client import Answer, HttpClient
     from reprolock.index.config import IndexSource
-    from reprolock.index.models import DistFile, ProjectPage
+    from reprolock.index.models import DistFile, IndexTarget, ProjectFacts, ProjectPage
 
 _MISSING = object()
 _REMOTE = object()
@@ -132,6 +133,29 @@ class IndexFinder:
         wanted = list(dict.fromkeys(names))
         self.prefetch(wanted)
         return {name: self._pages.get(name) for name in wanted if name not in self.unknown}
+
+    def summaries(self, names: Iterable[str], target: IndexTarget) -> dict[str, ProjectFacts | None]:
+        """What the index rules need per project, for ``target``; names in :attr:`unknown` are left out.
+
+        Summaries are cached beside the pages (for the default freshness), so a
+        warm run reads a few kilobytes per project instead of whole pages.
+        """
+        wanted = list(dict.fromkeys(names))
+        scope = " ".join(source.url for source in self.indexes)
+        found: dict[str, ProjectFacts | None] = {}
+        missing = []
+        for name in wanted:
+            stored = self.cache.get_data(scope, f"facts-{target.key()}-{name}", None if self.offline else self.freshness) if self.cache else None
+            if isinstance(stored, dict) and "facts" in stored:
+                found[name] = facts_from_data(stored["facts"]) if stored["facts"] is not None else None
+            else:
+                missing.append(name)
+        for name, page in self.pages(missing).items():
+            facts = summarize(page, target) if page is not None else None
+            found[name] = facts
+            if self.cache:
+                self.cache.put_data(scope, f"facts-{target.key()}-{name}", {"facts": facts_to_data(facts) if facts else None})
+        return {name: found[name] for name in wanted if name in found}
 
     def prefetch(self, names: Iterable[str]) -> None:
         """Fetch what memory and the fresh cache cannot answer, ``concurrency`` at a time."""
