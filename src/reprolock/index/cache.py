@@ -106,8 +106,8 @@ class Cache:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump(data, stream, separators=(",", ":"))
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(json.dumps(data, separators=(",", ":")).encode())  # one-shot: the C encoder
             Path(temporary).replace(path)
         except OSError:
             with contextlib.suppress(OSError, UnboundLocalError):

@@ -45,6 +45,10 @@ def file_version(filename: str, project: str) -> tuple[str, str] | None:
     return (version, "sdist") if name and version else None
 
 
+def _absolute(page_url: str, url: str) -> str:
+    return url if url.startswith(("https://", "http://")) else urljoin(page_url, url)
+
+
 def _hash_pairs(value: object) -> tuple[tuple[str, str], ...]:
     if isinstance(value, dict):
         return tuple(sorted((str(key), str(digest)) for key, digest in value.items()))
@@ -80,7 +84,7 @@ def parse_json(body: bytes | str, page_url: str, index_url: str, name: str) -> P
         files.append(
             DistFile(
                 filename=filename,
-                url=urljoin(page_url, str(item["url"])),
+                url=_absolute(page_url, str(item["url"])),
                 version=parsed[0],
                 packagetype=parsed[1],
                 hashes=_hash_pairs(item.get("hashes")),

@@ -32,17 +32,19 @@ def _wheel_tags(filename: str) -> set[str]:
     return {f"{interpreter}-{abi}-{platform}" for interpreter in interpreters for abi in abis for platform in platforms}
 
 
-def file_fits(item: DistFile, target: IndexTarget, python: Version | None = None) -> bool:
+@functools.lru_cache(maxsize=4096)
+def _python_ok(requires_python: str, python: str) -> bool:
+    allowed = _specifier(requires_python)
+    try:
+        return allowed is None or allowed.contains(Version(python), prereleases=True)
+    except InvalidVersion:
+        return True
+
+
+def file_fits(item: DistFile, target: IndexTarget) -> bool:
     """The file's ``requires-python`` admits the target and, for a wheel, a tag fits."""
-    if item.requires_python:
-        allowed = _specifier(item.requires_python)
-        if python is None:
-            try:
-                python = Version(target.python_version)
-            except InvalidVersion:
-                python = None
-        if allowed is not None and python is not None and not allowed.contains(python, prereleases=True):
-            return False
+    if item.requires_python and not _python_ok(item.requires_python, target.python_version):
+        return False
     if item.packagetype != "bdist_wheel" or target.tags is None:
         return True
     return not _wheel_tags(item.filename).isdisjoint(target.tags)
@@ -50,16 +52,15 @@ def file_fits(item: DistFile, target: IndexTarget, python: Version | None = None
 
 def summarize(page: ProjectPage, target: IndexTarget) -> ProjectFacts:
     """Releases newest first (versions that are not PEP 440 valid are left out)."""
-    grouped: dict[Version, list[DistFile]] = {}
+    by_text: dict[str, list[DistFile]] = {}
     for item in page.files:
+        by_text.setdefault(item.version, []).append(item)
+    grouped: dict[Version, list[DistFile]] = {}
+    for text, files in by_text.items():
         try:
-            grouped.setdefault(Version(item.version), []).append(item)
+            grouped.setdefault(Version(text), []).extend(files)
         except InvalidVersion:
             continue
-    try:
-        python: Version | None = Version(target.python_version)
-    except InvalidVersion:
-        python = None
     releases = []
     for version in sorted(grouped, reverse=True):
         files = grouped[version]
@@ -71,7 +72,7 @@ def summarize(page: ProjectPage, target: IndexTarget) -> ProjectFacts:
                 yanked=all(item.yanked for item in files),
                 yanked_reason=next((item.yanked_reason for item in files if item.yanked_reason), None),
                 uploaded=min(uploads) if uploads else None,
-                fits=any(file_fits(item, target, python) for item in files),
+                fits=any(file_fits(item, target) for item in files),
                 prerelease=version.is_prerelease,
             )
         )
