@@ -20,12 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reprolock.index.simple import page_from_data, page_to_data
+from reprolock.index.pages import LazyPage
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-
-    from reprolock.index.models import ProjectPage
 
 DEFAULT_FRESHNESS = 300.0
 """Seconds a page stays fresh when the index sends no ``Cache-Control``."""
@@ -63,7 +61,7 @@ class Freshness:
 class Entry:
     """A cached answer: the page (``None``: the index does not have the project)."""
 
-    page: ProjectPage | None
+    page: LazyPage | None
     fetched: float
     max_age: float
     etag: str | None = None
@@ -86,7 +84,7 @@ class Cache:
     def get(self, index_url: str, name: str) -> Entry | None:
         try:
             data = json.loads(self._path(index_url, name).read_bytes())
-            page = page_from_data(data["page"]) if data.get("page") is not None else None
+            page = LazyPage.from_data(data["page"]) if data.get("page") is not None else None
             return Entry(page, float(data["fetched"]), float(data["max_age"]), data.get("etag"), data.get("last_modified"))
         except (OSError, ValueError, KeyError, TypeError):
             return None
@@ -97,7 +95,7 @@ class Cache:
             "max_age": entry.max_age,
             "etag": entry.etag,
             "last_modified": entry.last_modified,
-            "page": page_to_data(entry.page) if entry.page is not None else None,
+            "page": entry.page.to_data() if entry.page is not None else None,
         }
         self._write(self._path(index_url, name), data)
 

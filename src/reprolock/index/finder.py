@@ -23,8 +23,9 @@ from urllib.parse import unquote, urlsplit
 from reprolock.errors import IndexUnreachableError
 from reprolock.index.cache import DEFAULT_FRESHNESS, Cache, Entry, Freshness
 from reprolock.index.metadata import MetadataError, RangeReader, sdist_metadata, wheel_metadata
-from reprolock.index.simple import ACCEPT, PageError, parse_html, parse_page
-from reprolock.index.summary import facts_from_data, facts_to_data, summarize
+from reprolock.index.pages import LazyPage, PageError
+from reprolock.index.simple import ACCEPT, parse_html, parse_lazy
+from reprolock.index.summary import facts_from_data, facts_to_data
 from reprolock.redaction import redacted
 
 if TYPE_CHECKING:
@@ -35,8 +36,17 @@ if TYPE_CHECKING:
     from reprolock.index.models import DistFile, IndexTarget, ProjectFacts, ProjectPage
 
 _MISSING = object()
-_REMOTE = object()
+_LOCAL = object()
 _CAPABILITY_FRESHNESS = 86400.0
+
+
+class _Stale:
+    """A page to ask the index for, with the cache entry whose validators go along (if any)."""
+
+    __slots__ = ("entry",)
+
+    def __init__(self, entry: Entry | None) -> None:
+        self.entry = entry
 
 
 class NotCachedError(IndexUnreachableError):
@@ -90,7 +100,8 @@ class IndexFinder:
         self._progress = progress if progress is not None else sys.stderr
         self._http = http
         self._lock = threading.Lock()
-        self._pages: dict[str, ProjectPage | None] = {}
+        self._pages: dict[str, LazyPage | None] = {}
+        self._pending: dict[tuple[str, str], Entry] = {}
         self.unknown: set[str] = set()
         """Projects whose page could not be had (offline and not cached)."""
         self._capabilities: dict[str, bool] = {}
@@ -126,91 +137,132 @@ class IndexFinder:
         self.prefetch([name])
         if name in self.unknown:
             raise NotCachedError(f"the index page of {name} is not in the cache and --offline was given", hint="run once without --offline")
-        return self._pages.get(name)
+        lazy = self._pages.get(name)
+        return lazy.page() if lazy is not None else None
 
     def pages(self, names: Iterable[str]) -> dict[str, ProjectPage | None]:
         """Pages for many projects at once; names in :attr:`unknown` are left out."""
         wanted = list(dict.fromkeys(names))
         self.prefetch(wanted)
-        return {name: self._pages.get(name) for name in wanted if name not in self.unknown}
+        found: dict[str, ProjectPage | None] = {}
+        for name in wanted:
+            if name not in self.unknown:
+                lazy = self._pages.get(name)
+                found[name] = lazy.page() if lazy is not None else None
+        return found
 
     def summaries(self, names: Iterable[str], target: IndexTarget) -> dict[str, ProjectFacts | None]:
         """What the index rules need per project, for ``target``; names in :attr:`unknown` are left out.
 
-        Summaries are cached beside the pages (for the default freshness), so a
-        warm run reads a few kilobytes per project instead of whole pages.
+        Summaries are cached per project and target (for the default freshness),
+        so a warm run reads a few kilobytes per project instead of whole pages.
+        Pages fetched for summaries are summarised as they arrive, without
+        building their files, and are cached only when the index sent
+        validators (``ETag``/``Last-Modified``) or :meth:`project` asks for them.
         """
         wanted = list(dict.fromkeys(names))
-        scope = " ".join(source.url for source in self.indexes)
         found: dict[str, ProjectFacts | None] = {}
         missing = []
         for name in wanted:
-            stored = self.cache.get_data(scope, f"facts-{target.key()}-{name}", None if self.offline else self.freshness) if self.cache else None
+            stored = self.cache.get_data(self._scope, self._facts_key(target, name), None if self.offline else self.freshness) if self.cache else None
             if isinstance(stored, dict) and "facts" in stored:
                 found[name] = facts_from_data(stored["facts"]) if stored["facts"] is not None else None
             else:
                 missing.append(name)
-        for name, page in self.pages(missing).items():
-            facts = summarize(page, target) if page is not None else None
-            found[name] = facts
-            if self.cache:
-                self.cache.put_data(scope, f"facts-{target.key()}-{name}", {"facts": facts_to_data(facts) if facts else None})
+        self._fetch(missing, target=target, keep=False)
+        for name in missing:
+            if name in self.unknown or name in found:
+                continue
+            lazy = self._pages.get(name)
+            found[name] = self._summarize(name, lazy, target)
         return {name: found[name] for name in wanted if name in found}
+
+    @property
+    def _scope(self) -> str:
+        return " ".join(source.url for source in self.indexes)
+
+    @staticmethod
+    def _facts_key(target: IndexTarget, name: str) -> str:
+        return f"facts-{target.key()}-{name}"
+
+    def _summarize(self, name: str, lazy: LazyPage | None, target: IndexTarget) -> ProjectFacts | None:
+        """The summary of a settled page, written to the cache."""
+        facts = lazy.facts(target) if lazy is not None else None
+        if self.cache:
+            self.cache.put_data(self._scope, self._facts_key(target, name), {"facts": facts_to_data(facts) if facts else None})
+        return facts
 
     def prefetch(self, names: Iterable[str]) -> None:
         """Fetch what memory and the fresh cache cannot answer, ``concurrency`` at a time."""
-        todo = [name for name in dict.fromkeys(names) if name not in self._pages and name not in self.unknown]
+        self._fetch(names, target=None, keep=True)
+
+    def _fetch(self, names: Iterable[str], *, target: IndexTarget | None, keep: bool) -> None:
+        """Settle the pages of ``names``: from ``file://`` indexes, the cache, else the network.
+
+        Each project is one job: its remote pages are fetched, parsed, merged
+        with its local ones and (with a ``target``) summarised in a worker
+        thread, so parsing overlaps the downloads still in flight.
+        """
+        wanted = list(dict.fromkeys(names))
+        if keep:
+            self._save_pending(wanted)
+        todo = [name for name in wanted if name not in self._pages and name not in self.unknown]
         if not todo:
             return
-        found: dict[str, list[ProjectPage | object | None]] = {name: [None] * len(self.indexes) for name in todo}
-        remote: list[tuple[str, int]] = []
+        jobs: list[tuple[str, list[Any]]] = []
         for name in todo:
-            for position, source in enumerate(self.indexes):
-                answer = self._from_disk(source, name)
-                if answer is _REMOTE:
-                    remote.append((name, position))
-                else:
-                    found[name][position] = answer
-        self._fetch_all(remote, found)
-        for name, answers in found.items():
-            if any(answer is _MISSING for answer in answers):
-                self.unknown.add(name)
-                continue
-            self._pages[name] = _merge([answer for answer in answers if answer is not None])  # type: ignore[misc]  # sentinels removed above
-
-    def _from_disk(self, source: IndexSource, name: str) -> ProjectPage | object | None:
-        """The page from a ``file://`` index or the cache, else ``_REMOTE`` (ask) or ``_MISSING`` (offline)."""
-        if source.is_local:
-            return _local_page(source, name)
-        entry = self.cache.get(source.url, name) if self.cache else None
-        if entry is not None and (self.offline or entry.is_fresh(time.time())):
-            return entry.page
-        return _MISSING if self.offline else _REMOTE
-
-    def _fetch_all(self, remote: list[tuple[str, int]], found: dict[str, list[ProjectPage | object | None]]) -> None:
-        if not remote:
+            answers: list[Any] = [_LOCAL if source.is_local else self._from_cache(source, name) for source in self.indexes]
+            if any(isinstance(answer, _Stale) for answer in answers):
+                jobs.append((name, answers))
+            else:
+                self._settle(name, answers, target)
+        if not jobs:
             return
-        progress = _Progress(self._progress, len(remote))
+        progress = _Progress(self._progress, len(jobs))
 
-        def fetch(job: tuple[str, int]) -> None:
-            name, position = job
-            found[name][position] = self._fetch_page(self.indexes[position], name)
+        def run(job: tuple[str, list[Any]]) -> None:
+            name, answers = job
+            for position, answer in enumerate(answers):
+                if isinstance(answer, _Stale):
+                    answers[position] = self._fetch_page(self.indexes[position], name, answer.entry, keep=keep)
+            self._settle(name, answers, target)
             progress.advance()
 
         try:
-            if len(remote) == 1:
-                fetch(remote[0])
+            if len(jobs) == 1:
+                run(jobs[0])
             else:
-                with ThreadPoolExecutor(max_workers=min(self.concurrency, len(remote))) as pool:
-                    for _ in pool.map(fetch, remote):
+                with ThreadPoolExecutor(max_workers=min(self.concurrency, len(jobs))) as pool:
+                    for _ in pool.map(run, jobs):
                         pass
         finally:
             progress.close()
 
-    def _fetch_page(self, source: IndexSource, name: str) -> ProjectPage | None:
+    def _settle(self, name: str, answers: list[Any], target: IndexTarget | None) -> None:
+        """Read the local pages, merge, and (with a ``target``) summarise ``name``; or mark it unknown."""
+        if any(answer is _MISSING for answer in answers):
+            self.unknown.add(name)
+            return
+        pages = []
+        for position, answer in enumerate(answers):
+            page = _local_page(self.indexes[position], name) if answer is _LOCAL else answer
+            if page is not None:
+                pages.append(page)
+        lazy = LazyPage.merge(pages)
+        self._pages[name] = lazy
+        if target is not None:
+            self._summarize(name, lazy, target)
+
+    def _from_cache(self, source: IndexSource, name: str) -> LazyPage | object | None:
+        """The cached page while fresh (or offline), else ``_Stale`` (ask the index) or ``_MISSING`` (offline)."""
+        entry = self.cache.get(source.url, name) if self.cache else None
+        if entry is not None and (self.offline or entry.is_fresh(time.time())):
+            return entry.page
+        return _MISSING if self.offline else _Stale(entry)
+
+    def _fetch_page(self, source: IndexSource, name: str, entry: Entry | None, *, keep: bool) -> LazyPage | None:
         url = f"{source.url}{name}/"
         headers = {"Accept": ACCEPT}
-        entry = self.cache.get(source.url, name) if self.cache else None
         if entry is not None and entry.etag:
             headers["If-None-Match"] = entry.etag
         elif entry is not None and entry.last_modified:
@@ -221,6 +273,7 @@ class IndexFinder:
             if self.cache:
                 self.cache.touch(source.url, name, entry, freshness)
             return entry.page
+        page: LazyPage | None
         if answer.status in {404, 410}:
             page = None
         elif answer.status != 200:
@@ -228,16 +281,28 @@ class IndexFinder:
             raise IndexUnreachableError(f"the package index answered HTTP {answer.status} for {redacted(url)}", hint=hint)
         else:
             try:
-                page = parse_page(answer.body, answer.headers.get("content-type", ""), answer.url, source.url, name)
+                page = parse_lazy(answer.body, answer.headers.get("content-type", ""), answer.url, source.url, name)
             except PageError as exc:
                 raise IndexUnreachableError(f"{exc} ({redacted(url)})", hint="the index sent a page reprolock cannot read; try again later") from None
         if self.cache and freshness.store:
-            self.cache.put(
-                source.url,
-                name,
-                Entry(page, time.time(), freshness.max_age, answer.headers.get("etag"), answer.headers.get("last-modified")),
-            )
+            etag, modified = answer.headers.get("etag"), answer.headers.get("last-modified")
+            fresh = Entry(page, time.time(), freshness.max_age, etag, modified)
+            if keep or etag or modified or page is None:
+                self.cache.put(source.url, name, fresh)
+            else:
+                with self._lock:
+                    self._pending[(source.url, name)] = fresh
         return page
+
+    def _save_pending(self, names: Iterable[str]) -> None:
+        """Cache the pages that :meth:`summaries` fetched but did not write, now that they are wanted."""
+        if not self._pending or self.cache is None:
+            return
+        for name in names:
+            for source in self.indexes:
+                entry = self._pending.pop((source.url, name), None)
+                if entry is not None:
+                    self.cache.put(source.url, name, entry)
 
     # -- core metadata -----------------------------------------------------
 
@@ -328,7 +393,7 @@ class IndexFinder:
         answer = self._get(f"{base}pypi/{name}/{version}/json", {"Accept": "application/json"})
         if answer.status in {404, 410}:
             page = self._pages.get(name)
-            if page is not None and version in {item.version for item in page.files}:
+            if page is not None and version in page.file_versions():
                 self._remember_capability(source, offers=False)
             return None
         try:
@@ -376,35 +441,21 @@ class IndexFinder:
             self.cache.put_data(source.url, "capabilities", {"per_version_json": offers})
 
 
-def _merge(pages: list[ProjectPage]) -> ProjectPage | None:
-    if not pages:
-        return None
-    if len(pages) == 1:
-        return pages[0]
-    from dataclasses import replace  # noqa: PLC0415
-
-    first = pages[0]
-    files = {item.filename: item for page in reversed(pages) for item in page.files}
-    versions = dict.fromkeys(version for page in pages for version in page.versions)
-    status = next((page for page in pages if page.status), first)
-    return replace(first, files=tuple(files.values()), versions=tuple(versions), status=status.status, status_reason=status.status_reason)
-
-
 def _local_folder(url: str) -> Path:
     return Path(unquote(urlsplit(url).path))
 
 
-def _local_page(source: IndexSource, name: str) -> ProjectPage | None:
+def _local_page(source: IndexSource, name: str) -> LazyPage | None:
     """A project of a ``file://`` PEP 503 tree: ``NAME/index.html``, else the folder's files."""
     folder = _local_folder(source.url) / name
     page_url = f"{source.url}{name}/"
     index = folder / "index.html"
     try:
         if index.is_file():
-            return parse_html(index.read_text(encoding="utf-8", errors="replace"), page_url, source.url, name)
+            return LazyPage.of(parse_html(index.read_text(encoding="utf-8", errors="replace"), page_url, source.url, name))
         if folder.is_dir():
             links = "".join(f'<a href="{item.name}">{item.name}</a>' for item in sorted(folder.iterdir()) if item.is_file())
-            return parse_html(links, page_url, source.url, name)
+            return LazyPage.of(parse_html(links, page_url, source.url, name))
     except OSError:
         return None
     return None

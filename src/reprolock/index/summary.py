@@ -7,6 +7,7 @@ instead of the whole page, which for projects with many wheels is megabytes.
 from __future__ import annotations
 
 import functools
+import re
 from typing import TYPE_CHECKING, Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -15,7 +16,14 @@ from packaging.version import InvalidVersion, Version
 from reprolock.index.models import ProjectFacts, ReleaseFacts
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from reprolock.index.models import DistFile, IndexTarget, ProjectPage
+    from reprolock.index.pages import Row
+
+
+_CANONICAL = re.compile(r"(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*(?:(?:a|b|rc)(?:0|[1-9][0-9]*))?(?:\.post(?:0|[1-9][0-9]*))?(?:\.dev(?:0|[1-9][0-9]*))?")
+"""Versions already in PEP 440 normal form (``str(Version(text)) == text``)."""
 
 
 @functools.lru_cache(maxsize=4096)
@@ -77,6 +85,71 @@ def summarize(page: ProjectPage, target: IndexTarget) -> ProjectFacts:
             )
         )
     return ProjectFacts(page.name, tuple(releases), page.status, page.status_reason)
+
+
+def _row_fits(row: Row, target: IndexTarget, tag_fits: dict[str, bool]) -> bool:
+    """:func:`file_fits` for a decoded entry; ``tag_fits`` remembers each wheel tag triple's answer."""
+    filename, _, packagetype, item = row
+    requires_python = item.get("requires-python") or None
+    if requires_python and not _python_ok(requires_python, target.python_version):
+        return False
+    if packagetype != "bdist_wheel" or target.tags is None:
+        return True
+    triple = filename[:-4].rsplit("-", 3)
+    key = "-".join(triple[1:])
+    known = tag_fits.get(key)
+    if known is None:
+        known = tag_fits[key] = not _wheel_tags(filename).isdisjoint(target.tags)
+    return known
+
+
+def summarize_rows(name: str, rows: Iterable[Row], target: IndexTarget, status: str | None, status_reason: str | None) -> ProjectFacts:
+    """:func:`summarize` straight from a page's decoded entries (no :class:`DistFile` objects): the same answer."""
+    by_text: dict[str, list[Row]] = {}
+    for row in rows:
+        group = by_text.get(row[1])
+        if group is None:
+            by_text[row[1]] = [row]
+        else:
+            group.append(row)
+    grouped: dict[Version, list[Row]] = {}
+    for text, files in by_text.items():
+        try:
+            grouped.setdefault(Version(text), []).extend(files)
+        except InvalidVersion:
+            continue
+    tag_fits: dict[str, bool] = {}
+    releases = []
+    for version in sorted(grouped, reverse=True):
+        files = grouped[version]
+        yanked, reason, uploaded = True, None, None
+        for row in files:
+            entry = row[3]
+            mark = entry.get("yanked", False)
+            if not mark:
+                yanked = False
+            elif reason is None and isinstance(mark, str):
+                reason = mark
+            upload = entry.get("upload-time")
+            if upload and (uploaded is None or upload < uploaded):
+                uploaded = upload
+        # Source distributions first: one that fits settles it without looking at every wheel.
+        fits = any(_row_fits(row, target, tag_fits) for row in files if row[2] != "bdist_wheel") or any(
+            _row_fits(row, target, tag_fits) for row in files if row[2] == "bdist_wheel"
+        )
+        text = files[0][1]
+        releases.append(
+            ReleaseFacts(
+                version=text,
+                normalized=text if _CANONICAL.fullmatch(text) else str(version),
+                yanked=yanked,
+                yanked_reason=reason,
+                uploaded=uploaded,
+                fits=fits,
+                prerelease=version.is_prerelease,
+            )
+        )
+    return ProjectFacts(name, tuple(releases), status, status_reason)
 
 
 _FIELDS = ("version", "normalized", "yanked", "yanked_reason", "uploaded", "fits", "prerelease")

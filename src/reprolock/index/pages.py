@@ -1,0 +1,345 @@
+"""Pages held the cheap way: the index's file entries as decoded, turned into objects only on demand.
+
+A PEP 691 page of a project with many wheels lists tens of thousands of files.
+``reprolock audit`` needs a handful of fields per release (see
+:mod:`reprolock.index.summary`), so a :class:`LazyPage` keeps the decoded file
+entries and builds :class:`~reprolock.index.models.DistFile` objects only when
+:meth:`LazyPage.page` is called (the lock resolver does; the audit does not).
+The compact cache form is written straight from the entries too.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
+
+from packaging.utils import canonicalize_name
+
+from reprolock.index.models import DistFile, ProjectPage
+from reprolock.index.summary import summarize, summarize_rows
+
+if TYPE_CHECKING:
+    from reprolock.index.models import IndexTarget, ProjectFacts
+
+WHEEL = "bdist_wheel"
+SDIST = "sdist"
+_SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz", ".tar")
+
+Row = tuple[str, str, str, dict[str, Any]]
+"""``(filename, version, packagetype, entry)``: a usable file of a PEP 691 page and its decoded JSON entry."""
+
+
+class PageError(ValueError):
+    """A page that cannot be understood (malformed JSON, wrong shape)."""
+
+
+def file_version(filename: str, project: str) -> tuple[str, str] | None:
+    """``(version, packagetype)`` from a wheel or sdist file name; ``None`` for other files."""
+    if filename.endswith(".whl"):
+        parts = filename[:-4].split("-")
+        return (parts[1], WHEEL) if len(parts) >= 5 else None
+    lowered = filename.lower()
+    for suffix in _SDIST_SUFFIXES:
+        if lowered.endswith(suffix):
+            stem = filename[: -len(suffix)]
+            break
+    else:
+        return None
+    # The name may itself hold dashes: split where the prefix names the project.
+    for position, char in enumerate(stem):
+        if char == "-" and canonicalize_name(stem[:position]) == project:
+            return (stem[position + 1 :], SDIST) if position + 1 < len(stem) else None
+    name, _, version = stem.rpartition("-")
+    return (version, SDIST) if name and version else None
+
+
+def hash_pairs(value: object) -> tuple[tuple[str, str], ...]:
+    if isinstance(value, dict):
+        return tuple(sorted((str(key), str(digest)) for key, digest in value.items()))
+    return ()
+
+
+class _Absolute:
+    """Resolve file URLs against the page URL; absolute URLs (the usual case) pass through."""
+
+    __slots__ = ("_page_url",)
+
+    def __init__(self, page_url: str) -> None:
+        self._page_url = page_url
+
+    def __call__(self, url: str) -> str:
+        return url if url.startswith(("https://", "http://")) else urljoin(self._page_url, url)
+
+
+def json_rows(body: bytes | str, name: str) -> tuple[dict[str, Any], list[Row]]:
+    """Decode a PEP 691 page: the document and its usable files (wheels and sdists with a URL)."""
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise PageError(f"malformed JSON from the index for {name}: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("files"), list):
+        raise PageError(f"the index's JSON page for {name} has no files list")
+    project = canonicalize_name(str(data.get("name") or name))
+    data["name"] = project
+    rows: list[Row] = []
+    append = rows.append
+    for item in data["files"]:
+        if type(item) is not dict:
+            continue
+        filename = item.get("filename", "")
+        if type(filename) is not str:
+            filename = str(filename)
+        if not item.get("url"):
+            continue
+        if filename.endswith(".whl"):
+            parts = filename[:-4].split("-")
+            if len(parts) >= 5:  # name-version-python-abi-platform
+                append((filename, parts[1], WHEEL, item))
+            continue
+        parsed = file_version(filename, project)
+        if parsed is not None:
+            append((filename, parsed[0], parsed[1], item))
+    return data, rows
+
+
+def _dist_file(row: Row, absolute: _Absolute) -> DistFile:
+    filename, version, packagetype, item = row
+    yanked = item.get("yanked", False)
+    metadata = item.get("core-metadata", item.get("dist-info-metadata", False))
+    size = item.get("size")
+    return DistFile(
+        filename=filename,
+        url=absolute(str(item["url"])),
+        version=version,
+        packagetype=packagetype,
+        hashes=hash_pairs(item.get("hashes")),
+        requires_python=item.get("requires-python") or None,
+        yanked=bool(yanked),
+        yanked_reason=yanked if isinstance(yanked, str) and yanked else None,
+        upload_time=item.get("upload-time"),
+        size=size if isinstance(size, int) else None,
+        core_metadata=bool(metadata),
+        core_metadata_hashes=hash_pairs(metadata),
+    )
+
+
+def _row_of(item: DistFile) -> Row:
+    """A built file as a decoded entry with the fields the summary reads."""
+    entry = {"requires-python": item.requires_python, "yanked": item.yanked_reason or item.yanked, "upload-time": item.upload_time}
+    return (item.filename, item.version, item.packagetype, entry)
+
+
+def _merge(pages: list[ProjectPage]) -> ProjectPage:
+    from dataclasses import replace  # noqa: PLC0415 - only for several indexes
+
+    first = pages[0]
+    files = {item.filename: item for page in reversed(pages) for item in page.files}
+    versions = dict.fromkeys(version for page in pages for version in page.versions)
+    status = next((page for page in pages if page.status), first)
+    return replace(first, files=tuple(files.values()), versions=tuple(versions), status=status.status, status_reason=status.status_reason)
+
+
+def _status(data: dict[str, Any]) -> tuple[str | None, str | None]:
+    status = data.get("project-status")
+    if not isinstance(status, dict):
+        return None, None
+    return status.get("status"), status.get("reason")
+
+
+class LazyPage:
+    """A project page whose :class:`ProjectPage` (and its files) is built on first use.
+
+    Made from a decoded PEP 691 page (:meth:`from_json`), from the compact cache
+    form (:meth:`from_data`), or from a page already built (:meth:`of`).
+    Safe to share between threads: the built page and summaries are memoised.
+    """
+
+    __slots__ = ("_cached", "_data", "_facts", "_lock", "_page", "_page_url", "_parts", "_rows", "index_url", "name")
+
+    def __init__(self, name: str, index_url: str) -> None:
+        self.name = name
+        self.index_url = index_url
+        self._page: ProjectPage | None = None
+        self._data: dict[str, Any] | None = None
+        self._rows: list[Row] | None = None
+        self._page_url = ""
+        self._cached: dict[str, Any] | None = None
+        self._parts: list[LazyPage] = []
+        self._facts: dict[str, ProjectFacts] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, page: ProjectPage) -> LazyPage:
+        lazy = cls(page.name, page.index_url)
+        lazy._page = page
+        return lazy
+
+    @classmethod
+    def from_json(cls, body: bytes | str, page_url: str, index_url: str, name: str) -> LazyPage:
+        """A PEP 691 page; relative file URLs are resolved against ``page_url`` when files are built."""
+        data, rows = json_rows(body, name)
+        lazy = cls(data["name"], index_url)
+        lazy._data, lazy._rows, lazy._page_url = data, rows, page_url
+        return lazy
+
+    @classmethod
+    def merge(cls, pages: list[LazyPage]) -> LazyPage | None:
+        """One page from several indexes: the first index listed wins a file name that several list."""
+        if len(pages) <= 1:
+            return pages[0] if pages else None
+        lazy = cls(pages[0].name, pages[0].index_url)
+        lazy._parts = pages
+        return lazy
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> LazyPage:
+        """The compact cache form (see :func:`reprolock.index.simple.page_to_data`), decoded on first use."""
+        lazy = cls(str(data["name"]), str(data["index_url"]))
+        lazy._cached = data
+        return lazy
+
+    @property
+    def status(self) -> tuple[str | None, str | None]:
+        """PEP 792 status and reason."""
+        if self._data is not None:
+            return _status(self._data)
+        if self._parts:
+            statuses = [part.status for part in self._parts]
+            return next((status for status in statuses if status[0]), statuses[0])
+        page = self.page()
+        return page.status, page.status_reason
+
+    def page(self) -> ProjectPage:
+        """The page with all its files as :class:`DistFile` objects (built once)."""
+        if self._page is not None:
+            return self._page
+        with self._lock:
+            if self._page is None:
+                self._page = self._build()
+            return self._page
+
+    def _build(self) -> ProjectPage:
+        if self._cached is not None:
+            return page_from_data(self._cached)
+        if self._parts:
+            return _merge([part.page() for part in self._parts])
+        data, rows = self._data or {}, self._rows or []
+        absolute = _Absolute(self._page_url)
+        files = tuple(_dist_file(row, absolute) for row in rows)
+        given = data.get("versions")
+        versions = tuple(str(item) for item in given) if isinstance(given, list) and given else tuple(dict.fromkeys(row[1] for row in rows))
+        status, reason = _status(data)
+        return ProjectPage(name=self.name, index_url=self.index_url, files=files, versions=versions, status=status, status_reason=reason)
+
+    def file_versions(self) -> set[str]:
+        """The versions its files carry (without building the files)."""
+        if self._page is None and self._parts:
+            return {version for part in self._parts for version in part.file_versions()}
+        if self._rows is not None and self._page is None:
+            return {row[1] for row in self._rows}
+        return {item.version for item in self.page().files}
+
+    def rows(self) -> list[Row]:
+        """Its files as decoded entries, in page order (built from the files when they are objects already)."""
+        if self._page is None and self._parts:
+            merged = {row[0]: row for part in reversed(self._parts) for row in part.rows()}
+            return list(merged.values())
+        if self._rows is not None and self._page is None:
+            return self._rows
+        return [_row_of(item) for item in self.page().files]
+
+    def facts(self, target: IndexTarget) -> ProjectFacts:
+        """The release summary for ``target`` (memoised per target)."""
+        key = target.key()
+        known = self._facts.get(key)
+        if known is not None:
+            return known
+        if self._page is None and (self._rows is not None or self._parts):
+            status, reason = self.status
+            found = summarize_rows(self.name, self.rows(), target, status, reason)
+        else:
+            found = summarize(self.page(), target)
+        self._facts[key] = found
+        return found
+
+    def to_data(self) -> dict[str, Any]:
+        """The compact cache form, written straight from the decoded entries when the files are not built."""
+        if self._cached is not None:
+            return self._cached
+        if self._rows is None or self._page is not None:
+            return page_to_data(self.page())
+        data = self._data or {}
+        absolute = _Absolute(self._page_url)
+        files = []
+        for filename, version, packagetype, item in self._rows:
+            yanked = item.get("yanked", False)
+            metadata = item.get("core-metadata", item.get("dist-info-metadata", False))
+            size = item.get("size")
+            files.append([
+                filename,
+                absolute(str(item["url"])),
+                version,
+                packagetype,
+                hash_pairs(item.get("hashes")),
+                item.get("requires-python") or None,
+                bool(yanked),
+                yanked if isinstance(yanked, str) and yanked else None,
+                item.get("upload-time"),
+                size if isinstance(size, int) else None,
+                bool(metadata),
+                hash_pairs(metadata),
+            ])
+        given = data.get("versions")
+        status, reason = _status(data)
+        return {
+            "name": self.name,
+            "index_url": self.index_url,
+            "versions": [str(item) for item in given] if isinstance(given, list) and given else list(dict.fromkeys(row[1] for row in self._rows)),
+            "status": status,
+            "status_reason": reason,
+            "files": files,
+        }
+
+
+# The cache stores pages in this compact form (a list per file), which loads
+# several times faster than re-parsing the index's JSON.
+_FIELDS = (
+    "filename", "url", "version", "packagetype", "hashes", "requires_python",
+    "yanked", "yanked_reason", "upload_time", "size", "core_metadata", "core_metadata_hashes",
+)  # fmt: skip
+
+
+def page_to_data(page: ProjectPage) -> dict[str, Any]:
+    return {
+        "name": page.name,
+        "index_url": page.index_url,
+        "versions": list(page.versions),
+        "status": page.status,
+        "status_reason": page.status_reason,
+        "files": [[getattr(item, key) for key in _FIELDS] for item in page.files],
+    }
+
+
+def _pairs(value: object) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple((str(pair[0]), str(pair[1])) for pair in value)
+
+
+def page_from_data(data: dict[str, Any]) -> ProjectPage:
+    files = []
+    for row in data["files"]:
+        values = dict(zip(_FIELDS, row, strict=True))
+        values["hashes"] = _pairs(values["hashes"])
+        values["core_metadata_hashes"] = _pairs(values["core_metadata_hashes"])
+        files.append(DistFile(**values))
+    return ProjectPage(
+        name=data["name"],
+        index_url=data["index_url"],
+        files=tuple(files),
+        versions=tuple(data["versions"]),
+        status=data.get("status"),
+        status_reason=data.get("status_reason"),
+    )
