@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import re
-import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,6 +76,7 @@ class Cache:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self._folders: set[Path] = set()
 
     def _path(self, index_url: str, name: str) -> Path:
         key = hashlib.sha256(index_url.encode()).hexdigest()[:24]
@@ -99,17 +100,19 @@ class Cache:
         }
         self._write(self._path(index_url, name), data)
 
-    @staticmethod
-    def _write(path: Path, data: dict[str, Any]) -> None:
+    def _write(self, path: Path, data: dict[str, Any]) -> None:
+        """Write atomically: a temporary file unique to this process and thread, then a rename."""
+        temporary = path.with_name(f".tmp-{os.getpid()}-{threading.get_ident()}-{path.name}")
+        encoded = json.dumps(data, separators=(",", ":")).encode()  # one-shot: the C encoder
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(json.dumps(data, separators=(",", ":")).encode())  # one-shot: the C encoder
-            Path(temporary).replace(path)
+            if path.parent not in self._folders:  # one mkdir per folder and run
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._folders.add(path.parent)
+            temporary.write_bytes(encoded)
+            temporary.replace(path)
         except OSError:
-            with contextlib.suppress(OSError, UnboundLocalError):
-                Path(temporary).unlink()
+            with contextlib.suppress(OSError):
+                temporary.unlink()
 
     def get_data(self, index_url: str, key: str, max_age: float | None) -> Any:  # noqa: ANN401 - JSON of any shape
         """Other JSON kept per index (capabilities, vulnerability lists); ``None`` when absent or older than ``max_age``."""

@@ -10,6 +10,7 @@ used whatever its age; what it does not hold is *unknown*, not missing.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import sys
@@ -22,9 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 from reprolock.errors import IndexUnreachableError
 from reprolock.index.cache import DEFAULT_FRESHNESS, Cache, Entry, Freshness
-from reprolock.index.metadata import MetadataError, RangeReader, sdist_metadata, wheel_metadata
 from reprolock.index.pages import LazyPage, PageError
-from reprolock.index.simple import ACCEPT, parse_html, parse_lazy
 from reprolock.index.summary import facts_from_data, facts_to_data
 from reprolock.redaction import redacted
 
@@ -102,6 +101,7 @@ class IndexFinder:
         self._lock = threading.Lock()
         self._pages: dict[str, LazyPage | None] = {}
         self._pending: dict[tuple[str, str], Entry] = {}
+        self._summaries: dict[tuple[str, str], ProjectFacts | None] = {}
         self.unknown: set[str] = set()
         """Projects whose page could not be had (offline and not cached)."""
         self._capabilities: dict[str, bool] = {}
@@ -170,11 +170,14 @@ class IndexFinder:
             else:
                 missing.append(name)
         self._fetch(missing, target=target, keep=False)
+        key = target.key()
         for name in missing:
-            if name in self.unknown or name in found:
+            if name in self.unknown:
                 continue
-            lazy = self._pages.get(name)
-            found[name] = self._summarize(name, lazy, target)
+            if (key, name) in self._summaries:  # summarised (and cached) as its page arrived
+                found[name] = self._summaries[(key, name)]
+            else:
+                found[name] = self._summarize(name, self._pages.get(name), target)
         return {name: found[name] for name in wanted if name in found}
 
     @property
@@ -188,6 +191,7 @@ class IndexFinder:
     def _summarize(self, name: str, lazy: LazyPage | None, target: IndexTarget) -> ProjectFacts | None:
         """The summary of a settled page, written to the cache."""
         facts = lazy.facts(target) if lazy is not None else None
+        self._summaries[(target.key(), name)] = facts
         if self.cache:
             self.cache.put_data(self._scope, self._facts_key(target, name), {"facts": facts_to_data(facts) if facts else None})
         return facts
@@ -228,6 +232,10 @@ class IndexFinder:
             self._settle(name, answers, target)
             progress.advance()
 
+        # Decoding pages makes hundreds of thousands of dicts and no reference cycles:
+        # the cycle collector would rescan them all several times, so it waits.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             if len(jobs) == 1:
                 run(jobs[0])
@@ -236,6 +244,8 @@ class IndexFinder:
                     for _ in pool.map(run, jobs):
                         pass
         finally:
+            if collecting:
+                gc.enable()
             progress.close()
 
     def _settle(self, name: str, answers: list[Any], target: IndexTarget | None) -> None:
@@ -252,6 +262,8 @@ class IndexFinder:
         self._pages[name] = lazy
         if target is not None:
             self._summarize(name, lazy, target)
+            if lazy is not None:
+                lazy.release()  # freed here, in the worker, while other pages are still downloading
 
     def _from_cache(self, source: IndexSource, name: str) -> LazyPage | object | None:
         """The cached page while fresh (or offline), else ``_Stale`` (ask the index) or ``_MISSING`` (offline)."""
@@ -262,6 +274,8 @@ class IndexFinder:
 
     def _fetch_page(self, source: IndexSource, name: str, entry: Entry | None, *, keep: bool) -> LazyPage | None:
         url = f"{source.url}{name}/"
+        from reprolock.index.simple import ACCEPT, parse_lazy  # noqa: PLC0415 - a warm run parses no page
+
         headers = {"Accept": ACCEPT}
         if entry is not None and entry.etag:
             headers["If-None-Match"] = entry.etag
@@ -329,6 +343,8 @@ class IndexFinder:
         return self.cache.folder / "metadata-v1" / key[:2] / f"{key}.metadata"
 
     def _core_metadata(self, file: DistFile) -> bytes:
+        from reprolock.index.metadata import MetadataError, sdist_metadata, wheel_metadata  # noqa: PLC0415 - zipfile and tarfile only when metadata is read
+
         if file.url.startswith("file:"):
             return _local_metadata(file)
         answer = self._get(file.url + ".metadata")
@@ -353,6 +369,8 @@ class IndexFinder:
         return answer.body
 
     def _ranged_wheel_metadata(self, file: DistFile) -> bytes:
+        from reprolock.index.metadata import MetadataError, RangeReader, wheel_metadata  # noqa: PLC0415 - zipfile and tarfile only when metadata is read
+
         answer = self._get(file.url, {"Range": "bytes=-65536"})
         if answer.status == 200:
             import io  # noqa: PLC0415
@@ -447,6 +465,8 @@ def _local_folder(url: str) -> Path:
 
 def _local_page(source: IndexSource, name: str) -> LazyPage | None:
     """A project of a ``file://`` PEP 503 tree: ``NAME/index.html``, else the folder's files."""
+    from reprolock.index.simple import parse_html  # noqa: PLC0415 - a warm run parses no page
+
     folder = _local_folder(source.url) / name
     page_url = f"{source.url}{name}/"
     index = folder / "index.html"
@@ -462,6 +482,8 @@ def _local_page(source: IndexSource, name: str) -> LazyPage | None:
 
 
 def _local_metadata(file: DistFile) -> bytes:
+    from reprolock.index.metadata import MetadataError, sdist_metadata, wheel_metadata  # noqa: PLC0415 - zipfile and tarfile only when metadata is read
+
     path = _local_folder(file.url)
     sidecar = path.with_name(path.name + ".metadata")
     try:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -76,16 +77,24 @@ class IndexTarget:
     """Compatible wheel tags (``cp311-cp311-manylinux_2_17_x86_64``); ``None``: any wheel counts."""
 
     def key(self) -> str:
-        """A stable short text naming this target (for cache keys)."""
-        import hashlib  # noqa: PLC0415 - rarely needed
-
-        text = self.python_version + "|" + ",".join(sorted(self.tags or ()))
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        """A stable short text naming this target (for cache keys); computed once per target."""
+        return _target_key(self.python_version, self.tags)
 
 
-@dataclass(frozen=True, slots=True)
-class ReleaseFacts:
-    """What the index rules need of one release, for one target (a few fields, cheap to cache)."""
+@functools.lru_cache(maxsize=8)
+def _target_key(python_version: str, tags: frozenset[str] | None) -> str:
+    import hashlib  # noqa: PLC0415 - rarely needed
+
+    text = python_version + "|" + ",".join(sorted(tags or ()))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class ReleaseFacts(NamedTuple):
+    """What the index rules need of one release, for one target (a few fields, cheap to cache).
+
+    A named tuple rather than a dataclass: a warm run makes one per release of
+    every audited project (thousands) straight from the cached rows.
+    """
 
     version: str
     """As the index writes it."""

@@ -151,19 +151,22 @@ def _status(data: dict[str, Any]) -> tuple[str | None, str | None]:
 class LazyPage:
     """A project page whose :class:`ProjectPage` (and its files) is built on first use.
 
-    Made from a decoded PEP 691 page (:meth:`from_json`), from the compact cache
-    form (:meth:`from_data`), or from a page already built (:meth:`of`).
-    Safe to share between threads: the built page and summaries are memoised.
+    Made from a PEP 691 body (:meth:`from_json`, decoded at once so a malformed
+    page fails early), from the compact cache form (:meth:`from_data`), from
+    pages of several indexes (:meth:`merge`), or from a page already built
+    (:meth:`of`). :meth:`release` drops the decoded entries (keeping the body,
+    decoded again if the files are wanted after all). Safe to share between
+    threads: the built page and the summaries are memoised.
     """
 
-    __slots__ = ("_cached", "_data", "_facts", "_lock", "_page", "_page_url", "_parts", "_rows", "index_url", "name")
+    __slots__ = ("_body", "_cached", "_decoded", "_facts", "_lock", "_page", "_page_url", "_parts", "index_url", "name")
 
     def __init__(self, name: str, index_url: str) -> None:
         self.name = name
         self.index_url = index_url
         self._page: ProjectPage | None = None
-        self._data: dict[str, Any] | None = None
-        self._rows: list[Row] | None = None
+        self._body: bytes | str | None = None
+        self._decoded: tuple[dict[str, Any], list[Row]] | None = None
         self._page_url = ""
         self._cached: dict[str, Any] | None = None
         self._parts: list[LazyPage] = []
@@ -181,7 +184,7 @@ class LazyPage:
         """A PEP 691 page; relative file URLs are resolved against ``page_url`` when files are built."""
         data, rows = json_rows(body, name)
         lazy = cls(data["name"], index_url)
-        lazy._data, lazy._rows, lazy._page_url = data, rows, page_url
+        lazy._body, lazy._decoded, lazy._page_url = body, (data, rows), page_url
         return lazy
 
     @classmethod
@@ -195,17 +198,36 @@ class LazyPage:
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> LazyPage:
-        """The compact cache form (see :func:`reprolock.index.simple.page_to_data`), decoded on first use."""
+        """The compact cache form (see :func:`page_to_data`), turned into files on first use."""
         lazy = cls(str(data["name"]), str(data["index_url"]))
         lazy._cached = data
         return lazy
 
+    def release(self) -> None:
+        """Drop the decoded entries (the summaries stay); they are decoded again if needed."""
+        for part in self._parts:
+            part.release()
+        if self._body is not None:
+            self._decoded = None
+
+    def _json(self) -> tuple[dict[str, Any], list[Row]] | None:
+        """The decoded page and its usable files, for a page that came as JSON and has no built files."""
+        if self._body is None or self._page is not None:
+            return None
+        decoded = self._decoded
+        if decoded is None:
+            decoded = json_rows(self._body, self.name)
+            if self._decoded is None:
+                self._decoded = decoded
+        return decoded
+
     @property
     def status(self) -> tuple[str | None, str | None]:
         """PEP 792 status and reason."""
-        if self._data is not None:
-            return _status(self._data)
-        if self._parts:
+        decoded = self._json()
+        if decoded is not None:
+            return _status(decoded[0])
+        if self._parts and self._page is None:
             statuses = [part.status for part in self._parts]
             return next((status for status in statuses if status[0]), statuses[0])
         page = self.page()
@@ -218,6 +240,7 @@ class LazyPage:
         with self._lock:
             if self._page is None:
                 self._page = self._build()
+                self._decoded = self._body = None
             return self._page
 
     def _build(self) -> ProjectPage:
@@ -225,29 +248,26 @@ class LazyPage:
             return page_from_data(self._cached)
         if self._parts:
             return _merge([part.page() for part in self._parts])
-        data, rows = self._data or {}, self._rows or []
+        data, rows = self._json() or ({}, [])
         absolute = _Absolute(self._page_url)
         files = tuple(_dist_file(row, absolute) for row in rows)
-        given = data.get("versions")
-        versions = tuple(str(item) for item in given) if isinstance(given, list) and given else tuple(dict.fromkeys(row[1] for row in rows))
         status, reason = _status(data)
-        return ProjectPage(name=self.name, index_url=self.index_url, files=files, versions=versions, status=status, status_reason=reason)
+        return ProjectPage(name=self.name, index_url=self.index_url, files=files, versions=_versions(data, rows), status=status, status_reason=reason)
 
     def file_versions(self) -> set[str]:
         """The versions its files carry (without building the files)."""
         if self._page is None and self._parts:
             return {version for part in self._parts for version in part.file_versions()}
-        if self._rows is not None and self._page is None:
-            return {row[1] for row in self._rows}
-        return {item.version for item in self.page().files}
+        return {row[1] for row in self.rows()}
 
     def rows(self) -> list[Row]:
-        """Its files as decoded entries, in page order (built from the files when they are objects already)."""
+        """Its files as decoded entries, in page order (made from the files when they are built already)."""
         if self._page is None and self._parts:
             merged = {row[0]: row for part in reversed(self._parts) for row in part.rows()}
             return list(merged.values())
-        if self._rows is not None and self._page is None:
-            return self._rows
+        decoded = self._json()
+        if decoded is not None:
+            return decoded[1]
         return [_row_of(item) for item in self.page().files]
 
     def facts(self, target: IndexTarget) -> ProjectFacts:
@@ -256,7 +276,7 @@ class LazyPage:
         known = self._facts.get(key)
         if known is not None:
             return known
-        if self._page is None and (self._rows is not None or self._parts):
+        if self._page is None and (self._body is not None or self._parts):
             status, reason = self.status
             found = summarize_rows(self.name, self.rows(), target, status, reason)
         else:
@@ -268,12 +288,13 @@ class LazyPage:
         """The compact cache form, written straight from the decoded entries when the files are not built."""
         if self._cached is not None:
             return self._cached
-        if self._rows is None or self._page is not None:
+        decoded = self._json()
+        if decoded is None:
             return page_to_data(self.page())
-        data = self._data or {}
+        data, rows = decoded
         absolute = _Absolute(self._page_url)
         files = []
-        for filename, version, packagetype, item in self._rows:
+        for filename, version, packagetype, item in rows:
             yanked = item.get("yanked", False)
             metadata = item.get("core-metadata", item.get("dist-info-metadata", False))
             size = item.get("size")
@@ -291,16 +312,23 @@ class LazyPage:
                 bool(metadata),
                 hash_pairs(metadata),
             ])
-        given = data.get("versions")
         status, reason = _status(data)
         return {
             "name": self.name,
             "index_url": self.index_url,
-            "versions": [str(item) for item in given] if isinstance(given, list) and given else list(dict.fromkeys(row[1] for row in self._rows)),
+            "versions": list(_versions(data, rows)),
             "status": status,
             "status_reason": reason,
             "files": files,
         }
+
+
+def _versions(data: dict[str, Any], rows: list[Row]) -> tuple[str, ...]:
+    """PEP 700 ``versions`` when given, else the versions of the files."""
+    given = data.get("versions")
+    if isinstance(given, list) and given:
+        return tuple(str(item) for item in given)
+    return tuple(dict.fromkeys(row[1] for row in rows))
 
 
 # The cache stores pages in this compact form (a list per file), which loads

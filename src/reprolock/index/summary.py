@@ -167,7 +167,7 @@ def facts_to_data(facts: ProjectFacts) -> dict[str, Any]:
 def facts_from_data(data: dict[str, Any]) -> ProjectFacts:
     return ProjectFacts(
         data["name"],
-        tuple(ReleaseFacts(*row) for row in data["releases"]),
+        tuple(map(ReleaseFacts._make, data["releases"])),
         data.get("status"),
         data.get("status_reason"),
     )
