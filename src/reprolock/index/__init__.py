@@ -1,1 +1,1 @@
-"""The package index: the only package that imports httpx (and only in ``client``)."""
+"""The package index: the only package that talks HTTP (and only in ``client``)."""

@@ -120,7 +120,8 @@ def audit_index(
         pip_default=interpreter.pip_index_url if interpreter else None,
     )
     try:
-        pages = finder.summaries((subject.name for subject in subjects), target_of(interpreter))
+        probe = (subjects[0].name, subjects[0].version)  # the first version _vulnerabilities asks about, as a rule
+        pages = finder.summaries((subject.name for subject in subjects), target_of(interpreter), probe=probe)
         vulnerabilities, sources = _vulnerabilities(finder, subjects, pages, args.advisories, context)
     finally:
         finder.close()

@@ -3,7 +3,8 @@
 :class:`IndexFinder` implements :class:`~reprolock.index.models.PackageFinder`
 over one or more indexes (the first one listed wins a file name that several
 list). It answers from memory, then from the on-disk cache while fresh, and
-only then asks the network, so a run with a warm cache never imports httpx.
+only then asks the network, so a run with a warm cache opens no connection
+(and never imports the HTTP client).
 ``file://`` indexes are read from disk. With ``offline=True`` the cache is
 used whatever its age; what it does not hold is *unknown*, not missing.
 """
@@ -102,6 +103,7 @@ class IndexFinder:
         self._pages: dict[str, LazyPage | None] = {}
         self._pending: dict[tuple[str, str], Entry] = {}
         self._summaries: dict[tuple[str, str], ProjectFacts | None] = {}
+        self._early: dict[str, Answer] = {}
         self.unknown: set[str] = set()
         """Projects whose page could not be had (offline and not cached)."""
         self._capabilities: dict[str, bool] = {}
@@ -110,10 +112,10 @@ class IndexFinder:
     # -- network ---------------------------------------------------------
 
     def http(self) -> HttpClient:
-        """The HTTP client, created (and httpx imported) on first use."""
+        """The HTTP client, created (and imported) on first use."""
         with self._lock:
             if self._http is None:
-                from reprolock.index.client import HttpClient  # noqa: PLC0415 - httpx only when the network is used
+                from reprolock.index.client import HttpClient  # noqa: PLC0415 - only when the network is used
 
                 auth = {source.host: source.auth for source in self.indexes if source.auth}
                 self._http = HttpClient(auth=auth, concurrency=self.concurrency)
@@ -151,7 +153,7 @@ class IndexFinder:
                 found[name] = lazy.page() if lazy is not None else None
         return found
 
-    def summaries(self, names: Iterable[str], target: IndexTarget) -> dict[str, ProjectFacts | None]:
+    def summaries(self, names: Iterable[str], target: IndexTarget, *, probe: tuple[str, str] | None = None) -> dict[str, ProjectFacts | None]:
         """What the index rules need per project, for ``target``; names in :attr:`unknown` are left out.
 
         Summaries are cached per project and target (for the default freshness),
@@ -159,6 +161,8 @@ class IndexFinder:
         Pages fetched for summaries are summarised as they arrive, without
         building their files, and are cached only when the index sent
         validators (``ETag``/``Last-Modified``) or :meth:`project` asks for them.
+        ``probe`` (a name and version) has its per-version JSON asked for
+        alongside the pages (see :meth:`vulnerabilities`).
         """
         wanted = list(dict.fromkeys(names))
         found: dict[str, ProjectFacts | None] = {}
@@ -169,7 +173,7 @@ class IndexFinder:
                 found[name] = facts_from_data(stored["facts"]) if stored["facts"] is not None else None
             else:
                 missing.append(name)
-        self._fetch(missing, target=target, keep=False)
+        self._fetch(missing, target=target, keep=False, probe=probe)
         key = target.key()
         for name in missing:
             if name in self.unknown:
@@ -200,7 +204,7 @@ class IndexFinder:
         """Fetch what memory and the fresh cache cannot answer, ``concurrency`` at a time."""
         self._fetch(names, target=None, keep=True)
 
-    def _fetch(self, names: Iterable[str], *, target: IndexTarget | None, keep: bool) -> None:
+    def _fetch(self, names: Iterable[str], *, target: IndexTarget | None, keep: bool, probe: tuple[str, str] | None = None) -> None:
         """Settle the pages of ``names``: from ``file://`` indexes, the cache, else the network.
 
         Each project is one job: its remote pages are fetched, parsed, merged
@@ -223,9 +227,14 @@ class IndexFinder:
         if not jobs:
             return
         progress = _Progress(self._progress, len(jobs))
+        if probe is not None:
+            jobs.insert(min(len(jobs), self.concurrency - 1), ("", []))  # among the first requests, not last in line
 
         def run(job: tuple[str, list[Any]]) -> None:
             name, answers = job
+            if not answers:
+                self._probe_early(*probe)  # type: ignore[misc]  # only queued with a probe
+                return
             for position, answer in enumerate(answers):
                 if isinstance(answer, _Stale):
                     answers[position] = self._fetch_page(self.indexes[position], name, answer.entry, keep=keep)
@@ -397,8 +406,8 @@ class IndexFinder:
         offer the per-version JSON API; that is remembered (a day, in the cache)
         so later calls cost nothing.
         """
-        source = next((item for item in self.indexes if not item.is_local), None)
-        if source is None or not source.url.rstrip("/").endswith("/simple") or not self._offers_json(source):
+        source = self._json_api_source()
+        if source is None:
             return None
         key = f"vulnerabilities-{name}-{version}"
         if self.cache is not None:
@@ -407,8 +416,11 @@ class IndexFinder:
                 return known
         if self.offline:
             return None
-        base = source.url.rstrip("/")[: -len("simple")]
-        answer = self._get(f"{base}pypi/{name}/{version}/json", {"Accept": "application/json"})
+        url = self._version_url(source, name, version)
+        with self._lock:
+            answer = self._early.pop(url, None)
+        if answer is None:
+            answer = self._get(url, {"Accept": "application/json"})
         if answer.status in {404, 410}:
             page = self._pages.get(name)
             if page is not None and version in page.file_versions():
@@ -424,6 +436,36 @@ class IndexFinder:
         if self.cache is not None:
             self.cache.put_data(source.url, key, found)
         return found
+
+    def _json_api_source(self) -> IndexSource | None:
+        """The index whose per-version JSON is asked: the first remote one, while it is known to offer it or untried."""
+        source = next((item for item in self.indexes if not item.is_local), None)
+        if source is None or not source.url.rstrip("/").endswith("/simple") or not self._offers_json(source):
+            return None
+        return source
+
+    @staticmethod
+    def _version_url(source: IndexSource, name: str, version: str) -> str:
+        return f"{source.url.rstrip('/')[: -len('simple')]}pypi/{name}/{version}/json"
+
+    def _probe_early(self, name: str, version: str) -> None:
+        """Ask for one per-version JSON while the pages download, for :meth:`vulnerabilities` to use.
+
+        Whether the index offers that API is learnt from this first answer; asking
+        it alongside the pages saves a round trip after them on a cold cache.
+        """
+        source = self._json_api_source()
+        if source is None or self.offline:
+            return
+        if self.cache is not None and isinstance(self.cache.get_data(source.url, f"vulnerabilities-{name}-{version}", self.freshness), list):
+            return
+        url = self._version_url(source, name, version)
+        try:
+            answer = self._get(url, {"Accept": "application/json"})
+        except IndexUnreachableError:
+            return  # asked again, and reported, if it is needed after all
+        with self._lock:
+            self._early[url] = answer
 
     def vulnerabilities_many(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[dict[str, Any]] | None]:
         """:meth:`vulnerabilities` for many versions: one probe, then concurrently when the index offers the API."""

@@ -1,4 +1,4 @@
-"""What the index says about a project, as frozen records (no httpx here)."""
+"""What the index says about a project, as frozen records (no network here)."""
 
 from __future__ import annotations
 
