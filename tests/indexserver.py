@@ -69,6 +69,7 @@ class IndexServer:
         self.json_api = False
         self.html_only = False
         self.cache_control: str | None = None
+        self.send_etag = True
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._httpd.daemon_threads = True
@@ -245,7 +246,7 @@ def _handler(server: IndexServer) -> type[BaseHTTPRequestHandler]:
             wants_json = JSON_TYPE in self.headers.get("Accept", "") and not server.html_only
             body = server.page_json(name) if wants_json else server.page_html(name)
             etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
-            headers = {"ETag": etag}
+            headers = {"ETag": etag} if server.send_etag else {}
             if server.cache_control:
                 headers["Cache-Control"] = server.cache_control
             if self.headers.get("If-None-Match") == etag:
