@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 import re
 
-from reprolock.checks import FILE_CHECKS
+from reprolock.checks import ENVIRONMENT_CHECKS, FILE_CHECKS
 from reprolock.rules import RULES
 
 _CODES = re.compile(r"RL\d{3}")
@@ -32,7 +32,7 @@ def render() -> str:
     ]
     lines += [f"| {rule.code} | {rule.name} | {rule.severity.value} | {rule.summary} |" for rule in RULES.values()]
     covered: set[str] = set()
-    for check in FILE_CHECKS:
+    for check in (*FILE_CHECKS, *ENVIRONMENT_CHECKS):
         doc = inspect.getdoc(check) or ""
         title, _, body = doc.partition("\n\n")
         codes = _CODES.findall(title)
