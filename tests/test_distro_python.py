@@ -72,3 +72,12 @@ def test_system_site_venv_over_the_distro_python_shadows_a_distro_package(tmp_pa
     assert copies[0] == {**copies[0], "version": "999.0", "path": str(site_packages(venv))}
     assert (distro.version, str(DIST_PACKAGES)) in [(copy["version"], copy["path"]) for copy in copies[1:]]
     assert distro.name not in {item["package"] for item in findings(run, "RL304")}  # the winning copy is pip's
+
+
+def test_pip_default_index_is_asked_only_when_wanted(tmp_path):
+    from reprolock.sources.environment import inspect  # noqa: PLC0415 - local to this test
+
+    has_pip = subprocess.run([str(DISTRO_PYTHON), "-c", "import pip"], capture_output=True, check=False).returncode == 0
+    asked = inspect(str(DISTRO_PYTHON), tmp_path, owners=False).interpreter.pip_index_url
+    assert (asked is not None and asked.startswith("https://")) is has_pip
+    assert inspect(str(DISTRO_PYTHON), tmp_path, owners=False, pip_index=False).interpreter.pip_index_url is None

@@ -1,8 +1,11 @@
 """The dependency graph: distributions (or locked packages) and the requirements between them.
 
-The only module that imports networkx. It hands out plain records
-(:class:`GraphNode`, :class:`~reprolock.dependencies.Edge`) and names, never
-networkx objects. Build one with :func:`build_graph` from any nodes that have
+The only module that imports networkx, and only for the graph algorithms
+behind narrowing (``--package``, ``--reverse``, ``--depth``): importing
+networkx costs more than the whole default ``reprolock graph`` run, so the
+plain build (edges from ``reprolock.dependencies``, roots by reachability)
+does without it. It hands out plain records (:class:`GraphNode`,
+:class:`~reprolock.dependencies.Edge`) and names, never networkx objects. Build one with :func:`build_graph` from any nodes that have
 ``name``, ``version`` and ``requires``: an environment's winning
 distributions or a lock's packages.
 """
@@ -12,13 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 from packaging.utils import canonicalize_name
 
-from reprolock.dependencies import Edge, find_cycles, resolve_edges
+from reprolock.dependencies import Edge, find_cycles, reachable, resolve_edges
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
+
+    import networkx as nx
 
     from reprolock.dependencies import Node
 
@@ -44,6 +48,8 @@ class DependencyGraph:
     _digraph: Any = field(default=None, repr=False, compare=False)
 
     def _graph(self) -> nx.DiGraph[str]:
+        import networkx as nx  # noqa: PLC0415 - heavy: only narrowing needs it
+
         if self._digraph is None:
             graph: nx.DiGraph[str] = nx.DiGraph()
             graph.add_nodes_from(node.name for node in self.nodes)
@@ -78,6 +84,8 @@ class DependencyGraph:
         roots. ``reverse`` alone makes the roots the packages that require
         nothing. The edges keep their direction (requirer to required).
         """
+        import networkx as nx  # noqa: PLC0415 - heavy: only narrowing needs it
+
         graph = self._graph()
         wanted: list[str] = [canonicalize_name(name) for name in packages]
         unknown = [name for name in wanted if name not in graph]
@@ -123,26 +131,17 @@ def build_graph(
     listed = list(nodes)
     present: dict[str, str] = {canonicalize_name(node.name): node.version for node in listed}
     deps = resolve_edges(listed, markers, root_extras=root_extras)
-    graph: nx.DiGraph[str] = nx.DiGraph()
-    graph.add_nodes_from(present)
-    graph.add_edges_from((edge.source, edge.target) for edge in deps.edges)
+    names = set(present) | {edge.target for edge in deps.edges}
     if roots:
         chosen: set[str] = {canonicalize_name(name) for name in roots}
-        graph.add_nodes_from(chosen)
+        names |= chosen
     else:
-        chosen = {name for name in graph if all(parent == name for parent in graph.predecessors(name))}
-        unreached = set(graph) - _reach(graph, chosen)
+        required = {edge.target for edge in deps.edges if edge.source != edge.target}
+        chosen = names - required
+        unreached = names - reachable(deps.edges, chosen)
         while unreached:
             first = min(unreached)
             chosen.add(first)
-            unreached -= _reach(graph, {first})
-    built = tuple(GraphNode(name, present.get(name), name in chosen) for name in sorted(graph))
+            unreached -= reachable(deps.edges, [first])
+    built = tuple(GraphNode(name, present.get(name), name in chosen) for name in sorted(names))
     return DependencyGraph(built, deps.edges)
-
-
-def _reach(graph: nx.DiGraph[str], roots: set[str]) -> set[str]:
-    found = set(roots)
-    for root in roots:
-        found |= nx.descendants(graph, root)
-    return found
-

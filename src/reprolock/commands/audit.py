@@ -33,18 +33,18 @@ def run(args: argparse.Namespace, context: Context) -> int:
     if python is None:
         report = build_report(files, run_file_checks(files, Target.running()), policy)
         return deliver(report, args.format, args.output, verbose=args.verbose, context=context)
-    env, found, facts = _environment_step(python, files, context)
+    env, found, facts = _environment_step(python, files, context, pip_index=not args.no_index)
     report = build_report(files, found, policy, environment=env, facts=facts)
     return deliver(report, args.format, args.output, verbose=args.verbose, context=context)
 
 
-def _environment_step(python: str, files: Sequence[SourceFile], context: Context) -> tuple[Environment, list[Finding], dict[str, dict[str, Any]]]:
+def _environment_step(python: str, files: Sequence[SourceFile], context: Context, *, pip_index: bool) -> tuple[Environment, list[Finding], dict[str, dict[str, Any]]]:
     """Inspect the interpreter, then run the file rules for it and the environment rules."""
     from reprolock.checks import declared_roots, run_environment_checks  # noqa: PLC0415 - environment audits only
     from reprolock.dependencies import resolve_edges  # noqa: PLC0415
     from reprolock.sources.environment import inspect, local_modules  # noqa: PLC0415
 
-    env = inspect(python, context.cwd)
+    env = inspect(python, context.cwd, pip_index=pip_index)
     interpreter = env.interpreter
     target = Target(
         version=".".join(interpreter.version.split(".")[:2]),

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 from reprolock.errors import UsageError
 from reprolock.output import write_atomic
 from reprolock.sources.environment import choose_python, inspect
-from reprolock.sources.loader import load
 
 if TYPE_CHECKING:
     import argparse
 
     from reprolock.commands import Context
     from reprolock.graph import DependencyGraph
+    from reprolock.records import SourceFile
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
@@ -26,8 +26,8 @@ def run(args: argparse.Namespace, context: Context) -> int:
     python = choose_python(args.python, context.cwd, os.environ)
     if python is None:
         raise UsageError("no environment to draw", hint="give --python PATH (an interpreter or a virtualenv), activate a virtualenv or create ./.venv")
-    files = load(args.inputs, cwd=context.cwd) if args.inputs else ()
-    env = inspect(python, context.cwd, owners=False)
+    files = _load(args.inputs, context) if args.inputs else ()
+    env = inspect(python, context.cwd, owners=False, pip_index=False)
     roots = declared_roots(files)
     root_extras: dict[str, set[str]] = {}
     for source in files:
@@ -47,6 +47,12 @@ def run(args: argparse.Namespace, context: Context) -> int:
     elif text is not None:
         context.stdout.write(text)
     return 0
+
+
+def _load(inputs: list[str], context: Context) -> tuple[SourceFile, ...]:
+    from reprolock.sources.loader import load  # noqa: PLC0415 - the requirements parser only when files are given
+
+    return load(inputs, cwd=context.cwd)
 
 
 def _render(graph: DependencyGraph, args: argparse.Namespace, context: Context) -> str | None:

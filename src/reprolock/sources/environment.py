@@ -33,11 +33,12 @@ def choose_python(python: str | None, cwd: Path, environ: Mapping[str, str]) -> 
     return None
 
 
-def inspect(python: str | None, cwd: Path, *, environ: dict[str, str] | None = None, owners: bool = True) -> Environment:
+def inspect(python: str | None, cwd: Path, *, environ: dict[str, str] | None = None, owners: bool = True, pip_index: bool = True) -> Environment:
     """Probe ``python`` (an interpreter or a venv folder; ``None``: the default target) and scan its ``sys.path``.
 
     ``owners`` asks the OS package manager, in one call, which package owns
-    each distribution that looks system-provided.
+    each distribution that looks system-provided; ``pip_index`` asks the
+    target's pip for its default index (a few tens of milliseconds).
     """
     import os  # noqa: PLC0415 - only the default lookup reads the process environment
 
@@ -46,7 +47,7 @@ def inspect(python: str | None, cwd: Path, *, environ: dict[str, str] | None = N
         from reprolock.errors import InputError  # noqa: PLC0415
 
         raise InputError("no interpreter to inspect", hint="give --python PATH, activate a virtualenv or create ./.venv")
-    interpreter = probe(chosen, cwd, environ=environ)
+    interpreter = probe(chosen, cwd, environ=environ, pip_index=pip_index)
     distributions = scan_path(interpreter.sys_path)
     if owners:
         asked = [dist.metadata_path for dist in distributions if dist.system_reasons]

@@ -76,6 +76,8 @@ def _system_site(prefix):
     return False
 
 def _pip_index():
+    if "--no-pip" in sys.argv:
+        return None
     try:
         from pip._internal.models.index import PyPI
         return PyPI.simple_url
@@ -126,12 +128,12 @@ def find_interpreter(python: str, cwd: Path) -> Path:
     return path
 
 
-def probe(python: str, cwd: Path, *, environ: dict[str, str] | None = None) -> Interpreter:
+def probe(python: str, cwd: Path, *, environ: dict[str, str] | None = None, pip_index: bool = True) -> Interpreter:
     """Run the probe in ``python`` (an executable or a venv folder); exit 3 when it cannot be queried."""
     executable = find_interpreter(python, cwd)
     try:
         done = subprocess.run(  # noqa: S603 - the user chose this interpreter; the probe is a constant
-            [str(executable), "-c", PROBE],
+            [str(executable), "-c", PROBE, *([] if pip_index else ["--no-pip"])],
             capture_output=True,
             text=True,
             cwd=cwd,
