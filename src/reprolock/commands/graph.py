@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
-    from reprolock.checks import declared_roots  # noqa: PLC0415 - keep the import list of this command short
     from reprolock.graph import build_graph  # noqa: PLC0415 - networkx only here
 
     if args.depth is not None and args.depth < 0:
@@ -28,7 +27,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
         raise UsageError("no environment to draw", hint="give --python PATH (an interpreter or a virtualenv), activate a virtualenv or create ./.venv")
     files = _load(args.inputs, context) if args.inputs else ()
     env = inspect(python, context.cwd, owners=False, pip_index=False)
-    roots = declared_roots(files)
+    roots = _roots(files)
     root_extras: dict[str, set[str]] = {}
     for source in files:
         for req in source.requirements:
@@ -47,6 +46,14 @@ def run(args: argparse.Namespace, context: Context) -> int:
     elif text is not None:
         context.stdout.write(text)
     return 0
+
+
+def _roots(files: tuple[SourceFile, ...]) -> list[str]:
+    if not files:
+        return []
+    from reprolock.checks import declared_roots  # noqa: PLC0415 - the checks package only when files are given
+
+    return declared_roots(files)
 
 
 def _load(inputs: list[str], context: Context) -> tuple[SourceFile, ...]:
