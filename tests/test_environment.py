@@ -310,3 +310,17 @@ def test_probe_matches_the_interpreter(main_venv, project):
     assert interpreter.system_site_packages is False
     assert interpreter.externally_managed is None
     assert base_python()
+
+
+def test_html_and_markdown_audits_draw_the_environment_graph(main_venv, project):
+    (project / "requirements.txt").write_text("app==1.0\n", encoding="utf-8")
+    html = run_cli("audit", "requirements.txt", "--python", str(main_venv), "--no-index", "--format", "html", cwd=project)
+    assert html.code == 1, html.err
+    svg = html.out[html.out.index("<svg") :]
+    for name in ("app", "libc", "feature", "speedup"):
+        assert f">{name}<" in svg
+    markdown = run_cli("audit", "requirements.txt", "--python", str(main_venv), "--no-index", "--format", "markdown", cwd=project)
+    assert "```mermaid" in markdown.out
+    assert "app" in markdown.out[markdown.out.index("```mermaid") :]
+    plain = run_cli("audit", "requirements.txt", "--python", str(main_venv), "--no-index", "--format", "json", cwd=project)
+    assert "graph" not in plain.json

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from reprolock.commands import Context
     from reprolock.findings import Finding
     from reprolock.records import Environment, SourceFile
+    from reprolock.render.views import GraphView
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
@@ -44,7 +46,25 @@ def run(args: argparse.Namespace, context: Context) -> int:
         for name, known in index_facts.items():
             facts.setdefault(name, {}).update(known)
     report = build_report(files, found, policy, environment=env, facts=facts)
+    if env is not None and args.format in DRAWN_FORMATS:
+        report = dataclasses.replace(report, graph=_graph(env, files))
     return deliver(report, args.format, args.output, verbose=args.verbose, context=context)
+
+
+DRAWN_FORMATS = frozenset({"html", "markdown"})
+"""Report formats that draw the dependency graph (built only for them)."""
+
+
+def _graph(env: Environment, files: Sequence[SourceFile]) -> GraphView:
+    """The environment's graph, rooted at the files' requirements when they name any that are installed."""
+    from reprolock.checks import declared_roots  # noqa: PLC0415
+    from reprolock.graph import build_graph  # noqa: PLC0415
+    from reprolock.render.views import GraphView  # noqa: PLC0415
+
+    winners = env.winners()
+    roots = [name for name in declared_roots(files) if name in winners]
+    graph = build_graph(winners.values(), env.interpreter.marker_env, roots=roots or None)
+    return GraphView.from_contract(graph.to_dict())
 
 
 def _environment_step(python: str, files: Sequence[SourceFile], context: Context, *, pip_index: bool) -> tuple[Environment, list[Finding], dict[str, dict[str, Any]]]:
