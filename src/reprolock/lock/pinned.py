@@ -54,7 +54,8 @@ class _Fetched:
     files: dict[str, tuple[DistFile, ...]]
     index: dict[str, str]
     requires: dict[str, tuple[Requirement, ...]]
-    findings: list[Finding]
+    findings: dict[str, Finding]
+    """Per package: kept only for packages in the closure."""
     not_on_index: dict[str, str]
 
 
@@ -70,7 +71,7 @@ def _parse_requires(lines: Iterable[str]) -> tuple[Requirement, ...]:
 
 def _fetch(pins: Mapping[str, Pin], finder: PackageFinder, target: LockTarget, *, workers: int) -> _Fetched:
     """Files, hashes and (when the pin does not carry them) dependencies from the index."""
-    fetched = _Fetched({}, {}, {}, [], {})
+    fetched = _Fetched({}, {}, {}, {}, {})
     wanted = sorted(name for name, pin in pins.items() if pin.unreproducible is None)
     finder.prefetch(wanted)
     store = MetadataStore(finder, workers=workers)
@@ -83,7 +84,7 @@ def _fetch(pins: Mapping[str, Pin], finder: PackageFinder, target: LockTarget, *
             if page is None or not files:
                 where = "the project is not on the index" if page is None else f"the index has no files of version {pin.version}"
                 fetched.not_on_index[name] = where
-                fetched.findings.append(finding("RL504", f"{name}=={pin.version} cannot be reproduced from the index: {where}", package=name, location=pin.origin))
+                fetched.findings[name] = finding("RL504", f"{name}=={pin.version} cannot be reproduced from the index: {where}", package=name, location=pin.origin)
                 continue
             fetched.files[name] = files
             fetched.index[name] = page.index_url
@@ -99,7 +100,7 @@ def _fetch(pins: Mapping[str, Pin], finder: PackageFinder, target: LockTarget, *
             try:
                 fetched.requires[name] = store.get(release).requires
             except MetadataError as exc:
-                fetched.findings.append(finding("RL402", f"the dependencies of {name}=={pins[name].version} are unknown: {exc}", package=name))
+                fetched.findings[name] = finding("RL402", f"the dependencies of {name}=={pins[name].version} are unknown: {exc}", package=name)
     finally:
         store.close()
     for name, pin in pins.items():
@@ -190,8 +191,8 @@ def pinned_lock(
         local = {name: _parse_requires(pin.requires) for name, pin in pins.items() if pin.requires is not None}
         pins = {name: pins[name] for name in _walk(starts, pins, local, env)[0]}
     fetched = _fetch(pins, finder, target, workers=workers)
-    findings.extend(fetched.findings)
     edges, unmet = _walk(starts, pins, fetched.requires, env)
+    findings.extend(item for name, item in sorted(fetched.findings.items()) if name in edges)
     findings.extend(
         finding("RL402", f"{parent} requires {requirement}, which is not present", package=canonicalize_name(requirement.name), required_by=parent)
         for parent, requirement in unmet
