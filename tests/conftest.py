@@ -31,7 +31,14 @@ class Run:
         return [item["rule"] for item in self.json["findings"]]
 
 
+_INDEX_CHOICES = {"--no-index", "--index-url", "--extra-index-url", "--offline"}
+
+
 def run_cli(*argv: str, cwd: Path | None = None, stdin: str = "") -> Run:
+    """Run reprolock in-process; an ``audit`` that names no index option gets ``--no-index``
+    (the file-rule tests never consult an index; the index tests choose theirs)."""
+    if "audit" in argv[:2] and not _INDEX_CHOICES.intersection(argv):
+        argv = (*argv, "--no-index")
     out, err = io.StringIO(), io.StringIO()
     code = main(list(argv), stdin=io.StringIO(stdin), stdout=out, stderr=err, cwd=cwd or ROOT)
     return Run(code, out.getvalue(), err.getvalue())
@@ -43,11 +50,45 @@ def cli():
 
 
 @pytest.fixture(autouse=True)
-def _isolated_environment(monkeypatch):
+def _isolated_environment(monkeypatch, tmp_path_factory):
     """No user configuration or terminal leaks into a test."""
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "100")
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    # The machine's pip.conf points at file:// mirrors; index tests choose their index, and a
+    # test that forgets to gets a closed local port (exit 4), never the internet.
+    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple/")
+    for name in ("PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "user-cache"))
+
+
+def pytest_addoption(parser):
+    parser.addoption("--online", action="store_true", default=False, help="also run the few polite tests against the live index")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "online: talks to the live package index (run with --online)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--online"):
+        return
+    skip = pytest.mark.skip(reason="needs --online (live package index)")
+    for item in items:
+        if "online" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def index_server(tmp_path_factory):
+    """A real index on 127.0.0.1 (see tests/indexserver.py); fresh for each test."""
+    from indexserver import start_server  # noqa: PLC0415 - tests/ is on sys.path under pytest
+
+    server = start_server(tmp_path_factory.mktemp("index-files"))
+    yield server
+    server.stop()
 
 
 CASES = FIXTURES / "cases"

@@ -39,3 +39,43 @@ def test_readme_quick_start_has_exactly_two_commands():
     assert len(commands) == 2
     assert "reprolock audit examples/" in commands[0]
     assert "pytest" in commands[1]
+
+
+def test_docs_links_point_at_files_that_exist():
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
+            if "://" in target:
+                continue
+            assert (page.parent / target).exists(), f"{page.name}: broken link {target}"
+
+
+def test_docs_cover_every_command_and_format():
+    commands = (ROOT / "docs" / "commands.md").read_text(encoding="utf-8")
+    for command in ("audit", "lock", "graph", "verify"):
+        assert f"## `reprolock {command}" in commands
+    from reprolock.cli import REPORT_FORMATS  # noqa: PLC0415 - the test reads the parser's list
+
+    for fmt in REPORT_FORMATS:
+        assert f"`{fmt}`" in commands
+
+
+def test_pre_commit_hooks_run_reprolock():
+    import yaml  # noqa: PLC0415 - test-only dependency
+
+    hooks = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))}
+    assert hooks["reprolock-audit"]["entry"] == "reprolock audit"
+    assert hooks["reprolock-lock-check"]["entry"] == "reprolock lock --check"
+    for hook in hooks.values():
+        assert hook["language"] == "python"
+        assert hook["pass_filenames"] is False
+        pattern = re.compile(hook["files"])
+        assert pattern.search("requirements.in")
+        assert pattern.search("sub/pyproject.toml")
+        assert not pattern.search("src/module.py")
+
+
+def test_readme_shows_the_screenshot():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "![The HTML report of the bundled example](docs/images/report.png)" in readme
+    assert (ROOT / "docs" / "images" / "report.png").read_bytes().startswith(b"\x89PNG")

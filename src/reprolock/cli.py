@@ -20,7 +20,7 @@ from reprolock.errors import ReprolockError
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-REPORT_FORMATS = ("text", "json", "markdown")
+REPORT_FORMATS = ("text", "json", "markdown", "sarif", "html")
 GRAPH_FORMATS = ("tree", "json", "dot", "mermaid")
 KINDS = ("requirements", "input", "constraints", "freeze", "pyproject", "pylock")
 INTERNAL_ERROR = 70

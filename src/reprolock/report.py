@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from reprolock.findings import Finding
     from reprolock.policy import Policy
     from reprolock.records import Environment, SourceFile
+    from reprolock.render.views import GraphView, LockContents
 
 SCHEMA_VERSION = 1
 
@@ -38,6 +39,10 @@ class Report:
     fail_on: str
     exit_code: int
     environment: Environment | None = None
+    graph: GraphView | None = None
+    """The dependency graph, drawn by the HTML and Markdown reports (not part of the JSON report)."""
+    lock: LockContents | None = None
+    """The lockfile's contents, listed by the HTML report."""
 
     @property
     def summary(self) -> dict[str, int]:

@@ -10,6 +10,7 @@ import inspect
 import re
 
 from reprolock.checks import FILE_CHECKS
+from reprolock.checks.index import check_index
 from reprolock.rules import RULES
 
 _CODES = re.compile(r"RL\d{3}")
@@ -30,9 +31,10 @@ def render() -> str:
         "| code | name | default severity | fires when |",
         "| --- | --- | --- | --- |",
     ]
-    lines += [f"| {rule.code} | {rule.name} | {rule.severity.value} | {rule.summary} |" for rule in RULES.values()]
+    # The anchors (``#rl101``) are the help links of the SARIF report.
+    lines += [f'| {rule.code} | {rule.name} | {rule.severity.value} | <a id="{rule.code.lower()}"></a>{rule.summary} |' for rule in RULES.values()]
     covered: set[str] = set()
-    for check in FILE_CHECKS:
+    for check in (*FILE_CHECKS, check_index):
         doc = inspect.getdoc(check) or ""
         title, _, body = doc.partition("\n\n")
         codes = _CODES.findall(title)

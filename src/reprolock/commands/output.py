@@ -1,9 +1,18 @@
-"""Deliver a rendered report: to stdout, or atomically to ``-o FILE``."""
+"""Deliver a rendered report: to stdout, or atomically to ``-o FILE``.
+
+Two environment variables tune the file formats (read here, in the wiring, and
+passed down): ``REPROLOCK_DOCS_URL`` is the base of the rule help links in
+SARIF (default: the relative ``docs/rules.md``), and ``REPROLOCK_GRAPH_LAYOUT``
+picks the HTML graph layout (``builtin``, the default, or ``dot``/``auto`` to
+use Graphviz when it is installed).
+"""
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
+from reprolock.errors import UsageError
 from reprolock.output import write_atomic
 
 if TYPE_CHECKING:
@@ -21,6 +30,18 @@ def render(report: Report, fmt: str, *, verbose: bool, context: Context, to_file
         from reprolock.render.markdown import render_markdown  # noqa: PLC0415
 
         return render_markdown(report, verbose=verbose)
+    if fmt == "sarif":
+        from reprolock.render.sarif import DOCS_BASE, render_sarif  # noqa: PLC0415
+
+        return render_sarif(report, docs_base=os.environ.get("REPROLOCK_DOCS_URL") or DOCS_BASE)
+    if fmt == "html":
+        from reprolock.render.html import render_html  # noqa: PLC0415
+        from reprolock.render.svg import LAYOUT_ENGINES  # noqa: PLC0415
+
+        engine = os.environ.get("REPROLOCK_GRAPH_LAYOUT") or "builtin"
+        if engine not in LAYOUT_ENGINES:
+            raise UsageError(f"REPROLOCK_GRAPH_LAYOUT={engine!r} is not a layout", hint=f"use one of {', '.join(LAYOUT_ENGINES)}")
+        return render_html(report, engine=engine)
     import io  # noqa: PLC0415
 
     from rich.console import Console  # noqa: PLC0415

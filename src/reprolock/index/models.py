@@ -64,3 +64,48 @@ class PackageFinder(Protocol):
 
     def core_metadata(self, file: DistFile) -> bytes:
         """The file's METADATA (PEP 658, else a ranged read of the wheel, else the whole wheel)."""
+
+
+@dataclass(frozen=True, slots=True)
+class IndexTarget:
+    """The Python whose files count when choosing releases."""
+
+    python_version: str
+    """``3.11.7``."""
+    tags: frozenset[str] | None = None
+    """Compatible wheel tags (``cp311-cp311-manylinux_2_17_x86_64``); ``None``: any wheel counts."""
+
+    def key(self) -> str:
+        """A stable short text naming this target (for cache keys)."""
+        import hashlib  # noqa: PLC0415 - rarely needed
+
+        text = self.python_version + "|" + ",".join(sorted(self.tags or ()))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseFacts:
+    """What the index rules need of one release, for one target (a few fields, cheap to cache)."""
+
+    version: str
+    """As the index writes it."""
+    normalized: str
+    """``str(Version(version))``, for matching pins written differently."""
+    yanked: bool
+    """Every file of the release is yanked (PEP 592)."""
+    yanked_reason: str | None
+    uploaded: str | None
+    """The earliest upload time of its files (ISO 8601)."""
+    fits: bool
+    """Some file suits the target (``requires-python`` and wheel tags)."""
+    prerelease: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectFacts:
+    """A project page boiled down for the index rules: releases newest first, and its status."""
+
+    name: str
+    releases: tuple[ReleaseFacts, ...]
+    status: str | None = None
+    status_reason: str | None = None

@@ -1,14 +1,17 @@
-"""``--format markdown``: a summary and a collapsible table per file, for a PR comment."""
+"""``--format markdown``: a summary, a collapsible table per severity and the direct dependencies, for a PR comment or a job summary."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reprolock.redaction import MASK
-from reprolock.render.grouping import sections
+from reprolock.render.grouping import Row, sections
+from reprolock.render.views import GraphView, as_graph
 from reprolock.rules import Severity
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from reprolock.report import Report
 
 _ICONS = {Severity.ERROR: ":x:", Severity.WARNING: ":warning:", Severity.INFO: ":information_source:"}
@@ -34,10 +37,64 @@ def _escape(text: str) -> str:
     return text.replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def render_markdown(report: Report, *, verbose: bool = False) -> str:
+MAX_CHARS = 65_000
+"""GitHub's limit for a comment body is 65,536 characters; the report stays under this."""
+MERMAID_MAX_EDGES = 150
+
+
+def _mermaid(graph: GraphView, worst: dict[str, Severity]) -> list[str]:
+    """The direct dependencies (roots and what they require) as a Mermaid flowchart."""
+    direct = graph.direct()
+    ids = {node.name: f"n{index}" for index, node in enumerate(direct.nodes)}
+    edges = direct.edges[:MERMAID_MAX_EDGES]
+    lines = ["```mermaid", "graph LR"]
+    for node in direct.nodes:
+        label = f"{node.name} {node.version}" if node.version else node.name
+        lines.append(f'  {ids[node.name]}["{label.replace(chr(34), "#quot;")}"]')
+    lines += [f"  {ids[edge.source]} --> {ids[edge.target]}" for edge in edges]
+    lines += ["  classDef root stroke-width:3px", "  classDef error stroke:#d1242f,stroke-width:2px", "  classDef warning stroke:#bf8700,stroke-width:2px"]
+    roots = [ids[node.name] for node in direct.roots]
+    if roots:
+        lines.append(f"  class {','.join(roots)} root")
+    for severity in (Severity.ERROR, Severity.WARNING):
+        marked = [ids[name] for name, worst_ in worst.items() if worst_ is severity and name in ids]
+        if marked:
+            lines.append(f"  class {','.join(marked)} {severity.value}")
+    lines.append("```")
+    more = len(direct.edges) - len(edges)
+    heading = f"### Direct dependencies ({len(direct.roots)} roots, {len(direct.edges)} requirements)"
+    return ["", heading, "", *lines, *(["", f"{more} more requirements are not drawn."] if more > 0 else [])]
+
+
+def _worst(report: Report) -> dict[str, Severity]:
+    worst: dict[str, Severity] = {}
+    for item in report.findings:
+        if item.package and (item.package not in worst or item.severity.rank > worst[item.package].rank):
+            worst[item.package] = item.severity
+    return worst
+
+
+def _location(path: str | None, line: int | None) -> str:
+    if path is None:
+        return ""
+    return _code(f"{path}:{line}" if line else path)
+
+
+def render_markdown(
+    report: Report,
+    *,
+    verbose: bool = False,
+    graph: GraphView | Mapping[str, Any] | None = None,
+    limit: int = MAX_CHARS,
+) -> str:
+    """GitHub-flavoured Markdown: a summary table, a collapsible table per severity, the direct dependencies.
+
+    The result is never longer than ``limit`` characters: rows that do not fit
+    are left out and a note says how many.
+    """
     counts = report.summary
     verdict = "fails" if report.exit_code else "passes"
-    lines = [
+    head = [
         "## reprolock audit",
         "",
         f"{len(report.inputs)} files, {len(report.packages)} packages: **{verdict}** (fail-on `{report.fail_on}`, exit {report.exit_code}).",
@@ -45,24 +102,61 @@ def render_markdown(report: Report, *, verbose: bool = False) -> str:
         "| Severity | Findings |",
         "| --- | ---: |",
         *(f"| {_ICONS[s]} {s.value} | {counts[s.value]} |" for s in Severity),
-        "",
-        "| File | Kind | Requirements |",
-        "| --- | --- | ---: |",
-        *(f"| {_code(source.path)} | {source.kind.value} | {len(source.requirements)} |" for source in report.inputs),
     ]
-    for section in sections(report, verbose=verbose):
-        worst = max(row.finding.severity.rank for row in section.rows)
-        summary = f"<code>{_html(section.title)}</code>: {sum(row.count for row in section.rows)} findings"
-        lines += ["", f"<details{' open' if worst == Severity.ERROR.rank else ''}><summary>{summary}</summary>", ""]
-        lines += ["| Line | Severity | Rule | Package | Message |", "| ---: | --- | --- | --- | --- |"]
-        for row in section.rows:
-            item = row.finding
-            package = item.package or "" if row.count == 1 else f"{row.count} packages"
-            lines.append(
-                f"| {row.line or ''} | {_ICONS[item.severity]} {item.severity.value} | {item.rule} {item.name} "
-                f"| {_cell(package)} | {_cell(row.message)} |",
-            )
-        lines += ["", "</details>"]
+    if report.inputs:
+        head += [
+            "",
+            "| File | Kind | Requirements |",
+            "| --- | --- | ---: |",
+            *(f"| {_code(source.path)} | {source.kind.value} | {len(source.requirements)} |" for source in report.inputs),
+        ]
+    drawn = as_graph(graph) or report.graph
+    tail = _mermaid(drawn, _worst(report)) if drawn is not None and drawn.nodes else []
     if not report.findings:
-        lines += ["", "No findings."]
+        head += ["", "No findings."]
+    by_severity: dict[Severity, list[Row]] = {}
+    for section in sections(report, verbose=verbose):
+        for row in section.rows:
+            by_severity.setdefault(row.finding.severity, []).append(row)
+    total = sum(row.count for rows in by_severity.values() for row in rows)
+    note_room = 200
+    budget = limit - len("\n".join(head + tail)) - note_room
+    if budget < 0:  # a graph too big for the limit gives way to the findings
+        tail, budget = [], limit - len("\n".join(head)) - note_room
+    body: list[str] = []
+    shown = 0
+    for severity in Severity:
+        rows = by_severity.get(severity, [])
+        if not rows:
+            continue
+        findings_here = sum(row.count for row in rows)
+        label = severity.value if findings_here == 1 or severity is Severity.INFO else f"{severity.value}s"
+        opening = [
+            "",
+            f"<details{' open' if severity is Severity.ERROR else ''}><summary>{_ICONS[severity]} {findings_here} {label}</summary>",
+            "",
+            "| Location | Rule | Package | Message |",
+            "| --- | --- | --- | --- |",
+        ]
+        closing = ["", "</details>"]
+        cost = len("\n".join(opening + closing)) + 1
+        if cost + len("\n".join(body)) > budget:
+            break
+        section_rows: list[str] = []
+        for row in rows:
+            item = row.finding
+            path = item.location.path if item.location else None
+            package = item.package or "" if row.count == 1 else f"{row.count} packages"
+            line = f"| {_location(path, row.line)} | {item.rule} {item.name} | {_cell(package)} | {_cell(row.message)} |"
+            if len("\n".join(body)) + cost + len("\n".join([*section_rows, line])) + 1 > budget:
+                break
+            section_rows.append(line)
+            shown += row.count
+        if not section_rows:
+            break
+        body += opening + section_rows + closing
+    lines = head + body
+    if shown < total:
+        lines += ["", f"> **Truncated:** {shown} of {total} findings are shown ({limit:,}-character limit); `--format json` or `--format html` lists every finding."]
+    lines += tail
     return "\n".join(lines) + "\n"

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from reprolock.report import Report
 
 STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+_SHORT = {Severity.ERROR: "Err", Severity.WARNING: "Warn", Severity.INFO: "Info"}
 _PLURAL = {Severity.ERROR: "errors", Severity.WARNING: "warnings", Severity.INFO: "info"}
 
 
@@ -40,11 +41,12 @@ def _inputs_table(report: Report) -> Table:
             counts = per_file.setdefault(item.location.path, dict.fromkeys(Severity, 0))
             counts[item.severity] += 1
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    table.add_column("File", overflow="fold")
+    widest = max((len(source.path) for source in report.inputs), default=4)
+    table.add_column("File", overflow="fold", min_width=min(widest, 60))
     table.add_column("Kind", no_wrap=True)
     table.add_column("Reqs", justify="right", no_wrap=True)
     for severity in Severity:
-        table.add_column(_PLURAL[severity].capitalize(), justify="right", no_wrap=True)
+        table.add_column(_SHORT[severity], justify="right", no_wrap=True)
     for source in report.inputs:
         counts = per_file.get(source.path, dict.fromkeys(Severity, 0))
         cells = [Text(str(counts[s]), style=STYLES[s] if counts[s] else "dim") for s in Severity]

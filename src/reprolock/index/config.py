@@ -1,0 +1,210 @@
+"""Which indexes to ask, and with which credentials (no network here).
+
+Order of precedence, as the contract says:
+
+1. ``--index-url`` / ``--extra-index-url`` on the command line (they replace
+   pip's configuration entirely, so a run is reproducible from its flags);
+2. the user's pip configuration: ``PIP_INDEX_URL`` / ``PIP_EXTRA_INDEX_URL``,
+   then the pip.conf files in pip's own order (``PIP_CONFIG_FILE``, global,
+   user, site; a later file wins; ``PIP_CONFIG_FILE=/dev/null`` turns the
+   files off);
+3. the default index of the target interpreter's own pip, asked in a
+   subprocess of that interpreter.
+
+With none of these the run stops with a usage error asking for ``--index-url``.
+
+``file://`` indexes (local PEP 503 trees, as pip mirrors often are) are read
+from disk by the client. pip's ``find-links`` are flat folders, not indexes:
+they are not consulted, and the selection says so in its notes.
+"""
+
+from __future__ import annotations
+
+import base64
+import configparser
+import netrc
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from reprolock.errors import UsageError
+from reprolock.redaction import MASK, redacted
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+PIP_DEFAULT_QUERY = "from pip._internal.models.index import PyPI; print(PyPI.simple_url)"
+"""The one line run inside the target interpreter (never in reprolock's own process)."""
+
+
+@dataclass(frozen=True, slots=True)
+class IndexSource:
+    """One index: its URL without credentials, and the credentials kept apart."""
+
+    url: str
+    """Normalised to end with ``/``; never holds a user or password."""
+    auth: str | None = field(default=None, repr=False)
+    """A ready ``Authorization`` header value, or ``None``."""
+
+    @property
+    def is_local(self) -> bool:
+        return self.url.startswith("file:")
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).netloc
+
+
+@dataclass(frozen=True, slots=True)
+class IndexSelection:
+    """The indexes of one run, primary first, and where they came from."""
+
+    indexes: tuple[IndexSource, ...]
+    origin: str
+    """``command line``, ``pip configuration`` or ``pip default of PYTHON``."""
+    notes: tuple[str, ...] = ()
+
+
+def split_credentials(url: str, *, netrc_path: Path | None = None) -> IndexSource:
+    """Take the credentials out of ``url`` (or find them in ``~/.netrc``)."""
+    url = url.strip()
+    if not url.endswith("/"):
+        url += "/"
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+    user, password = parts.username, parts.password
+    if user is None and host and parts.scheme in {"http", "https"}:
+        user, password = _netrc_login(host, netrc_path)
+    if user is None:
+        return IndexSource(clean)
+    token = base64.b64encode(f"{unquote(user)}:{unquote(password or '')}".encode()).decode()
+    return IndexSource(clean, auth=f"Basic {token}")
+
+
+def _netrc_login(host: str, path: Path | None) -> tuple[str | None, str | None]:
+    path = path or Path(os.environ.get("NETRC") or Path.home() / ".netrc")
+    try:
+        entry = netrc.netrc(str(path)).authenticators(host)
+    except (OSError, netrc.NetrcParseError):
+        return None, None
+    if entry is None:
+        return None, None
+    login, _account, password = entry
+    return login, password
+
+
+def pip_config_files(env: Mapping[str, str], python: str | None = None) -> list[Path]:
+    """pip's configuration files in the order pip reads them (later wins)."""
+    configured = env.get("PIP_CONFIG_FILE")
+    if configured == os.devnull:
+        return []
+    files: list[Path] = []
+    xdg_dirs = env.get("XDG_CONFIG_DIRS", "/etc/xdg").split(os.pathsep)
+    files += [Path(folder) / "pip" / "pip.conf" for folder in xdg_dirs if folder]
+    files.append(Path("/etc/pip.conf"))
+    home = Path(env.get("HOME") or Path.home())
+    files.append(home / ".pip" / "pip.conf")
+    files.append(Path(env.get("XDG_CONFIG_HOME") or home / ".config") / "pip" / "pip.conf")
+    prefix = _venv_prefix(env, python)
+    if prefix is not None:
+        files.append(prefix / "pip.conf")
+    if configured:
+        files.append(Path(configured))
+    return files
+
+
+def _venv_prefix(env: Mapping[str, str], python: str | None) -> Path | None:
+    if python:
+        folder = Path(python).parent.parent
+        return folder if (folder / "pyvenv.cfg").is_file() else None
+    if env.get("VIRTUAL_ENV"):
+        return Path(env["VIRTUAL_ENV"])
+    return None
+
+
+def read_pip_config(env: Mapping[str, str], python: str | None = None) -> dict[str, str]:
+    """``index-url``, ``extra-index-url`` and ``find-links`` as pip would see them (env wins)."""
+    found: dict[str, str] = {}
+    for path in pip_config_files(env, python):
+        parser = configparser.RawConfigParser()
+        try:
+            parser.read(path, encoding="utf-8")
+        except (configparser.Error, UnicodeDecodeError):
+            continue
+        for section in ("global", "install"):
+            if parser.has_section(section):
+                for key in ("index-url", "extra-index-url", "find-links", "no-index"):
+                    if parser.has_option(section, key):
+                        found[key] = parser.get(section, key)
+    for key in ("index-url", "extra-index-url", "find-links", "no-index"):
+        value = env.get("PIP_" + key.upper().replace("-", "_"))
+        if value is not None:
+            found[key] = value
+    return found
+
+
+def pip_default_index(python: str) -> str | None:
+    """The default index of ``python``'s own pip, asked in a subprocess; ``None`` without pip."""
+    try:
+        done = subprocess.run(  # noqa: S603 - the user's interpreter, a fixed one-line query
+            [python, "-c", PIP_DEFAULT_QUERY], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    line = done.stdout.strip()
+    return line if done.returncode == 0 and "://" in line else None
+
+
+def select_indexes(
+    index_url: str | None,
+    extra_index_urls: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    python: str | None = None,
+    pip_default: str | None = None,
+    netrc_path: Path | None = None,
+) -> IndexSelection:
+    """The indexes of this run (see the module docstring for the order).
+
+    ``pip_default`` is the target's pip default when already known (the
+    environment probe records it); otherwise it is asked for lazily.
+    """
+    if index_url or extra_index_urls:
+        urls = [index_url] if index_url else []
+        return IndexSelection(_sources([*urls, *extra_index_urls], netrc_path), "command line")
+    config = read_pip_config(env, python)
+    notes: list[str] = []
+    if config.get("find-links"):
+        notes.append("pip's find-links folders are not consulted (they are not indexes)")
+    extras = config.get("extra-index-url", "").split()
+    primary = config.get("index-url", "").strip() or None
+    origin = "pip configuration"
+    if primary is None:
+        primary = pip_default or pip_default_index(python or sys.executable)
+        origin = "pip configuration and the target's pip default" if extras else "the target's pip default"
+    if primary is None:
+        if not extras:
+            raise UsageError(
+                "no package index configured and the target interpreter has no pip to ask",
+                hint="pass --index-url URL, set PIP_INDEX_URL, or use --no-index / --offline",
+            )
+        notes.append("no primary index configured: only pip's extra indexes are consulted")
+    return IndexSelection(_sources([*(u for u in [primary] if u), *extras], netrc_path), origin, tuple(notes))
+
+
+def _sources(urls: Sequence[str], netrc_path: Path | None) -> tuple[IndexSource, ...]:
+    seen: dict[str, IndexSource] = {}
+    for url in urls:
+        if "://" not in url:
+            shown = redacted(url)
+            shown = f"{MASK}@{shown.rpartition('@')[2]}" if "@" in shown else shown
+            raise UsageError(f"index URL {shown!r} is not a URL", hint="give an http(s):// or file:// simple index")
+        source = split_credentials(url, netrc_path=netrc_path)
+        seen.setdefault(source.url, source)
+    return tuple(seen.values())
