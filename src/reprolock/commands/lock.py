@@ -81,10 +81,17 @@ def regenerate_command(args: argparse.Namespace, inputs: Sequence[str]) -> str:
 
 
 @contextlib.contextmanager
-def open_finder(args: argparse.Namespace, context: Context, target: LockTarget) -> Iterator[PackageFinder]:  # noqa: ARG001 - wired when the index client lands
-    """The index client for this run (flags, pip configuration, cache)."""
-    raise UsageError("'reprolock lock' needs the index client, which is not available in this version yet")
-    yield  # pragma: no cover
+def open_finder(args: argparse.Namespace, context: Context, target: LockTarget) -> Iterator[PackageFinder]:
+    """The index client for this run (flags, pip configuration of the target, cache), closed afterwards."""
+    from reprolock.index.audit import open_finder as open_index  # noqa: PLC0415 - the index only when locking
+    from reprolock.lock.target import python_executable  # noqa: PLC0415
+
+    python = str(python_executable(target.python, context.cwd)) if target.python else None
+    finder = open_index(args, context, python=python)
+    try:
+        yield finder
+    finally:
+        finder.close()
 
 
 def inspect_environment(python: str | None, cwd: Path) -> Environment:  # noqa: ARG001 - wired when environment inspection lands
