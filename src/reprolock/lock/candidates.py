@@ -14,6 +14,7 @@ Rules, in the order pip applies them:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,7 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Iterator, Sequence
 
     from reprolock.index.models import DistFile, ProjectPage
     from reprolock.lock.target import LockTarget
@@ -87,6 +88,7 @@ def _same(version: Version, pin: str) -> bool:
         return str(version) == pin
 
 
+@functools.lru_cache(maxsize=4096)
 def python_ok(requires_python: str | None, python_version: str) -> bool:
     """Whether a ``Requires-Python`` admits the target (an unparsable one is ignored, as pip does)."""
     if not requires_python:
@@ -97,13 +99,19 @@ def python_ok(requires_python: str | None, python_version: str) -> bool:
         return True
 
 
+@functools.lru_cache(maxsize=65536)
+def wheel_tags(filename: str) -> tuple[str, ...]:
+    """The tags a wheel's file name declares (none for an invalid name); parsed once per name."""
+    try:
+        _, _, _, tags = parse_wheel_filename(filename)
+    except InvalidWheelFilename:
+        return ()
+    return tuple(str(tag) for tag in tags)
+
+
 def wheel_rank(file: DistFile, target: LockTarget) -> int | None:
     """The wheel's best tag rank for the target (lower is better), ``None`` if it does not fit."""
-    try:
-        _, _, _, tags = parse_wheel_filename(file.filename)
-    except InvalidWheelFilename:
-        return None
-    ranks = [target.tag_rank[str(tag)] for tag in tags if str(tag) in target.tag_rank]
+    ranks = [rank for tag in wheel_tags(file.filename) if (rank := target.tag_rank.get(tag)) is not None]
     return min(ranks) if ranks else None
 
 
@@ -115,14 +123,20 @@ def _usable(file: DistFile, target: LockTarget) -> bool:
     return file.packagetype == SDIST
 
 
+@functools.lru_cache(maxsize=65536)
+def _version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
 def _by_version(files: Iterable[DistFile]) -> dict[Version, list[DistFile]]:
     grouped: dict[Version, list[DistFile]] = {}
     for file in files:
-        try:
-            version = Version(file.version)
-        except InvalidVersion:
-            continue
-        grouped.setdefault(version, []).append(file)
+        version = _version(file.version)
+        if version is not None:
+            grouped.setdefault(version, []).append(file)
     return grouped
 
 
@@ -146,19 +160,22 @@ def release_of(page: ProjectPage, version: Version, files: Sequence[DistFile], t
     )
 
 
-def releases(page: ProjectPage, target: LockTarget, wanted: Wanted, *, prefer: str | None = None) -> list[Release]:
-    """The releases ``wanted`` admits for ``target``: ``prefer`` first, then newest first."""
-    found = []
-    for version, files in _by_version(page.files).items():
-        if not wanted.admits(version):
-            continue
-        release = release_of(page, version, files, target, allow_yanked=wanted.pinned(version))
-        if release is not None:
-            found.append(release)
-    found.sort(key=lambda release: release.version, reverse=True)
+def iter_releases(page: ProjectPage, target: LockTarget, wanted: Wanted, *, prefer: str | None = None) -> Iterator[Release]:
+    """The releases ``wanted`` admits for ``target``, ``prefer`` first, then newest first; built lazily."""
+    grouped = _by_version(page.files)
+    order = sorted(grouped, reverse=True)
     if prefer is not None:
-        found.sort(key=lambda release: not _same(release.version, prefer))
-    return found
+        order.sort(key=lambda version: not _same(version, prefer))
+    for version in order:
+        if wanted.admits(version):
+            release = release_of(page, version, grouped[version], target, allow_yanked=wanted.pinned(version))
+            if release is not None:
+                yield release
+
+
+def releases(page: ProjectPage, target: LockTarget, wanted: Wanted, *, prefer: str | None = None) -> list[Release]:
+    """All of :func:`iter_releases`."""
+    return list(iter_releases(page, target, wanted, prefer=prefer))
 
 
 def files_of_version(page: ProjectPage, version: str) -> tuple[DistFile, ...]:

@@ -18,11 +18,11 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 from resolvelib import AbstractProvider
 
-from reprolock.lock.candidates import Release, Wanted, releases
+from reprolock.lock.candidates import Release, Wanted, iter_releases
 from reprolock.lock.metadata import MetadataError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
     from packaging.markers import Marker
     from packaging.requirements import Requirement as PepRequirement
@@ -154,7 +154,7 @@ class Provider(AbstractProvider[Need, Candidate, str]):
         identifier: str,
         requirements: Mapping[str, Iterator[Need]],
         incompatibilities: Mapping[str, Iterator[Candidate]],
-    ) -> list[Candidate]:
+    ) -> Callable[[], Iterator[Candidate]] | list[Candidate]:
         needs = list(requirements[identifier])
         if identifier == PYTHON:
             ok = all(need.specifier.contains(self.python.version, prereleases=True) for need in needs)
@@ -165,8 +165,15 @@ class Provider(AbstractProvider[Need, Candidate, str]):
         page = self.page(name)
         if page is None:
             return []
-        found = releases(page, self.target, self._wanted(name, needs), prefer=self.options.preferred.get(name))
-        return [Candidate(name, release.version, release, extras) for release in found if release.version not in bad]
+        wanted = self._wanted(name, needs)
+        prefer = self.options.preferred.get(name)
+
+        def candidates() -> Iterator[Candidate]:
+            for release in iter_releases(page, self.target, wanted, prefer=prefer):
+                if release.version not in bad:
+                    yield Candidate(name, release.version, release, extras)
+
+        return candidates
 
     def is_satisfied_by(self, requirement: Need, candidate: Candidate) -> bool:
         return requirement.specifier.contains(candidate.version, prereleases=True)
@@ -215,6 +222,7 @@ class Provider(AbstractProvider[Need, Candidate, str]):
         likely = []
         for need in needs:
             if need.name in names and (page := self.page(need.name)) is not None:
-                found = releases(page, self.target, self._wanted(need.name, [need]), prefer=self.options.preferred.get(need.name))
-                likely.extend(found[:1])
+                first = next(iter_releases(page, self.target, self._wanted(need.name, [need]), prefer=self.options.preferred.get(need.name)), None)
+                if first is not None:
+                    likely.append(first)
         self.metadata.warm(likely)
