@@ -165,3 +165,28 @@ def test_from_freeze_drops_artefacts(cli, project, world, tmp_path):
     pip("--python", str(python), "install", "--require-hashes", "--no-deps", "--index-url", world.url, "-r", str(project / "lock.txt"))
     pip("--python", str(python), "check")
     assert installed(python) == {"web": "1.0", "core": "1.9"}
+def test_from_env_pins_what_is_installed_and_verify(cli, project, world, tmp_path):
+    python = fresh_venv(tmp_path / "venv")
+    pip("--python", str(python), "install", "--index-url", world.url, "app", "core==1.9", "stray")
+    world.add_wheel(Dist("lib", "3.0"))  # newer on the index, but the environment has 1.0
+    (project / "roots.in").write_text("app\n", encoding="utf-8")
+    venv = str(tmp_path / "venv")
+    result = cli("lock", "roots.in", "--from-env", "--python", venv, "-o", "lock.txt", "--index-url", world.url, "--no-cache", cwd=project)
+    assert result.code == 0, result.err
+    text = (project / "lock.txt").read_text(encoding="utf-8")
+    assert "app==1.0" in text
+    assert "lib==1.0" in text
+    assert "stray" not in text
+    assert "core" not in text
+    # verify: stray and core are installed but not locked
+    checked = cli("verify", "lock.txt", "--python", venv, "--format", "json", cwd=project)
+    assert checked.code == 0  # RL404 is a warning
+    assert sorted((item["rule"], item["package"]) for item in checked.json["findings"]) == [("RL404", "core"), ("RL404", "stray")]
+    pip("--python", str(python), "uninstall", "-y", "lib")
+    missing = cli("verify", "lock.txt", "--python", venv, "--format", "json", cwd=project)
+    assert missing.code == 1
+    assert ("RL402", "lib") in {(item["rule"], item["package"]) for item in missing.json["findings"]}
+    pip("--python", str(python), "install", "--index-url", world.url, "lib==3.0")
+    other = cli("verify", "lock.txt", "--python", venv, "--format", "json", cwd=project)
+    assert other.code == 1
+    assert ("RL405", "lib") in {(item["rule"], item["package"]) for item in other.json["findings"]}

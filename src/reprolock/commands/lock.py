@@ -94,8 +94,11 @@ def open_finder(args: argparse.Namespace, context: Context, target: LockTarget) 
         finder.close()
 
 
-def inspect_environment(python: str | None, cwd: Path) -> Environment:  # noqa: ARG001 - wired when environment inspection lands
-    raise UsageError("--from-env needs environment inspection, which is not available in this version yet")
+def inspect_environment(python: str | None, cwd: Path) -> Environment:
+    """The environment ``--from-env`` pins: ``--python``, else ``$VIRTUAL_ENV``, else ``./.venv``."""
+    from reprolock.sources.environment import inspect  # noqa: PLC0415 - probes an interpreter
+
+    return inspect(python, cwd, pip_index=False)
 
 
 def _resolved(job: _Job, finder: PackageFinder) -> Lock:
