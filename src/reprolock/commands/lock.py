@@ -98,7 +98,7 @@ def inspect_environment(python: str | None, cwd: Path) -> Environment:
     """The environment ``--from-env`` pins: ``--python``, else ``$VIRTUAL_ENV``, else ``./.venv``."""
     from reprolock.sources.environment import inspect  # noqa: PLC0415 - probes an interpreter
 
-    return inspect(python, cwd, pip_index=False)
+    return inspect(python, cwd, pip_index=False, modules=False)
 
 
 def _resolved(job: _Job, finder: PackageFinder) -> Lock:
