@@ -206,7 +206,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
                 lock = _resolved(job, finder)
         text = _render(lock, args.output, hashes=not args.no_hashes)
         findings += _finish(args, context, text, len(lock.packages))
-    report = build_report(files, findings, policy)
+    report = build_report(files, findings, policy, command="lock")
     _deliver(args, context, report)
     return report.exit_code
 
