@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
 
+_OS_INSTALLERS = frozenset({"debian", "rpm", "conda", "dpkg", "apt", "pacman", "apk"})
 _FULL_COMMIT = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 
 
@@ -203,6 +204,12 @@ class Interpreter:
     """The interpreter's own purelib/platlib folders."""
     pip_index_url: str | None = None
     """The default index of the interpreter's own pip, when it has pip."""
+    executable: str | None = None
+    """``sys.executable`` as the interpreter reports it."""
+    builtin_modules: frozenset[str] = frozenset()
+    """``sys.builtin_module_names``: these always win over anything on ``sys.path``."""
+    stdlib_paths: tuple[str, ...] = ()
+    """The stdlib and platstdlib folders (their place in ``sys_path`` decides who shadows whom)."""
 
     @property
     def marker_env(self) -> dict[str, str]:
@@ -237,6 +244,23 @@ class InstalledDistribution:
     egg_info: bool = False
     path_index: int = 0
     """Position of ``path_entry`` in ``sys.path`` (lower wins on import)."""
+    namespaces: tuple[str, ...] = ()
+    """Top-level namespace-package portions (no ``__init__.py``): shared by design, never a collision."""
+    os_package: str | None = None
+    """The OS package that owns the metadata (``dpkg-query -S`` / ``rpm -qf``), when asked and known."""
+
+    @property
+    def system_reasons(self) -> tuple[str, ...]:
+        """Why this copy looks installed by the OS package manager (empty: it does not)."""
+        reasons: list[str] = []
+        if self.installer and self.installer.lower() in _OS_INSTALLERS:
+            reasons.append(f"INSTALLER is {self.installer}")
+        distro = self.path_entry.startswith("/usr/lib") and self.path_entry.rstrip("/").endswith("dist-packages")
+        if distro:
+            reasons.append(f"in the distro folder {self.path_entry}")
+        if reasons and not self.has_record:
+            reasons.append("no RECORD")
+        return tuple(reasons)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 import re
 
-from reprolock.checks import FILE_CHECKS
+from reprolock.checks import ENVIRONMENT_CHECKS, FILE_CHECKS
 from reprolock.checks.index import check_index
 from reprolock.rules import RULES
 
@@ -34,7 +34,7 @@ def render() -> str:
     # The anchors (``#rl101``) are the help links of the SARIF report.
     lines += [f'| {rule.code} | {rule.name} | {rule.severity.value} | <a id="{rule.code.lower()}"></a>{rule.summary} |' for rule in RULES.values()]
     covered: set[str] = set()
-    for check in (*FILE_CHECKS, check_index):
+    for check in (*FILE_CHECKS, *ENVIRONMENT_CHECKS, check_index):
         doc = inspect.getdoc(check) or ""
         title, _, body = doc.partition("\n\n")
         codes = _CODES.findall(title)

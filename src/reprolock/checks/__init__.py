@@ -7,19 +7,33 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from reprolock.checks.consistency import check_cycles, check_declared, check_dependencies, check_extraneous
+from reprolock.checks.environment import check_local_shadow, check_modules, check_shadowed, check_system
 from reprolock.checks.freeze import check_freeze
 from reprolock.checks.hygiene import check_hygiene
 from reprolock.checks.pins import check_pins
 from reprolock.checks.references import check_references
 from reprolock.checks.stdlib import Target, check_stdlib
+from reprolock.records import FileKind
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
+    from reprolock.dependencies import Dependencies
     from reprolock.findings import Finding
-    from reprolock.records import SourceFile
+    from reprolock.records import Environment, SourceFile
 
 FILE_CHECKS = (check_pins, check_references, check_hygiene, check_freeze, check_stdlib)
+ENVIRONMENT_CHECKS = (
+    check_shadowed,
+    check_modules,
+    check_system,
+    check_local_shadow,
+    check_dependencies,
+    check_cycles,
+    check_extraneous,
+    check_declared,
+)
 
 
 def run_file_checks(files: Sequence[SourceFile], target: Target) -> list[Finding]:
@@ -33,4 +47,38 @@ def run_file_checks(files: Sequence[SourceFile], target: Target) -> list[Finding
     return found
 
 
-__all__ = ["FILE_CHECKS", "Target", "run_file_checks"]
+def declared_roots(files: Sequence[SourceFile]) -> list[str]:
+    """Names the files ask for directly (not constraints, not freeze dumps): the roots of "reachable"."""
+    return [
+        req.name
+        for source in files
+        if source.kind not in {FileKind.FREEZE, FileKind.CONSTRAINTS}
+        for req in source.requirements
+        if req.name is not None and not req.constraint
+    ]
+
+
+def run_environment_checks(env: Environment, files: Sequence[SourceFile], deps: Dependencies, local: Mapping[str, str]) -> list[Finding]:
+    """Every finding the environment rules (RL203, RL3xx, RL4xx) give for ``env`` and the files audited with it."""
+    from reprolock.dependencies import find_cycles, reachable  # noqa: PLC0415 - only environment audits need it
+
+    winners = env.winners()
+    installed = {name: dist.version for name, dist in winners.items()}
+    found: list[Finding] = []
+    found.extend(check_shadowed(env))
+    found.extend(check_modules(env))
+    found.extend(check_system(env))
+    found.extend(check_local_shadow(env, local))
+    found.extend(check_dependencies(installed, deps.edges))
+    found.extend(check_cycles(find_cycles(deps.edges)))
+    found.extend(check_declared([req for source in files for req in source.requirements], installed, env.interpreter.marker_env))
+    roots = declared_roots(files)
+    if roots:
+        own = {*env.interpreter.site_packages, *([env.interpreter.user_site] if env.interpreter.user_site else [])}
+        candidates = [name for name, dist in winners.items() if dist.path_entry in own and not dist.editable and not dist.system_reasons]
+        candidates += [req.name for source in files if source.kind is FileKind.FREEZE for req in source.requirements if req.name]
+        found.extend(check_extraneous(candidates, reachable(deps.edges, roots)))
+    return found
+
+
+__all__ = ["ENVIRONMENT_CHECKS", "FILE_CHECKS", "Target", "declared_roots", "run_environment_checks", "run_file_checks"]

@@ -1,32 +1,100 @@
-"""``reprolock audit``: files (and, later, an environment) and the index to a report."""
+"""``reprolock audit``: files, an environment and the index to a report."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import dataclasses
+import os
+from typing import TYPE_CHECKING, Any
 
 from reprolock.checks import Target, run_file_checks
 from reprolock.commands.output import deliver
 from reprolock.policy import build_policy, read_config
 from reprolock.records import FileKind
 from reprolock.report import build_report
-from reprolock.sources.loader import load
+from reprolock.sources.environment import choose_python
+from reprolock.sources.loader import discover, load
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Sequence
 
     from reprolock.commands import Context
+    from reprolock.findings import Finding
+    from reprolock.records import Environment, SourceFile
+    from reprolock.render.views import GraphView
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
     policy = build_policy(read_config(context.cwd / "pyproject.toml"), fail_on=args.fail_on, ignore=args.ignore)
     kind = FileKind(args.kind) if args.kind else None
-    files = load(args.paths, cwd=context.cwd, kind=kind, freeze=args.freeze, stdin=context.stdin)
-    found = run_file_checks(files, Target.running())
-    facts = None
+    python = choose_python(args.python, context.cwd, os.environ)
+    if python is not None and not args.paths and not args.freeze and not discover(context.cwd):
+        files: tuple[SourceFile, ...] = ()  # an environment alone is enough to audit
+    else:
+        files = load(args.paths, cwd=context.cwd, kind=kind, freeze=args.freeze, stdin=context.stdin)
+    env: Environment | None = None
+    facts: dict[str, dict[str, Any]] = {}
+    if python is None:
+        found = run_file_checks(files, Target.running())
+    else:
+        env, found, facts = _environment_step(python, files, context, pip_index=not args.no_index)
     if not args.no_index:
         from reprolock.index.audit import audit_index  # noqa: PLC0415 - the index code loads only when used
 
-        index_findings, facts = audit_index(files, args, context)
+        index_findings, index_facts = audit_index(files, args, context, environment=env)
         found.extend(index_findings)
-    report = build_report(files, found, policy, facts=facts)
+        for name, known in index_facts.items():
+            facts.setdefault(name, {}).update(known)
+    report = build_report(files, found, policy, environment=env, facts=facts)
+    if env is not None and args.format in DRAWN_FORMATS:
+        report = dataclasses.replace(report, graph=_graph(env, files))
     return deliver(report, args.format, args.output, verbose=args.verbose, context=context)
+
+
+DRAWN_FORMATS = frozenset({"html", "markdown"})
+"""Report formats that draw the dependency graph (built only for them)."""
+
+
+def _graph(env: Environment, files: Sequence[SourceFile]) -> GraphView:
+    """The environment's graph, rooted at the files' requirements when they name any that are installed."""
+    from reprolock.checks import declared_roots  # noqa: PLC0415
+    from reprolock.graph import build_graph  # noqa: PLC0415
+    from reprolock.render.views import GraphView  # noqa: PLC0415
+
+    winners = env.winners()
+    roots = [name for name in declared_roots(files) if name in winners]
+    graph = build_graph(winners.values(), env.interpreter.marker_env, roots=roots or None)
+    return GraphView.from_contract(graph.to_dict())
+
+
+def _environment_step(python: str, files: Sequence[SourceFile], context: Context, *, pip_index: bool) -> tuple[Environment, list[Finding], dict[str, dict[str, Any]]]:
+    """Inspect the interpreter, then run the file rules for it and the environment rules."""
+    from reprolock.checks import declared_roots, run_environment_checks  # noqa: PLC0415 - environment audits only
+    from reprolock.dependencies import resolve_edges  # noqa: PLC0415
+    from reprolock.sources.environment import inspect, local_modules  # noqa: PLC0415
+
+    env = inspect(python, context.cwd, pip_index=pip_index)
+    interpreter = env.interpreter
+    target = Target(
+        version=".".join(interpreter.version.split(".")[:2]),
+        stdlib=frozenset(name.replace("_", "-").lower() for name in interpreter.stdlib if not name.startswith("_")),
+        markers=interpreter.marker_env,
+    )
+    root_extras: dict[str, set[str]] = {}
+    for source in files:
+        for req in source.requirements:
+            if req.name and req.extras and req.name in set(declared_roots([source])):
+                root_extras.setdefault(req.name, set()).update(req.extras)
+    winners = env.winners()
+    deps = resolve_edges(winners.values(), interpreter.marker_env, root_extras=root_extras)
+    found = run_file_checks(files, target)
+    found.extend(run_environment_checks(env, files, deps, local_modules(context.cwd)))
+    required_by: dict[str, set[str]] = {}
+    for edge in deps.edges:
+        if edge.source in winners:
+            required_by.setdefault(edge.target, set()).add(edge.source)
+    facts = {
+        name: {"installer": dist.installer, "location": dist.path_entry, "required_by": sorted(required_by.get(name, ()))}
+        for name, dist in winners.items()
+    }
+    return env, found, facts

@@ -1,16 +1,83 @@
-"""``reprolock graph``: not built yet (see the issue tracker)."""
+"""``reprolock graph``: the dependency graph of an environment, rooted at the requirements given."""
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from reprolock.errors import UsageError
+from reprolock.output import write_atomic
+from reprolock.sources.environment import choose_python, inspect
 
 if TYPE_CHECKING:
     import argparse
 
     from reprolock.commands import Context
+    from reprolock.graph import DependencyGraph
+    from reprolock.records import SourceFile
 
 
-def run(args: argparse.Namespace, context: Context) -> int:  # noqa: ARG001 - placeholder until the command lands
-    raise UsageError("'reprolock graph' is not available in this version yet")
+def run(args: argparse.Namespace, context: Context) -> int:
+    from reprolock.graph import build_graph  # noqa: PLC0415 - networkx only here
+
+    if args.depth is not None and args.depth < 0:
+        raise UsageError("--depth must be 0 or more")
+    python = choose_python(args.python, context.cwd, os.environ)
+    if python is None:
+        raise UsageError("no environment to draw", hint="give --python PATH (an interpreter or a virtualenv), activate a virtualenv or create ./.venv")
+    files = _load(args.inputs, context) if args.inputs else ()
+    env = inspect(python, context.cwd, owners=False, pip_index=False, modules=False)
+    roots = _roots(files)
+    root_extras: dict[str, set[str]] = {}
+    for source in files:
+        for req in source.requirements:
+            if req.name and req.extras and req.name in roots:
+                root_extras.setdefault(req.name, set()).update(req.extras)
+    graph = build_graph(env.winners().values(), env.interpreter.marker_env, roots=roots or None, root_extras=root_extras)
+    if args.package or args.reverse or args.depth is not None:
+        try:
+            graph = graph.narrow(args.package, reverse=args.reverse, depth=args.depth)
+        except KeyError as exc:
+            raise UsageError(f"--package {exc.args[0]}: not in the graph", hint="check the name against 'reprolock graph'") from None
+    text = _render(graph, args, context)
+    if args.output:
+        write_atomic(context.cwd / args.output, text or "")
+        context.stderr.write(f"reprolock: wrote {args.output} ({len(graph.nodes)} packages, {len(graph.edges)} edges)\n")
+    elif text is not None:
+        context.stdout.write(text)
+    return 0
+
+
+def _roots(files: tuple[SourceFile, ...]) -> list[str]:
+    if not files:
+        return []
+    from reprolock.checks import declared_roots  # noqa: PLC0415 - the checks package only when files are given
+
+    return declared_roots(files)
+
+
+def _load(inputs: list[str], context: Context) -> tuple[SourceFile, ...]:
+    from reprolock.sources.loader import load  # noqa: PLC0415 - the requirements parser only when files are given
+
+    return load(inputs, cwd=context.cwd)
+
+
+def _render(graph: DependencyGraph, args: argparse.Namespace, context: Context) -> str | None:
+    from reprolock.render import graph as draw  # noqa: PLC0415
+
+    if args.format == "json":
+        return draw.render_json(graph)
+    if args.format == "dot":
+        return draw.render_dot(graph)
+    if args.format == "mermaid":
+        return draw.render_mermaid(graph)
+    import io  # noqa: PLC0415
+
+    from rich.console import Console  # noqa: PLC0415
+
+    if args.output:
+        buffer = io.StringIO()
+        draw.render_tree(graph, Console(file=buffer, width=100, no_color=True, highlight=False), reverse=args.reverse, depth=args.depth)
+        return buffer.getvalue()
+    draw.render_tree(graph, Console(file=context.stdout, highlight=False, soft_wrap=True), reverse=args.reverse, depth=args.depth)
+    return None

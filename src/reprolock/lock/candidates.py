@@ -1,0 +1,187 @@
+"""Which versions of a project may be locked for a target, and which file describes each.
+
+Rules, in the order pip applies them:
+
+* a file must fit the target: a wheel with a supported tag, or an sdist;
+  its ``Requires-Python`` must admit the target's Python;
+* yanked files (PEP 592) only when the requirement pins that version exactly;
+* pre-releases only with ``--pre``, when a specifier names a pre-release,
+  or when pinned exactly;
+* the dependencies of a version are read from its most preferred wheel; an
+  sdist-only version is usable only when the index serves its metadata
+  (reprolock never runs a build backend).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+from packaging.version import InvalidVersion, Version
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Sequence
+
+    from reprolock.index.models import DistFile, ProjectPage
+    from reprolock.lock.target import LockTarget
+
+WHEEL = "bdist_wheel"
+SDIST = "sdist"
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """One version of a project as a lock can use it."""
+
+    name: str
+    version: Version
+    files: tuple[DistFile, ...]
+    """Every file of the version (hashes cover all platforms), sorted by file name."""
+    metadata_file: DistFile | None
+    """The file whose METADATA gives the dependencies (best wheel, else the sdist)."""
+    index_url: str
+    yanked: bool = False
+    yanked_reason: str | None = None
+
+    @property
+    def sdist_only(self) -> bool:
+        return self.metadata_file is not None and self.metadata_file.packagetype != WHEEL
+
+
+@dataclass(frozen=True, slots=True)
+class Wanted:
+    """What the requirements on one project allow."""
+
+    specifiers: tuple[SpecifierSet, ...] = ()
+    allow_pre: bool = False
+    """``--pre`` was given."""
+
+    @property
+    def exact_pins(self) -> frozenset[str]:
+        """Versions pinned with ``==X`` (no wildcard) or ``===X``."""
+        pins = set()
+        for specifier in self.specifiers:
+            for spec in specifier:
+                if spec.operator == "===" or (spec.operator == "==" and not spec.version.endswith(".*")):
+                    pins.add(spec.version)
+        return frozenset(pins)
+
+    def pinned(self, version: Version) -> bool:
+        return any(_same(version, pin) for pin in self.exact_pins)
+
+    def pre_ok(self, version: Version) -> bool:
+        if not version.is_prerelease or self.allow_pre:
+            return True
+        return self.pinned(version) or any(spec.prereleases for spec in self.specifiers)
+
+    def admits(self, version: Version) -> bool:
+        return all(specifier.contains(version, prereleases=True) for specifier in self.specifiers) and self.pre_ok(version)
+
+
+def _same(version: Version, pin: str) -> bool:
+    try:
+        return version == Version(pin)
+    except InvalidVersion:
+        return str(version) == pin
+
+
+@functools.lru_cache(maxsize=4096)
+def python_ok(requires_python: str | None, python_version: str) -> bool:
+    """Whether a ``Requires-Python`` admits the target (an unparsable one is ignored, as pip does)."""
+    if not requires_python:
+        return True
+    try:
+        return SpecifierSet(requires_python).contains(python_version, prereleases=True)
+    except InvalidSpecifier:
+        return True
+
+
+@functools.lru_cache(maxsize=65536)
+def wheel_tags(filename: str) -> tuple[str, ...]:
+    """The tags a wheel's file name declares (none for an invalid name); parsed once per name."""
+    try:
+        _, _, _, tags = parse_wheel_filename(filename)
+    except InvalidWheelFilename:
+        return ()
+    return tuple(str(tag) for tag in tags)
+
+
+def wheel_rank(file: DistFile, target: LockTarget) -> int | None:
+    """The wheel's best tag rank for the target (lower is better), ``None`` if it does not fit."""
+    ranks = [rank for tag in wheel_tags(file.filename) if (rank := target.tag_rank.get(tag)) is not None]
+    return min(ranks) if ranks else None
+
+
+def _usable(file: DistFile, target: LockTarget) -> bool:
+    if not python_ok(file.requires_python, target.python_version):
+        return False
+    if file.packagetype == WHEEL:
+        return wheel_rank(file, target) is not None
+    return file.packagetype == SDIST
+
+
+@functools.lru_cache(maxsize=65536)
+def _version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def _by_version(files: Iterable[DistFile]) -> dict[Version, list[DistFile]]:
+    grouped: dict[Version, list[DistFile]] = {}
+    for file in files:
+        version = _version(file.version)
+        if version is not None:
+            grouped.setdefault(version, []).append(file)
+    return grouped
+
+
+def release_of(page: ProjectPage, version: Version, files: Sequence[DistFile], target: LockTarget, *, allow_yanked: bool) -> Release | None:
+    """The release made of ``files``, or ``None`` when no file of it fits the target."""
+    fitting = [file for file in files if _usable(file, target) and (allow_yanked or not file.yanked)]
+    if not fitting:
+        return None
+    wheels = [(rank, file.filename, file) for file in fitting if file.packagetype == WHEEL and (rank := wheel_rank(file, target)) is not None]
+    metadata_file = min(wheels, key=lambda item: (item[0], item[1]))[2] if wheels else min(fitting, key=lambda f: f.filename)
+    yanked = all(file.yanked for file in fitting)
+    reasons = sorted({file.yanked_reason for file in fitting if file.yanked and file.yanked_reason})
+    return Release(
+        name=page.name,
+        version=version,
+        files=tuple(sorted(files, key=lambda f: f.filename)),
+        metadata_file=metadata_file,
+        index_url=page.index_url,
+        yanked=yanked,
+        yanked_reason=reasons[0] if reasons else None,
+    )
+
+
+def iter_releases(page: ProjectPage, target: LockTarget, wanted: Wanted, *, prefer: str | None = None) -> Iterator[Release]:
+    """The releases ``wanted`` admits for ``target``, ``prefer`` first, then newest first; built lazily."""
+    grouped = _by_version(page.files)
+    order = sorted(grouped, reverse=True)
+    if prefer is not None:
+        order.sort(key=lambda version: not _same(version, prefer))
+    for version in order:
+        if wanted.admits(version):
+            release = release_of(page, version, grouped[version], target, allow_yanked=wanted.pinned(version))
+            if release is not None:
+                yield release
+
+
+def releases(page: ProjectPage, target: LockTarget, wanted: Wanted, *, prefer: str | None = None) -> list[Release]:
+    """All of :func:`iter_releases`."""
+    return list(iter_releases(page, target, wanted, prefer=prefer))
+
+
+def files_of_version(page: ProjectPage, version: str) -> tuple[DistFile, ...]:
+    """Every file of ``version`` on the page (compared by value: ``1.0`` is ``1.0.0``)."""
+    try:
+        wanted = Version(version)
+    except InvalidVersion:
+        return tuple(sorted((f for f in page.files if f.version == version), key=lambda f: f.filename))
+    return tuple(sorted(_by_version(page.files).get(wanted, ()), key=lambda f: f.filename))

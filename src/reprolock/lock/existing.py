@@ -1,0 +1,48 @@
+"""Pins of an existing lockfile: preferred on the next run, compared by ``--check``."""
+
+from __future__ import annotations
+
+import tomllib
+from typing import TYPE_CHECKING
+
+from packaging.utils import canonicalize_name
+
+from reprolock.lock.writers import is_pylock
+from reprolock.sources.requirements import parse_text
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def pins_from_text(text: str, display: str = "lock") -> dict[str, str]:
+    """``name -> version`` of every exact pin of a requirements-style text."""
+    parsed = parse_text(text, display)
+    return {req.name: version for req in parsed.requirements if req.name and (version := req.pinned_version)}
+
+
+def pins_from_pylock_text(text: str) -> dict[str, str]:
+    """``name -> version`` of a pylock text (lenient: an unreadable file has no pins)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return {}
+    pins: dict[str, str] = {}
+    for package in data.get("packages", []):
+        if isinstance(package, dict) and isinstance(package.get("name"), str) and isinstance(package.get("version"), str):
+            pins[canonicalize_name(package["name"])] = package["version"]
+    return pins
+
+
+def read_existing(path: Path) -> str | None:
+    """The lockfile's text, or ``None`` when there is none (or it cannot be read)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def existing_pins(path: Path) -> dict[str, str]:
+    text = read_existing(path)
+    if text is None:
+        return {}
+    return pins_from_pylock_text(text) if is_pylock(path.name) else pins_from_text(text, path.name)

@@ -1,0 +1,105 @@
+"""From loaded input files to the resolver's root requirements and constraints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from packaging.markers import InvalidMarker, Marker
+from packaging.utils import canonicalize_name
+
+from reprolock.errors import InputError, UsageError
+from reprolock.lock.provider import Need, evaluate
+from reprolock.records import FileKind
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+    from reprolock.records import Requirement, SourceFile
+
+_OPTIONAL = "project.optional-dependencies."
+_GROUPS = "dependency-groups."
+
+
+@dataclass(frozen=True, slots=True)
+class Roots:
+    """What to resolve: root requirements and constraints, both already marker-filtered."""
+
+    needs: tuple[Need, ...]
+    constraints: Mapping[str, tuple[Need, ...]]
+    skipped: tuple[Requirement, ...] = ()
+    """Input requirements whose marker is false for the target."""
+
+
+def _selected(requirement: Requirement, extras: set[str], groups: set[str]) -> bool:
+    section = requirement.section
+    if section is None or section == "project.dependencies":
+        return True
+    if section.startswith(_OPTIONAL):
+        return canonicalize_name(section.removeprefix(_OPTIONAL)) in extras
+    if section.startswith(_GROUPS):
+        return canonicalize_name(section.removeprefix(_GROUPS)) in groups
+    return False  # build-system.requires: not a runtime dependency
+
+
+def _check_names(files: Sequence[SourceFile], extras: set[str], groups: set[str]) -> None:
+    known_extras: set[str] = set()
+    known_groups: set[str] = set()
+    for source in files:
+        for requirement in source.requirements:
+            section = requirement.section or ""
+            if section.startswith(_OPTIONAL):
+                known_extras.add(canonicalize_name(section.removeprefix(_OPTIONAL)))
+            elif section.startswith(_GROUPS):
+                known_groups.add(canonicalize_name(section.removeprefix(_GROUPS)))
+    if unknown := sorted(extras - known_extras):
+        raise UsageError(f"--extra {unknown[0]}: no such optional-dependencies table in the inputs", hint=f"known: {', '.join(sorted(known_extras)) or 'none'}")
+    if unknown := sorted(groups - known_groups):
+        raise UsageError(f"--group {unknown[0]}: no such dependency group in the inputs", hint=f"known: {', '.join(sorted(known_groups)) or 'none'}")
+
+
+def _need(requirement: Requirement) -> Need:
+    if requirement.name is None or requirement.url is not None:
+        raise InputError(
+            f"{requirement.origin}: {requirement.text}: direct references (URL, VCS, local path, editable) cannot be locked from an index",
+            hint="publish the package to an index, or leave it out of the lock inputs",
+        )
+    return Need(requirement.name, requirement.specifier, frozenset(requirement.extras), source=requirement, marker=requirement.marker)
+
+
+def _applies(requirement: Requirement, env: Mapping[str, str]) -> bool:
+    if requirement.marker is None:
+        return True
+    try:
+        return evaluate(Marker(requirement.marker), env)
+    except InvalidMarker as exc:
+        raise InputError(f"{requirement.origin}: invalid marker: {exc}") from None
+
+
+def collect_roots(files: Sequence[SourceFile], env: Mapping[str, str], *, extras: Iterable[str] = (), groups: Iterable[str] = ()) -> Roots:
+    """Root requirements (from requirement, ``.in`` and pyproject inputs) and constraints (``-c`` files)."""
+    extra_names: set[str] = {canonicalize_name(name) for name in extras}
+    group_names: set[str] = {canonicalize_name(name) for name in groups}
+    _check_names(files, extra_names, group_names)
+    needs: list[Need] = []
+    constraints: dict[str, list[Need]] = {}
+    skipped: list[Requirement] = []
+    for source in files:
+        if source.invalid:
+            bad = source.invalid[0]
+            raise InputError(f"{bad.origin}: cannot parse {bad.text!r}: {bad.message}", hint="fix the line before locking")
+        is_constraint_file = source.kind is FileKind.CONSTRAINTS
+        for requirement in source.requirements:
+            if not _selected(requirement, extra_names, group_names):
+                continue
+            if not _applies(requirement, env):
+                skipped.append(requirement)
+                continue
+            need = _need(requirement)
+            if requirement.constraint or is_constraint_file:
+                constraints.setdefault(need.name, []).append(need)
+            else:
+                needs.append(need)
+    if not needs:
+        raise InputError("the inputs hold no requirement to lock", hint="give requirement, .in or pyproject.toml files")
+    return Roots(tuple(needs), {name: tuple(items) for name, items in constraints.items()}, tuple(skipped))

@@ -1,0 +1,234 @@
+"""Freeze-equivalent locks: pin given versions exactly, no resolution.
+
+``--from-env`` and ``--from-freeze`` both end here with a set of pins (name,
+version and, when known, the ``Requires-Dist`` lines). The closure of the
+root requirements is walked over those lines with the target's markers and
+the extras each edge asks for; the index supplies every file and hash of each
+pinned version. What the index cannot reproduce is kept, marked, and
+reported.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from reprolock.findings import Finding, finding
+from reprolock.lock.candidates import files_of_version, release_of
+from reprolock.lock.metadata import MetadataError, MetadataStore
+from reprolock.lock.model import Lock, LockedPackage, Provenance
+from reprolock.lock.provider import evaluate
+from reprolock.lock.resolve import via_file
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+    from reprolock.index.models import DistFile, PackageFinder
+    from reprolock.lock.provider import Need
+    from reprolock.lock.target import LockTarget
+    from reprolock.records import Origin
+    from reprolock.records import Requirement as Requirement_
+
+
+@dataclass(frozen=True, slots=True)
+class Pin:
+    """One exactly pinned distribution, from a freeze line or an installed distribution."""
+
+    name: str
+    version: str
+    requires: tuple[str, ...] | None = None
+    """``Requires-Dist`` lines; ``None``: read them from the index's metadata."""
+    unreproducible: str | None = None
+    rule: str | None = None
+    """The finding that reports why it is unreproducible (RL105, RL106, RL202, RL304, ...)."""
+    origin: Origin | None = None
+
+
+@dataclass(slots=True)
+class _Fetched:
+    files: dict[str, tuple[DistFile, ...]]
+    index: dict[str, str]
+    requires: dict[str, tuple[Requirement, ...]]
+    findings: dict[str, Finding]
+    """Per package: kept only for packages in the closure."""
+    not_on_index: dict[str, str]
+
+
+def _parse_requires(lines: Iterable[str]) -> tuple[Requirement, ...]:
+    parsed = []
+    for line in lines:
+        try:
+            parsed.append(Requirement(line))
+        except InvalidRequirement:
+            continue  # an installed distribution's broken metadata line; pip skips it too
+    return tuple(parsed)
+
+
+def _fetch(pins: Mapping[str, Pin], finder: PackageFinder, target: LockTarget, *, workers: int) -> _Fetched:
+    """Files, hashes and (when the pin does not carry them) dependencies from the index."""
+    fetched = _Fetched({}, {}, {}, {}, {})
+    wanted = sorted(name for name, pin in pins.items() if pin.unreproducible is None)
+    finder.prefetch(wanted)
+    store = MetadataStore(finder, workers=workers)
+    releases = {}
+    try:
+        for name in wanted:
+            pin = pins[name]
+            page = finder.project(name)
+            files = files_of_version(page, pin.version) if page is not None else ()
+            if page is None or not files:
+                where = "the project is not on the index" if page is None else f"the index has no files of version {pin.version}"
+                fetched.not_on_index[name] = where
+                fetched.findings[name] = finding("RL504", f"{name}=={pin.version} cannot be reproduced from the index: {where}", package=name, location=pin.origin)
+                continue
+            fetched.files[name] = files
+            fetched.index[name] = page.index_url
+            if pin.requires is None:
+                try:
+                    release = release_of(page, Version(pin.version), files, target, allow_yanked=True)
+                except InvalidVersion:
+                    release = None
+                if release is not None:
+                    releases[name] = release
+        store.warm(releases.values())
+        for name, release in releases.items():
+            try:
+                fetched.requires[name] = store.get(release).requires
+            except MetadataError as exc:
+                fetched.findings[name] = finding("RL402", f"the dependencies of {name}=={pins[name].version} are unknown: {exc}", package=name)
+    finally:
+        store.close()
+    for name, pin in pins.items():
+        if pin.requires is not None:
+            fetched.requires[name] = _parse_requires(pin.requires)
+    return fetched
+
+
+def _walk(
+    starts: Iterable[tuple[str, frozenset[str]]],
+    pins: Mapping[str, Pin],
+    requires: Mapping[str, tuple[Requirement, ...]],
+    env: Mapping[str, str],
+) -> tuple[dict[str, set[str]], list[tuple[str, Requirement]]]:
+    """Edges of the closure of ``starts`` (with their extras), and requirements nothing pinned meets."""
+    active: dict[str, set[str]] = {}
+    edges: dict[str, set[str]] = {}
+    unmet: list[tuple[str, Requirement]] = []
+    queue: deque[tuple[str, frozenset[str]]] = deque()
+    for name, extras in starts:
+        if name in pins:
+            queue.append((name, extras))
+    while queue:
+        name, extras = queue.popleft()
+        known = active.get(name)
+        if known is not None and extras <= known:
+            continue
+        active[name] = (known or set()) | extras
+        children = edges.setdefault(name, set())
+        for requirement in requires.get(name, ()):
+            if not evaluate(requirement.marker, env, ("", *sorted(active[name]))):
+                continue
+            dep = canonicalize_name(requirement.name)
+            if dep not in pins:
+                unmet.append((name, requirement))
+                continue
+            if dep != name:
+                children.add(dep)
+            queue.append((dep, frozenset(canonicalize_name(extra) for extra in requirement.extras)))
+    return edges, unmet
+
+
+def _closure(start: str, edges: Mapping[str, set[str]]) -> set[str]:
+    seen = {start}
+    queue = deque([start])
+    while queue:
+        for child in edges.get(queue.popleft(), ()):
+            if child not in seen:
+                seen.add(child)
+                queue.append(child)
+    return seen
+
+
+def _root_findings(roots: Sequence[Need], pins: Mapping[str, Pin]) -> Iterable[Finding]:
+    for need in roots:
+        where = need.source.origin if need.source else None
+        if need.name not in pins:
+            yield finding("RL402", f"{need} is required but not present", package=need.name, location=where)
+        elif not need.specifier.contains(pins[need.name].version, prereleases=True):
+            yield finding("RL401", f"{need.name} {pins[need.name].version} does not satisfy {need}", package=need.name, location=where)
+
+
+def _reached(roots: Sequence[Need], edges: Mapping[str, set[str]]) -> dict[str, set[str]]:
+    """Package -> the input lines whose closure brings it in."""
+    reached: dict[str, set[str]] = {name: set() for name in edges}
+    for need in roots:
+        if need.source is not None and need.name in edges:
+            for name in _closure(need.name, edges):
+                reached[name].add(str(need.source.origin))
+    return reached
+
+
+def pinned_lock(
+    pins: Mapping[str, Pin],
+    roots: Sequence[Need] | None,
+    finder: PackageFinder,
+    target: LockTarget,
+    *,
+    command: str,
+    workers: int = 0,
+) -> tuple[Lock, list[Finding]]:
+    """A lock of exactly ``pins`` (only the closure of ``roots`` when roots are given)."""
+    env = target.marker_env
+    findings = list(_root_findings(roots or (), pins))
+    starts = [(need.name, need.extras) for need in roots] if roots is not None else [(name, frozenset()) for name in pins]
+    if roots is not None and all(pin.requires is not None for pin in pins.values()):
+        # The pins carry their dependencies: fetch only the closure's pages.
+        local = {name: _parse_requires(pin.requires) for name, pin in pins.items() if pin.requires is not None}
+        pins = {name: pins[name] for name in _walk(starts, pins, local, env)[0]}
+    fetched = _fetch(pins, finder, target, workers=workers)
+    edges, unmet = _walk(starts, pins, fetched.requires, env)
+    findings.extend(item for name, item in sorted(fetched.findings.items()) if name in edges)
+    findings.extend(
+        finding("RL402", f"{parent} requires {requirement}, which is not present", package=canonicalize_name(requirement.name), required_by=parent)
+        for parent, requirement in unmet
+    )
+    findings.extend(
+        finding(pin.rule, f"{name}=={pin.version} cannot be reproduced from the index: {pin.unreproducible}", package=name, location=pin.origin)
+        for name, pin in sorted(pins.items())
+        if name in edges and pin.unreproducible and pin.rule
+    )
+    parents: dict[str, set[str]] = {name: set() for name in edges}
+    for parent, children in edges.items():
+        for child in children:
+            parents[child].add(parent)
+    reached = _reached(roots or (), edges)
+    requested: dict[str, list[Requirement_]] = {}
+    for need in roots or ():
+        if need.source is not None:
+            requested.setdefault(need.name, []).append(need.source)
+    packages = []
+    for name in sorted(edges):
+        pin = pins[name]
+        sources = requested.get(name, [])
+        packages.append(
+            LockedPackage(
+                name=name,
+                version=pin.version,
+                files=fetched.files.get(name, ()),
+                index=fetched.index.get(name),
+                dependencies=tuple(sorted(edges[name])),
+                parents=tuple(sorted(parents[name])),
+                provenance=Provenance(
+                    requested=tuple(sorted({str(source.origin) for source in sources})),
+                    via_files=tuple(sorted({via_file(source) for source in sources})),
+                    roots=tuple(sorted(reached[name])),
+                ),
+                unreproducible=pin.unreproducible or fetched.not_on_index.get(name),
+            ),
+        )
+    return Lock(tuple(packages), command, environment_marker=target.environment_marker), findings

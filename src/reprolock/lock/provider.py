@@ -1,0 +1,228 @@
+"""The resolvelib provider: requirements and candidates over a ``PackageFinder``.
+
+Extras follow the usual scheme: ``name[x]`` is its own identifier whose
+candidate depends on ``name==<same version>`` plus the requirements the extra
+adds, so one version serves every extra. ``Requires-Python`` from a
+release's metadata becomes a requirement on the pseudo-identifier
+``<python>``, which only the target's Python satisfies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+from resolvelib import AbstractProvider
+
+from reprolock.lock.candidates import Release, Wanted, iter_releases
+from reprolock.lock.metadata import MetadataError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+
+    from packaging.markers import Marker
+    from packaging.requirements import Requirement as PepRequirement
+    from resolvelib.structs import RequirementInformation
+
+    from reprolock.index.models import PackageFinder, ProjectPage
+    from reprolock.lock.metadata import MetadataStore
+    from reprolock.lock.target import LockTarget
+    from reprolock.records import Requirement
+
+PYTHON = "<python>"
+
+
+def identifier_of(name: str, extras: Iterable[str] = ()) -> str:
+    extras = sorted(set(extras))
+    return f"{name}[{','.join(extras)}]" if extras else name
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Need:
+    """A requirement as the resolver sees it."""
+
+    name: str
+    specifier: SpecifierSet
+    extras: frozenset[str] = frozenset()
+    source: Requirement | None = None
+    """The input line, for root requirements."""
+    marker: str | None = None
+    """The marker that was true for the target (kept for ``# via`` and lock markers)."""
+
+    @property
+    def identifier(self) -> str:
+        return identifier_of(self.name, self.extras)
+
+    def __str__(self) -> str:
+        extras = f"[{','.join(sorted(self.extras))}]" if self.extras else ""
+        return f"{self.name}{extras}{self.specifier}"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Candidate:
+    """A release (or the target's Python) the resolver may pick."""
+
+    name: str
+    version: Version
+    release: Release | None = None
+    extras: frozenset[str] = frozenset()
+
+    @property
+    def identifier(self) -> str:
+        return PYTHON if self.release is None else identifier_of(self.name, self.extras)
+
+    def _key(self) -> tuple[str, Version, frozenset[str]]:
+        return (self.name, self.version, self.extras)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Candidate) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.version}"
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveOptions:
+    """What the command line says about choosing versions."""
+
+    allow_pre: bool = False
+    preferred: Mapping[str, str] = field(default_factory=dict)
+    """Pins of the existing output (minus the ones being upgraded)."""
+    constraints: Mapping[str, tuple[Need, ...]] = field(default_factory=dict)
+
+
+def evaluate(marker: Marker | None, env: Mapping[str, str], extras: Iterable[str] = ("",)) -> bool:
+    """Whether the marker holds for the target with any of ``extras``."""
+    if marker is None:
+        return True
+    return any(marker.evaluate({**env, "extra": extra}) for extra in extras)
+
+
+class Provider(AbstractProvider[Need, Candidate, str]):
+    """Chooses among the index's releases for one target."""
+
+    def __init__(self, finder: PackageFinder, target: LockTarget, metadata: MetadataStore, options: ResolveOptions) -> None:
+        self.finder = finder
+        self.target = target
+        self.metadata = metadata
+        self.options = options
+        self.env = target.marker_env
+        self.python = Candidate(PYTHON, Version(target.python_version))
+        self.missing: set[str] = set()
+        """Projects the index does not have."""
+        self._pages: dict[str, ProjectPage | None] = {}
+
+    # -- pages -----------------------------------------------------------------------------------
+    def page(self, name: str) -> ProjectPage | None:
+        if name not in self._pages:
+            self._pages[name] = self.finder.project(name)
+            if self._pages[name] is None:
+                self.missing.add(name)
+        return self._pages[name]
+
+    def _wanted(self, name: str, needs: Sequence[Need]) -> Wanted:
+        constraints = [need.specifier for need in self.options.constraints.get(name, ())]
+        return Wanted((*(need.specifier for need in needs), *constraints), allow_pre=self.options.allow_pre)
+
+    # -- resolvelib ------------------------------------------------------------------------------
+    def identify(self, requirement_or_candidate: Need | Candidate) -> str:
+        return requirement_or_candidate.identifier
+
+    def get_preference(
+        self,
+        identifier: str,
+        resolutions: Mapping[str, Candidate],  # noqa: ARG002 - part of resolvelib's signature
+        candidates: Mapping[str, Iterator[Candidate]],  # noqa: ARG002
+        information: Mapping[str, Iterator[RequirementInformation[Need, Candidate]]],
+        backtrack_causes: Sequence[RequirementInformation[Need, Candidate]],
+    ) -> Any:  # noqa: ANN401 - any sortable key
+        infos = list(information[identifier])
+        pinned = any(spec.operator in {"==", "==="} for info in infos for spec in info.requirement.specifier)
+        root = any(info.parent is None for info in infos)
+        cause = any(info.requirement.identifier == identifier for info in backtrack_causes)
+        return (identifier != PYTHON, not cause, not pinned, not root, identifier)
+
+    def find_matches(
+        self,
+        identifier: str,
+        requirements: Mapping[str, Iterator[Need]],
+        incompatibilities: Mapping[str, Iterator[Candidate]],
+    ) -> Callable[[], Iterator[Candidate]] | list[Candidate]:
+        needs = list(requirements[identifier])
+        if identifier == PYTHON:
+            ok = all(need.specifier.contains(self.python.version, prereleases=True) for need in needs)
+            return [self.python] if ok else []
+        name = needs[0].name
+        extras = frozenset().union(*(need.extras for need in needs))
+        bad = {candidate.version for candidate in incompatibilities[identifier]}
+        page = self.page(name)
+        if page is None:
+            return []
+        wanted = self._wanted(name, needs)
+        prefer = self.options.preferred.get(name)
+
+        def candidates() -> Iterator[Candidate]:
+            for release in iter_releases(page, self.target, wanted, prefer=prefer):
+                if release.version not in bad:
+                    yield Candidate(name, release.version, release, extras)
+
+        return candidates
+
+    def is_satisfied_by(self, requirement: Need, candidate: Candidate) -> bool:
+        return requirement.specifier.contains(candidate.version, prereleases=True)
+
+    def get_dependencies(self, candidate: Candidate) -> list[Need]:
+        if candidate.release is None:
+            return []
+        deps = self.metadata.get(candidate.release)
+        needs: list[Need] = []
+        if deps.requires_python:
+            with contextlib.suppress(InvalidSpecifier):  # pip ignores an unparsable Requires-Python too
+                needs.append(Need(PYTHON, SpecifierSet(deps.requires_python)))
+        if candidate.extras:
+            needs.append(Need(candidate.name, SpecifierSet(f"=={candidate.version}")))
+            needs.extend(self._needs(candidate, deps.requires, extras=candidate.extras))
+        else:
+            needs.extend(self._needs(candidate, deps.requires, extras=()))
+        self._look_ahead(needs)
+        return needs
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _needs(self, candidate: Candidate, requires: Iterable[PepRequirement], *, extras: Iterable[str]) -> Iterator[Need]:
+        extras = tuple(extras)
+        for requirement in requires:
+            if extras:
+                # Only what the extras add: the base candidate brings the rest.
+                if not evaluate(requirement.marker, self.env, extras) or evaluate(requirement.marker, self.env):
+                    continue
+            elif not evaluate(requirement.marker, self.env):
+                continue
+            if requirement.url:
+                raise MetadataError(f"{candidate}: requires {requirement} (a direct URL), which a lock from an index cannot pin")
+            yield Need(
+                canonicalize_name(requirement.name),
+                requirement.specifier,
+                frozenset(canonicalize_name(extra) for extra in requirement.extras),
+                marker=str(requirement.marker) if requirement.marker else None,
+            )
+
+    def _look_ahead(self, needs: Sequence[Need]) -> None:
+        """Fetch the next layer's pages together, and start on their likely metadata."""
+        names = sorted({need.name for need in needs if need.name != PYTHON and need.name not in self._pages})
+        if not names:
+            return
+        self.finder.prefetch(names)
+        likely = []
+        for need in needs:
+            if need.name in names and (page := self.page(need.name)) is not None:
+                first = next(iter_releases(page, self.target, self._wanted(need.name, [need]), prefer=self.options.preferred.get(need.name)), None)
+                if first is not None:
+                    likely.append(first)
+        self.metadata.warm(likely)

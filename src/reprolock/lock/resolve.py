@@ -1,0 +1,186 @@
+"""Resolve root requirements with resolvelib and turn the result into a ``Lock``."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING
+
+from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
+
+from reprolock.errors import ReprolockError
+from reprolock.lock.metadata import MetadataStore
+from reprolock.lock.model import Lock, LockedPackage, Provenance
+from reprolock.lock.provider import PYTHON, Candidate, Need, Provider, ResolveOptions
+from reprolock.records import FileKind
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+    from resolvelib.resolvers import Result
+    from resolvelib.structs import RequirementInformation
+
+    from reprolock.index.models import PackageFinder
+    from reprolock.lock.inputs import Roots
+    from reprolock.lock.target import LockTarget
+    from reprolock.records import Requirement, SourceFile
+
+MAX_ROUNDS = 200_000
+
+
+class ResolutionConflictError(ReprolockError):
+    """The requirements cannot all be met (exit 1, with the clashing requirements named)."""
+
+
+def _described(info: RequirementInformation[Need, Candidate]) -> str:
+    need, parent = info.requirement, info.parent
+    if need.name == PYTHON:
+        return f"Requires-Python {need.specifier} of {parent}"
+    if parent is None:
+        where = f" ({need.source.origin})" if need.source is not None else ""
+        return f"{need}{where}"
+    return f"{need} (required by {parent})"
+
+
+def explain(causes: Iterable[RequirementInformation[Need, Candidate]], provider: Provider) -> str:
+    """A short, deterministic sentence naming the requirements that clash."""
+    causes = list(causes)
+    names = sorted({info.requirement.name for info in causes})
+    parts = sorted({_described(info) for info in causes})
+    missing = sorted(name for name in names if name in provider.missing)
+    if missing:
+        return f"{', '.join(missing)} not found on the index (wanted by {'; '.join(parts)})"
+    if names == [PYTHON]:
+        return f"no candidate supports Python {provider.target.python_version}: {'; '.join(parts)}"
+    if len(parts) == 1:
+        return f"no release matches {parts[0]} for Python {provider.target.python_version} (yanked releases and pre-releases are not considered unless pinned)"
+    return f"conflicting requirements: {'; '.join(parts)}"
+
+
+def resolve(
+    roots: Roots,
+    finder: PackageFinder,
+    target: LockTarget,
+    options: ResolveOptions,
+    *,
+    workers: int = 0,
+) -> tuple[Result[Need, Candidate, str], Provider]:
+    """Run resolvelib; a conflict becomes ``ResolutionConflictError``."""
+    store = MetadataStore(finder, workers=workers)
+    provider = Provider(finder, target, store, options)
+    finder.prefetch(sorted({need.name for need in roots.needs} | set(options.constraints)))
+    resolver: Resolver[Need, Candidate, str] = Resolver(provider, BaseReporter())
+    try:
+        result = resolver.resolve(roots.needs, max_rounds=MAX_ROUNDS)
+    except ResolutionImpossible as exc:
+        raise ResolutionConflictError(f"cannot resolve: {explain(exc.causes, provider)}") from None
+    except ResolutionTooDeep:
+        raise ResolutionConflictError("cannot resolve: gave up after too many backtracking rounds", hint="add tighter version bounds") from None
+    finally:
+        store.close()
+    return result, provider
+
+
+def via_file(requirement: Requirement, kind: FileKind | None = None) -> str:
+    """How a ``# via`` line names an input file."""
+    if requirement.section is not None:
+        return f"{requirement.origin.path} ({requirement.section})"
+    flag = "-c" if requirement.constraint or kind is FileKind.CONSTRAINTS else "-r"
+    return f"{flag} {requirement.origin.path}"
+
+
+def _closure(start: str, children: Mapping[str, set[str]]) -> set[str]:
+    seen = {start}
+    queue = deque([start])
+    while queue:
+        for child in children.get(queue.popleft(), ()):
+            if child not in seen:
+                seen.add(child)
+                queue.append(child)
+    return seen
+
+
+def _marker(needs: Sequence[Need], has_parent: bool) -> str | None:
+    """The marker of a package only marker-guarded input lines ask for."""
+    if has_parent or not needs or any(need.marker is None for need in needs):
+        return None
+    markers = sorted({need.marker for need in needs if need.marker})
+    return markers[0] if len(markers) == 1 else " or ".join(f"({marker})" for marker in markers)
+
+
+def build_lock(
+    result: Result[Need, Candidate, str],
+    provider: Provider,
+    roots: Roots,
+    files: Sequence[SourceFile],
+    command: str,
+) -> Lock:
+    """The frozen lock: one package per resolved name, with its edges and provenance."""
+    kinds = {source.path: source.kind for source in files}
+    pinned: dict[str, Candidate] = {c.name: c for ident, c in result.mapping.items() if ident != PYTHON and c.release is not None}
+    parents: dict[str, set[str]] = {name: set() for name in pinned}
+    children: dict[str, set[str]] = {name: set() for name in pinned}
+    for identifier, criterion in result.criteria.items():
+        if identifier == PYTHON or identifier not in result.mapping:
+            continue
+        name = result.mapping[identifier].name
+        for info in criterion.information:
+            if info.parent is not None and info.parent.name != name:
+                parents[name].add(info.parent.name)
+                children[info.parent.name].add(name)
+    root_needs: dict[str, list[Need]] = {}
+    for need in roots.needs:
+        root_needs.setdefault(need.name, []).append(need)
+    reached: dict[str, set[str]] = {name: set() for name in pinned}
+    for need in roots.needs:
+        if need.source is not None and need.name in pinned:
+            for name in _closure(need.name, children):
+                reached[name].add(str(need.source.origin))
+    packages = []
+    for name in sorted(pinned):
+        candidate = pinned[name]
+        release = candidate.release
+        assert release is not None  # noqa: S101 - filtered above
+        requested = [need.source for need in root_needs.get(name, ()) if need.source is not None]
+        constraints = [need.source for need in provider.options.constraints.get(name, ()) if need.source is not None]
+        packages.append(
+            LockedPackage(
+                name=name,
+                version=str(candidate.version),
+                files=release.files,
+                index=release.index_url,
+                dependencies=tuple(sorted(children[name])),
+                parents=tuple(sorted(parents[name])),
+                provenance=Provenance(
+                    requested=_sorted_unique(str(req.origin) for req in requested),
+                    via_files=_sorted_unique(via_file(req, kinds.get(req.origin.path)) for req in (*requested, *constraints)),
+                    roots=tuple(sorted(reached[name], key=_origin_key)),
+                ),
+                marker=_marker(root_needs.get(name, []), bool(parents[name])),
+                requires_python=provider.metadata.get(release).requires_python,
+                yanked_reason=(release.yanked_reason or "yanked") if release.yanked else None,
+            ),
+        )
+    return Lock(tuple(packages), command, environment_marker=provider.target.environment_marker)
+
+
+def _sorted_unique(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted(set(items), key=_origin_key))
+
+
+def _origin_key(text: str) -> tuple[str, int]:
+    path, _, line = text.rpartition(":")
+    return (path, int(line)) if line.isdigit() else (text, 0)
+
+
+def lock_from_roots(
+    roots: Roots,
+    files: Sequence[SourceFile],
+    finder: PackageFinder,
+    target: LockTarget,
+    options: ResolveOptions,
+    *,
+    command: str,
+    workers: int = 0,
+) -> Lock:
+    result, provider = resolve(roots, finder, target, options, workers=workers)
+    return build_lock(result, provider, roots, files, command)

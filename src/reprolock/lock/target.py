@@ -1,0 +1,119 @@
+"""The interpreter a lock is for: its Python version, marker environment and wheel tags.
+
+The running interpreter is described in-process. Another one (``--python``)
+is asked in one subprocess that imports reprolock's own copy of
+``packaging`` (pure Python), so the tags and markers are computed by the same
+code for both.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from packaging.markers import default_environment
+from packaging.tags import sys_tags
+
+from reprolock.errors import InputError
+
+_PROBE = """
+import json, platform, sys
+sys.path.insert(0, sys.argv[1])
+from packaging.markers import default_environment
+from packaging.tags import sys_tags
+print(json.dumps({"version": platform.python_version(), "markers": default_environment(),
+                  "tags": [str(tag) for tag in sys_tags()], "executable": sys.executable}))
+"""
+
+
+@dataclass(frozen=True)
+class LockTarget:
+    """What decides which versions and files fit: Python version, markers, wheel tags."""
+
+    python_version: str
+    """``platform.python_version()`` of the target, e.g. ``3.11.7``."""
+    markers: tuple[tuple[str, str], ...]
+    tags: tuple[str, ...]
+    """Supported wheel tags, most preferred first."""
+    python: str | None = None
+    """The interpreter as given with ``--python`` (``None``: the running one)."""
+
+    @property
+    def marker_env(self) -> dict[str, str]:
+        return dict(self.markers)
+
+    @cached_property
+    def tag_rank(self) -> dict[str, int]:
+        """Tag -> preference (lower is better)."""
+        return {tag: rank for rank, tag in reversed(list(enumerate(self.tags)))}
+
+    @property
+    def environment_marker(self) -> str:
+        """A PEP 508 marker naming the environments this target stands for."""
+        env = self.marker_env
+        keys = ("implementation_name", "python_version", "sys_platform", "platform_machine")
+        return " and ".join(f'{key} == "{env[key]}"' for key in keys if key in env)
+
+
+def running_target() -> LockTarget:
+    """The interpreter reprolock runs in."""
+    markers = {key: str(value) for key, value in default_environment().items()}
+    return LockTarget(
+        python_version=platform.python_version(),
+        markers=tuple(sorted(markers.items())),
+        tags=tuple(str(tag) for tag in sys_tags()),
+    )
+
+
+def python_executable(given: str, cwd: Path) -> Path:
+    """``--python`` may name an interpreter or a virtualenv folder."""
+    path = Path(given).expanduser()
+    path = path if path.is_absolute() else cwd / path
+    if path.is_dir():
+        for candidate in (path / "bin" / "python", path / "Scripts" / "python.exe"):
+            if candidate.exists():
+                return candidate
+        raise InputError(f"--python {given}: no bin/python in this folder", hint="give a virtualenv folder or an interpreter")
+    if not path.exists():
+        raise InputError(f"--python {given}: no such interpreter", hint="give a virtualenv folder or an interpreter")
+    return path
+
+
+def probe_target(given: str, cwd: Path) -> LockTarget:
+    """Ask the interpreter ``given`` for its version, markers and tags."""
+    import packaging  # noqa: PLC0415 - only to find its folder
+
+    executable = python_executable(given, cwd)
+    library = str(Path(packaging.__file__).resolve().parent.parent)
+    environ = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
+    try:
+        done = subprocess.run(  # noqa: S603 - the user's chosen interpreter with a fixed script
+            [str(executable), "-I", "-S", "-c", _PROBE, library],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+            env=environ,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise InputError(f"--python {given}: cannot run the interpreter: {exc}") from None
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise InputError(f"--python {given}: the interpreter could not be queried: {last}", hint="reprolock needs Python 3.8 or later")
+    data: dict[str, Any] = json.loads(done.stdout)
+    return LockTarget(
+        python_version=data["version"],
+        markers=tuple(sorted((key, str(value)) for key, value in data["markers"].items())),
+        tags=tuple(data["tags"]),
+        python=given,
+    )
+
+
+def resolve_target(given: str | None, cwd: Path) -> LockTarget:
+    return running_target() if given is None else probe_target(given, cwd)

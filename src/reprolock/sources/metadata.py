@@ -1,0 +1,344 @@
+"""Read installed distributions from ``sys.path`` entries, in reprolock's own process.
+
+Every ``.dist-info`` / ``.egg-info`` (folder or file), ``.egg-link`` and
+``.egg`` on each entry becomes an
+:class:`~reprolock.records.InstalledDistribution`, every copy kept, in
+``sys.path`` order. Only what the rules need is read: the METADATA headers (up
+to the body), INSTALLER, REQUESTED, RECORD (for the top-level modules, else
+``top_level.txt``), ``direct_url.json`` and an editable finder's mapping.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from reprolock.records import InstalledDistribution
+from reprolock.redaction import redact
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+_NORMALISE = re.compile(r"[-_.]+")
+_EXTENSION = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\..*(?:so|pyd)$")
+_FINDER_MAPPING = re.compile(r"^MAPPING\s*(?::[^=]*)?=\s*(\{.*?\})\s*$", re.MULTILINE | re.DOTALL)
+_WANTED_HEADERS = {"name", "version", "requires-dist", "provides-extra", "requires-python"}
+
+
+def normalise(name: str) -> str:
+    """PEP 503 normalised name."""
+    return _NORMALISE.sub("-", name).lower()
+
+
+@dataclass(slots=True)
+class _Headers:
+    name: str = ""
+    version: str = ""
+    requires_python: str | None = None
+    requires: tuple[str, ...] = ()
+    extras: tuple[str, ...] = ()
+
+
+def read_headers(path: str) -> _Headers:
+    """The METADATA / PKG-INFO headers reprolock uses; stops at the body."""
+    found = _Headers()
+    requires: list[str] = []
+    extras: list[str] = []
+    key = ""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:  # noqa: PTH123 - hot path: plain open is faster
+            for line in handle:
+                if line in {"\n", "\r\n"}:
+                    break
+                if line[0] in " \t":
+                    continue  # a folded continuation (only Description and License fold in practice)
+                key, _, value = line.partition(":")
+                key = key.lower()
+                if key not in _WANTED_HEADERS:
+                    continue
+                value = value.strip()
+                if key == "requires-dist":
+                    requires.append(value)
+                elif key == "provides-extra":
+                    extras.append(value)
+                elif key == "name":
+                    found.name = value
+                elif key == "version":
+                    found.version = value
+                else:
+                    found.requires_python = value or None
+    except OSError:
+        return found
+    found.requires = tuple(requires)
+    found.extras = tuple(extras)
+    return found
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:  # noqa: PTH123 - hot path
+            return handle.read()
+    except OSError:
+        return None
+
+
+def egg_requires(text: str) -> tuple[str, ...]:
+    """``requires.txt`` sections (``[extra]``, ``[:marker]``, ``[extra:marker]``) as Requires-Dist strings."""
+    out: list[str] = []
+    extra, marker = "", ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            extra, _, marker = line[1:-1].partition(":")
+            extra, marker = extra.strip(), marker.strip()
+            continue
+        conditions = [f"({marker})"] if marker else []
+        if extra:
+            conditions.append(f'extra == "{extra}"')
+        out.append(f"{line}; {' and '.join(conditions)}" if conditions else line)
+    return tuple(out)
+
+
+def _modules_from_record(text: str) -> tuple[tuple[str, ...], tuple[str, ...], list[str]]:
+    """Top-level modules, namespace portions and editable finder files named in a RECORD."""
+    packages: dict[str, bool] = {}
+    modules: set[str] = set()
+    finders: list[str] = []
+    for row in text.splitlines():
+        path = row.split(",", 1)[0].strip().strip('"')
+        if not path or path.startswith(("..", "/")):
+            continue
+        head, sep, rest = path.partition("/")
+        if sep:
+            if head.endswith((".dist-info", ".data", ".egg-info")) or head == "__pycache__" or not head.isidentifier():
+                continue
+            packages[head] = packages.get(head, False) or rest in {"__init__.py", "__init__.pyc"} or (
+                "/" not in rest and rest.startswith("__init__.") and rest.endswith((".so", ".pyd"))
+            )
+            continue
+        if head.startswith("__editable__") and head.endswith("_finder.py"):
+            finders.append(head)
+            continue
+        if head.endswith(".py"):
+            name = head[:-3]
+            if name.isidentifier():
+                modules.add(name)
+            continue
+        match = _EXTENSION.match(head)
+        if match:
+            modules.add(match.group(1))
+    regular = sorted(modules | {name for name, has_init in packages.items() if has_init})
+    namespaces = sorted(name for name, has_init in packages.items() if not has_init and name not in modules)
+    return tuple(regular), tuple(namespaces), finders
+
+
+def _finder_modules(path: str) -> tuple[str, ...]:
+    """The top-level names a setuptools editable finder maps (its ``MAPPING`` literal)."""
+    text = _read(path)
+    if not text:
+        return ()
+    match = _FINDER_MAPPING.search(text)
+    if not match:
+        return ()
+    try:
+        mapping = ast.literal_eval(match.group(1))
+    except (ValueError, SyntaxError):
+        return ()
+    return tuple(sorted(str(key) for key in mapping)) if isinstance(mapping, dict) else ()
+
+
+def _direct_url(path: str) -> tuple[str | None, bool]:
+    text = _read(path)
+    if text is None:
+        return None, False
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None, False
+    if not isinstance(data, dict):
+        return None, False
+    url = data.get("url")
+    dir_info = data.get("dir_info")
+    editable = isinstance(dir_info, dict) and bool(dir_info.get("editable"))
+    return (redact(url)[0] if isinstance(url, str) else None), editable
+
+
+def _top_level_txt(folder: str, entry: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``top_level.txt`` names split into regular modules and namespace portions.
+
+    A name is a namespace portion when ``namespace_packages.txt`` says so or
+    its folder on ``entry`` has no ``__init__.py``.
+    """
+    join = os.path.join
+    text = _read(join(folder, "top_level.txt"))
+    if not text:
+        return (), ()
+    names = {line.strip().split("/")[0] for line in text.splitlines() if line.strip()}
+    declared = {line.strip().split(".")[0] for line in (_read(join(folder, "namespace_packages.txt")) or "").splitlines() if line.strip()}
+    namespaces = {
+        name
+        for name in names
+        if name in declared or (os.path.isdir(join(entry, name)) and not os.path.exists(join(entry, name, "__init__.py")))  # noqa: PTH110, PTH112 - hot path
+    }
+    return tuple(sorted(names - namespaces)), tuple(sorted(namespaces))
+
+
+def _dist_info(entry: str, folder: str, index: int, *, modules: bool = True) -> InstalledDistribution | None:
+    join = os.path.join
+    headers = read_headers(join(folder, "METADATA"))
+    if not headers.name:
+        return None
+    installer = _read(join(folder, "INSTALLER"))
+    top: tuple[str, ...] = ()
+    namespaces: tuple[str, ...] = ()
+    if not modules:  # the graph and verify need no module lists: skip reading RECORD
+        has_record = os.path.exists(join(folder, "RECORD"))  # noqa: PTH110 - hot path
+    else:
+        record = _read(join(folder, "RECORD"))
+        has_record = record is not None
+        if record is not None:
+            top, namespaces, finders = _modules_from_record(record)
+            for finder in finders:
+                top = tuple(sorted({*top, *_finder_modules(join(entry, finder))}))
+        if not top and not namespaces:
+            top, namespaces = _top_level_txt(folder, entry)
+    url, editable = _direct_url(join(folder, "direct_url.json"))
+    return InstalledDistribution(
+        name=normalise(headers.name),
+        raw_name=headers.name,
+        version=headers.version,
+        path_entry=entry,
+        metadata_path=folder,
+        requires=headers.requires,
+        provides_extras=headers.extras,
+        requires_python=headers.requires_python,
+        installer=installer.strip() or None if installer is not None else None,
+        requested=os.path.exists(join(folder, "REQUESTED")),  # noqa: PTH110 - hot path
+        has_record=has_record,
+        top_level=top,
+        namespaces=namespaces,
+        direct_url=url,
+        editable=editable,
+        path_index=index,
+    )
+
+
+def _egg_info(entry: str, path: str, index: int, *, editable: bool = False) -> InstalledDistribution | None:
+    join = os.path.join
+    is_dir = os.path.isdir(path)  # noqa: PTH112 - hot path
+    headers = read_headers(join(path, "PKG-INFO") if is_dir else path)
+    if not headers.name:
+        return None
+    requires = headers.requires
+    top: tuple[str, ...] = ()
+    namespaces: tuple[str, ...] = ()
+    installer = None
+    if is_dir:
+        requires_txt = _read(join(path, "requires.txt"))
+        if requires_txt:
+            requires = requires + egg_requires(requires_txt)
+        top, namespaces = _top_level_txt(path, entry)
+        installer = (_read(join(path, "INSTALLER")) or "").strip() or None
+    return InstalledDistribution(
+        name=normalise(headers.name),
+        raw_name=headers.name,
+        version=headers.version,
+        path_entry=entry,
+        metadata_path=path,
+        requires=requires,
+        provides_extras=headers.extras,
+        requires_python=headers.requires_python,
+        installer=installer,
+        requested=None,
+        has_record=False,
+        top_level=top,
+        namespaces=namespaces,
+        editable=editable,
+        egg_info=True,
+        path_index=index,
+    )
+
+
+def _egg_link(entry: str, path: str, index: int) -> InstalledDistribution | None:
+    """A legacy ``setup.py develop`` install: the first line names the project folder."""
+    text = _read(path) or ""
+    target = text.splitlines()[0].strip() if text.strip() else ""
+    if not target:
+        return None
+    project = os.path.normpath(os.path.join(entry, target))  # noqa: PTH118 - hot path
+    try:
+        names = sorted(name for name in os.listdir(project) if name.endswith(".egg-info"))  # noqa: PTH208 - hot path: plain names, no Path objects
+    except OSError:
+        return None
+    for name in names:
+        found = _egg_info(entry, os.path.join(project, name), index, editable=True)  # noqa: PTH118 - hot path
+        if found is not None:
+            return found
+    return None
+
+
+def _entry_order(name: str) -> tuple[int, str]:
+    # Within one folder: dist-info before egg-info before egg-link, then by name (stable output).
+    rank = 0 if name.endswith(".dist-info") else 1 if name.endswith(".egg-info") else 2
+    return rank, name
+
+
+def scan_entry(entry: str, index: int, *, modules: bool = True) -> Iterator[InstalledDistribution]:
+    """Every distribution whose metadata sits directly in one ``sys.path`` entry (``modules``: read module lists)."""
+    join = os.path.join
+    if entry.endswith(".egg") and os.path.isdir(join(entry, "EGG-INFO")):  # noqa: PTH112 - hot path
+        found = _egg_info(entry, join(entry, "EGG-INFO"), index)
+        if found is not None:
+            yield found
+        return
+    try:
+        names = [name for name in os.listdir(entry) if name.endswith((".dist-info", ".egg-info", ".egg-link"))]  # noqa: PTH208 - hot path: plain names
+    except OSError:
+        return
+    for name in sorted(names, key=_entry_order):
+        path = join(entry, name)
+        if name.endswith(".dist-info"):
+            dist = _dist_info(entry, path, index, modules=modules)
+        elif name.endswith(".egg-info"):
+            dist = _egg_info(entry, path, index)
+        else:
+            dist = _egg_link(entry, path, index)
+        if dist is not None:
+            yield dist
+
+
+def scan_path(sys_path: Sequence[str], *, modules: bool = True) -> tuple[InstalledDistribution, ...]:
+    """All distributions on ``sys_path``, in import order, every copy.
+
+    An entry seen before (the same folder by another name, such as a ``lib64``
+    symlink to ``lib``) is read once. Within one entry, a second metadata
+    folder with the same name and version (Debian ships some packages with
+    both a ``.dist-info`` and an ``.egg-info``) is the same install and is
+    dropped; with another version it is a stale leftover and is kept.
+    """
+    seen_entries: set[str] = set()
+    seen_metadata: set[str] = set()
+    found: list[InstalledDistribution] = []
+    for index, entry in enumerate(sys_path):
+        if not entry:
+            continue
+        real = os.path.realpath(entry)
+        if real in seen_entries:
+            continue
+        seen_entries.add(real)
+        here: set[tuple[str, str]] = set()
+        for dist in scan_entry(entry, index, modules=modules):
+            key = (dist.name, dist.version)
+            metadata = os.path.realpath(dist.metadata_path)
+            if key in here or metadata in seen_metadata:
+                continue  # the same install seen again (an egg-link's project folder is also on sys.path)
+            here.add(key)
+            seen_metadata.add(metadata)
+            found.append(dist)
+    return tuple(found)
