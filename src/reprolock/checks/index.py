@@ -7,6 +7,7 @@ and the vulnerability data, and these functions only compare.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -307,18 +308,29 @@ def subjects_from(files: Sequence[SourceFile], environment: Environment | None =
     return list(dict.fromkeys(subjects))
 
 
+# ``name...; extra == "docs"``: most Requires-Dist lines of real distributions, and they never
+# apply here (no extra is asked for): recognised without parsing them.
+_ONLY_EXTRA = re.compile(r"""[^;]*;\s*extra\s*==\s*(?:"[^"]+"|'[^']+')\s*""")
+
+
 def _dependents_ranges(environment: Environment, ranges: dict[str, list[str]]) -> None:
-    from packaging.requirements import InvalidRequirement, Requirement  # noqa: PLC0415 - only for environments
+    from reprolock.dependencies import parse_requirement  # noqa: PLC0415 - only for environments (parses are shared with the graph)
 
     markers = environment.interpreter.marker_env
+    applies: dict[str, bool] = {}
     for dist in environment.winners().values():
         for text in dist.requires:
-            try:
-                req = Requirement(text)
-            except InvalidRequirement:
+            if _ONLY_EXTRA.fullmatch(text):
                 continue
-            if req.marker is not None and not _applies(req.marker, markers):
+            req = parse_requirement(text)
+            if req is None:
                 continue
+            if req.marker is not None:
+                key = str(req.marker)
+                if key not in applies:
+                    applies[key] = _applies(req.marker, markers)
+                if not applies[key]:
+                    continue
             if req.specifier:
                 ranges.setdefault(canonicalize_name(req.name), []).append(str(req.specifier))
 

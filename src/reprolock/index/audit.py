@@ -78,11 +78,11 @@ def target_of(interpreter: Interpreter | None) -> IndexTarget:
 def _vulnerabilities(
     finder: IndexFinder, subjects: Sequence[Subject], pages: Mapping[str, Any], advisories: str | None, context: Context
 ) -> tuple[dict[tuple[str, str], list[Vulnerability]], tuple[str, ...]]:
-    from reprolock.index.advisories import from_index, load_advisories  # noqa: PLC0415
-
     found: dict[tuple[str, str], list[Vulnerability]] = {}
     sources: list[str] = []
     if advisories:
+        from reprolock.index.advisories import load_advisories  # noqa: PLC0415 - only with --advisories
+
         path = Path(advisories)
         database = load_advisories(path if path.is_absolute() else context.cwd / path, advisories)
         sources.append(f"OSV advisories in {advisories}")
@@ -92,6 +92,8 @@ def _vulnerabilities(
     answered = False
     for pair, entries in finder.vulnerabilities_many(pairs).items():
         if entries is not None:
+            from reprolock.index.advisories import from_index  # noqa: PLC0415 - only when the index has data
+
             answered = True
             found.setdefault(pair, []).extend(from_index(entries))
     if answered:

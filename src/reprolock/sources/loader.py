@@ -16,12 +16,13 @@ from reprolock.errors import InputError
 from reprolock.records import FileKind, SourceFile
 from reprolock.redaction import ENV_VAR
 from reprolock.sources.kinds import infer_kind, kind_from_name
-from reprolock.sources.requirements import Include, ParsedText, parse_text
 from reprolock.sources.textfile import display_path, read_text
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import TextIO
+
+    from reprolock.sources.requirements import Include, ParsedText
 
 STDIN = "-"
 _DISCOVER = ("requirements*.txt", "requirements/*.txt", "*.in", "constraints*.txt", "pyproject.toml", "pylock*.toml")
@@ -79,6 +80,8 @@ class Loader:
 
     def _add_requirements_text(self, text: str, frame: _Frame, kind: FileKind | None, chain: tuple[_Frame, ...]) -> None:
         constraint = frame.via is not None and frame.via.constraint
+        from reprolock.sources.requirements import parse_text  # noqa: PLC0415 - pip's parser only when a requirements file is read
+
         parsed = parse_text(text, frame.display, constraint=constraint)
         kind = kind or infer_kind(frame.resolved.name, parsed, constraint=constraint)
         notes = []
