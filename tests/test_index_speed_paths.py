@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 import json
 import subprocess
@@ -44,7 +45,9 @@ def finder_for(server, *sources, cache=None, **options):
 
 @pytest.mark.parametrize("target", TARGETS, ids=["running", "cp38", "py27"])
 def test_summaries_from_decoded_entries_equal_those_of_built_pages(index, target):
+    assert gc.isenabled()
     fast = finder_for(index).summaries(FIXTURES, target)
+    assert gc.isenabled()  # paused only while the pages decode
     slow = finder_for(index)
     for name in FIXTURES:
         assert fast[name] == summarize(slow.project(name), target), name
