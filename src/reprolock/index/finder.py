@@ -273,6 +273,8 @@ class IndexFinder:
             self._summarize(name, lazy, target)
             if lazy is not None:
                 lazy.release()  # freed here, in the worker, while other pages are still downloading
+        elif lazy is not None:
+            lazy.page()  # the resolver reads every file: built here, in the worker, while others download
 
     def _from_cache(self, source: IndexSource, name: str) -> LazyPage | object | None:
         """The cached page while fresh (or offline), else ``_Stale`` (ask the index) or ``_MISSING`` (offline)."""
