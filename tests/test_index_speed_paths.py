@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import gc
 import gzip
+import io
 import json
 import subprocess
 import sys
@@ -13,6 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from conftest import run_cli
+from reprolock.commands import Context
+from reprolock.index.audit import open_finder, wants_pip_default
 from reprolock.index.cache import Cache
 from reprolock.index.client import HttpClient
 from reprolock.index.config import split_credentials
@@ -181,3 +185,23 @@ def test_http_client_sends_credentials_only_to_their_host(redirecting):
     assert client.get(f"http://{host}:{port}/new/").status == 200
     client.close()
     assert _Redirecting.seen == [("/new/", None)]
+
+
+def _audit_args(**given):
+    options = {"no_index": False, "index_url": None, "extra_index_url": [], "no_cache": False, "cache_dir": "cache", "offline": False}
+    return argparse.Namespace(**{**options, **given})
+
+
+def test_the_probe_asks_pip_for_its_default_index_only_until_it_is_remembered(tmp_path):
+    context = Context(cwd=tmp_path, stdin=io.StringIO(), stdout=io.StringIO(), stderr=io.StringIO())
+    env = {"PIP_CONFIG_FILE": "/dev/null", "HOME": str(tmp_path)}
+    python = str(tmp_path / "venv")
+    assert wants_pip_default(_audit_args(), context, python, env=env)
+    assert not wants_pip_default(_audit_args(no_index=True), context, python, env=env)
+    assert not wants_pip_default(_audit_args(index_url="http://127.0.0.1:9/simple/"), context, python, env=env)
+    assert not wants_pip_default(_audit_args(), context, python, env={**env, "PIP_INDEX_URL": "http://127.0.0.1:9/simple/"})
+    # The probe's answer is remembered when the finder opens: the next run's probe need not ask.
+    open_finder(_audit_args(), context, python=python, pip_default="http://127.0.0.1:9/simple/", env=env)
+    assert not wants_pip_default(_audit_args(), context, python, env=env)
+    assert wants_pip_default(_audit_args(cache_dir="elsewhere"), context, python, env=env)
+    assert wants_pip_default(_audit_args(no_cache=True), context, python, env=env)

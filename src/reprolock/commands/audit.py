@@ -37,7 +37,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
     if python is None:
         found = run_file_checks(files, Target.running())
     else:
-        env, found, facts = _environment_step(python, files, context, pip_index=not args.no_index)
+        env, found, facts = _environment_step(python, files, context, pip_index=_wants_pip_default(args, context, python))
     if not args.no_index:
         from reprolock.index.audit import audit_index  # noqa: PLC0415 - the index code loads only when used
 
@@ -49,6 +49,15 @@ def run(args: argparse.Namespace, context: Context) -> int:
     if env is not None and args.format in DRAWN_FORMATS:
         report = dataclasses.replace(report, graph=_graph(env, files))
     return deliver(report, args.format, args.output, verbose=args.verbose, context=context)
+
+
+def _wants_pip_default(args: argparse.Namespace, context: Context, python: str) -> bool:
+    """Whether the probe asks the target's pip for its default index (only when the index rules need it)."""
+    if args.no_index:
+        return False
+    from reprolock.index.audit import wants_pip_default  # noqa: PLC0415 - the index code loads only when used
+
+    return wants_pip_default(args, context, python)
 
 
 DRAWN_FORMATS = frozenset({"html", "markdown"})
