@@ -196,12 +196,15 @@ def test_the_probe_asks_pip_for_its_default_index_only_until_it_is_remembered(tm
     context = Context(cwd=tmp_path, stdin=io.StringIO(), stdout=io.StringIO(), stderr=io.StringIO())
     env = {"PIP_CONFIG_FILE": "/dev/null", "HOME": str(tmp_path)}
     python = str(tmp_path / "venv")
+    (tmp_path / "venv" / "bin").mkdir(parents=True)
+    (tmp_path / "venv" / "bin" / "python").symlink_to(sys.executable)
+    executable = str(tmp_path / "venv" / "bin" / "python")  # what the probe records as the interpreter
     assert wants_pip_default(_audit_args(), context, python, env=env)
     assert not wants_pip_default(_audit_args(no_index=True), context, python, env=env)
     assert not wants_pip_default(_audit_args(index_url="http://127.0.0.1:9/simple/"), context, python, env=env)
     assert not wants_pip_default(_audit_args(), context, python, env={**env, "PIP_INDEX_URL": "http://127.0.0.1:9/simple/"})
     # The probe's answer is remembered when the finder opens: the next run's probe need not ask.
-    open_finder(_audit_args(), context, python=python, pip_default="http://127.0.0.1:9/simple/", env=env)
+    open_finder(_audit_args(), context, python=executable, pip_default="http://127.0.0.1:9/simple/", env=env)
     assert not wants_pip_default(_audit_args(), context, python, env=env)
     assert wants_pip_default(_audit_args(cache_dir="elsewhere"), context, python, env=env)
     assert wants_pip_default(_audit_args(no_cache=True), context, python, env=env)

@@ -65,7 +65,16 @@ def wants_pip_default(args: argparse.Namespace, context: Context, python: str, *
     if read_pip_config(env, python).get("index-url", "").strip():
         return False
     cache = _cache(args, context, env)
-    return cache is None or not isinstance(cache.get_data("interpreters", _pip_default_key(python), _PIP_DEFAULT_AGE), str)
+    if cache is None:
+        return True
+    from reprolock.errors import InputError  # noqa: PLC0415
+    from reprolock.sources.probe import find_interpreter  # noqa: PLC0415 - the executable the probe runs (and records)
+
+    try:
+        executable = str(find_interpreter(python, context.cwd))
+    except InputError:
+        return True  # the probe reports it
+    return not isinstance(cache.get_data("interpreters", _pip_default_key(executable), _PIP_DEFAULT_AGE), str)
 
 
 def _cache(args: argparse.Namespace, context: Context, env: Mapping[str, str]) -> Cache | None:
