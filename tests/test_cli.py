@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -223,3 +225,35 @@ def test_internal_errors_are_one_line(project, cli, monkeypatch):
     assert result.err == "reprolock: internal error: RuntimeError: simulated bug (run with --debug for the traceback and report it)\n"
     with pytest.raises(RuntimeError):
         cli("--debug", "audit", cwd=project)
+
+
+def test_output_onto_a_folder_is_exit_3_and_leaves_no_temporary_file(project, cli):
+    (project / "reports").mkdir()
+    result = cli("audit", "requirements.txt", "-o", "reports", cwd=project)
+    assert result.code == 3
+    assert "is a folder" in result.err
+    assert "internal error" not in result.err
+    assert sorted(p.name for p in project.iterdir()) == ["reports", "requirements.txt"]
+    assert list((project / "reports").iterdir()) == []
+
+
+def test_output_into_missing_folder_names_the_folder(project, cli):
+    result = cli("audit", "requirements.txt", "-o", "no/such/dir/report.txt", cwd=project)
+    assert result.code == 3
+    assert "the folder" in result.err
+    assert "no/such/dir does not exist" in result.err
+
+
+def test_failed_write_is_exit_3_and_keeps_the_old_file(project, cli, monkeypatch):
+    target = project / "report.json"
+    target.write_text("old", encoding="utf-8")
+
+    def full_disk(self, other):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "replace", full_disk)
+    result = cli("audit", "requirements.txt", "--format", "json", "-o", "report.json", cwd=project)
+    assert result.code == 3
+    assert "No space left on device" in result.err
+    assert target.read_text(encoding="utf-8") == "old"
+    assert sorted(p.name for p in project.iterdir()) == ["report.json", "requirements.txt"]
