@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -169,6 +170,13 @@ def test_no_files_means_no_extraneous(main_venv, project):
     assert environment["python"] == str(main_venv / "bin" / "python")
     assert environment["prefix"] == str(main_venv)
     assert str(site_packages(main_venv)) in environment["sys_path"]
+
+
+def test_relative_venv_folder_is_reported_as_a_clean_path(main_venv, project):
+    relative = os.path.relpath(main_venv, project)  # "../..." from the project, not the process's cwd
+    assert relative.startswith("..")
+    run = audit(relative, project)
+    assert run.json["environment"]["python"] == str(main_venv / "bin" / "python")
 
 
 def test_pythonpath_copy_wins_over_the_venv_copy(main_venv, project, tmp_path, wheelhouse, monkeypatch):
