@@ -197,6 +197,7 @@ def test_text_report_lists_files_and_severities(project, cli):
 def test_markdown_report(project, cli):
     result = cli("audit", "--format", "markdown", cwd=project)
     assert result.out.startswith("## reprolock audit")
+    assert "\n1 file, " in result.out  # one file, not "1 files"
     assert "| Location | Rule | Package | Message |" in result.out
     assert "RL203 stdlib-backport" in result.out
 

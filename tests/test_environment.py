@@ -332,3 +332,13 @@ def test_html_and_markdown_audits_draw_the_environment_graph(main_venv, project)
     assert "app" in markdown.out[markdown.out.index("```mermaid") :]
     plain = run_cli("audit", "requirements.txt", "--python", str(main_venv), "--no-index", "--format", "json", cwd=project)
     assert "graph" not in plain.json
+
+
+def test_text_and_markdown_reports_name_the_environment(main_venv, project):
+    python = str(main_venv / "bin" / "python")
+    text = run_cli("audit", "--python", str(main_venv), "--no-index", cwd=project)
+    assert f"Environment: {python} (Python " in text.out
+    assert "File " not in text.out  # no files audited: no empty file table
+    markdown = run_cli("audit", "--python", str(main_venv), "--no-index", "--format", "markdown", cwd=project)
+    assert f"Environment: `{python}` (Python " in markdown.out
+    assert "0 files," in markdown.out
