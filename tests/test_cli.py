@@ -202,6 +202,13 @@ def test_markdown_report(project, cli):
     assert "RL203 stdlib-backport" in result.out
 
 
+def test_reports_count_one_package_in_the_singular(tmp_path, cli):
+    (tmp_path / "requirements.txt").write_text("six==1.16.0\n", encoding="utf-8")
+    assert "1 file, 1 package\n" in cli("audit", cwd=tmp_path).out
+    assert "1 file, 1 package: " in cli("audit", "--format", "markdown", cwd=tmp_path).out
+    assert "1 file, 1 package, 1 finding." in cli("audit", "--format", "html", cwd=tmp_path).out
+
+
 def test_offline_is_accepted(project, cli):
     assert cli("audit", "--offline", "--format", "json", cwd=project).json["exit_code"] == 1
 

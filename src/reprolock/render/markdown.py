@@ -88,7 +88,7 @@ def _head(report: Report) -> list[str]:
     head = [
         "## reprolock audit",
         "",
-        f"{files} file{'' if files == 1 else 's'}, {len(report.packages)} packages: **{verdict}** (fail-on `{report.fail_on}`, exit {report.exit_code}).",
+        f"{files} file{'' if files == 1 else 's'}, {len(report.packages)} package{'' if len(report.packages) == 1 else 's'}: **{verdict}** (fail-on `{report.fail_on}`, exit {report.exit_code}).",
         "",
         "| Severity | Findings |",
         "| --- | ---: |",

@@ -66,7 +66,7 @@ def render_text(report: Report, console: Console, *, verbose: bool = False) -> N
     """Print the report on ``console``."""
     files = len(report.inputs)
     heading = Text("reprolock audit", style="bold")
-    heading.append(f"  {files} file{'s' if files != 1 else ''}, {len(report.packages)} packages", style="dim")
+    heading.append(f"  {files} file{'s' if files != 1 else ''}, {len(report.packages)} package{'s' if len(report.packages) != 1 else ''}", style="dim")
     console.print(heading)
     console.print(summary_line(report))
     if report.environment is not None:
