@@ -265,3 +265,12 @@ def test_failed_write_is_exit_3_and_keeps_the_old_file(project, cli, monkeypatch
     assert "No space left on device" in result.err
     assert target.read_text(encoding="utf-8") == "old"
     assert sorted(p.name for p in project.iterdir()) == ["report.json", "requirements.txt"]
+
+
+@pytest.mark.parametrize("argv", [("verify", "lock.txt"), ("lock", "--from-env", "lock.txt", "-o", "out.txt"), ("graph",)])
+def test_no_environment_to_inspect_is_a_usage_error(tmp_path, cli, argv):
+    (tmp_path / "lock.txt").write_text("six==1.16.0\n", encoding="utf-8")
+    result = cli(*argv, cwd=tmp_path)
+    assert result.code == 2
+    assert "--python PATH" in result.err
+    assert not (tmp_path / "out.txt").exists()
