@@ -342,3 +342,12 @@ def test_text_and_markdown_reports_name_the_environment(main_venv, project):
     markdown = run_cli("audit", "--python", str(main_venv), "--no-index", "--format", "markdown", cwd=project)
     assert f"Environment: `{python}` (Python " in markdown.out
     assert "0 files," in markdown.out
+
+
+def test_verify_reports_are_headed_verify(main_venv, project):
+    (project / "lock.txt").write_text("not-there==1.0\n", encoding="utf-8")
+    text = run_cli("verify", "lock.txt", "--python", str(main_venv), cwd=project)
+    assert text.code == 1
+    assert text.out.startswith("reprolock verify ")
+    markdown = run_cli("verify", "lock.txt", "--python", str(main_venv), "--format", "markdown", cwd=project)
+    assert markdown.out.startswith("## reprolock verify\n")

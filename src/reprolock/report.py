@@ -43,6 +43,8 @@ class Report:
     """The dependency graph, drawn by the HTML and Markdown reports (not part of the JSON report)."""
     lock: LockContents | None = None
     """The lockfile's contents, listed by the HTML report."""
+    command: str = "audit"
+    """The command that made the report, named in the text and Markdown headings."""
 
     @property
     def summary(self) -> dict[str, int]:

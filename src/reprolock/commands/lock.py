@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from reprolock.errors import UsageError
@@ -206,7 +206,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
                 lock = _resolved(job, finder)
         text = _render(lock, args.output, hashes=not args.no_hashes)
         findings += _finish(args, context, text, len(lock.packages))
-    report = build_report(files, findings, policy)
+    report = replace(build_report(files, findings, policy), command="lock")
     _deliver(args, context, report)
     return report.exit_code
 

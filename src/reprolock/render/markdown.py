@@ -86,7 +86,7 @@ def _head(report: Report) -> list[str]:
     verdict = "fails" if report.exit_code else "passes"
     files = len(report.inputs)
     head = [
-        "## reprolock audit",
+        f"## reprolock {report.command}",
         "",
         f"{files} file{'' if files == 1 else 's'}, {len(report.packages)} package{'' if len(report.packages) == 1 else 's'}: **{verdict}** (fail-on `{report.fail_on}`, exit {report.exit_code}).",
         "",

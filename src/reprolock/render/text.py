@@ -65,7 +65,7 @@ def _inputs_table(report: Report) -> Table:
 def render_text(report: Report, console: Console, *, verbose: bool = False) -> None:
     """Print the report on ``console``."""
     files = len(report.inputs)
-    heading = Text("reprolock audit", style="bold")
+    heading = Text(f"reprolock {report.command}", style="bold")
     heading.append(f"  {files} file{'s' if files != 1 else ''}, {len(report.packages)} package{'s' if len(report.packages) != 1 else ''}", style="dim")
     console.print(heading)
     console.print(summary_line(report))
