@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from reprolock.records import Environment, SourceFile
     from reprolock.report import Report
 
-METADATA_WORKERS = 8
+METADATA_WORKERS = 16
 
 
 @dataclass(frozen=True, slots=True)
