@@ -15,11 +15,11 @@ Rules, in the order pip applies them:
 from __future__ import annotations
 
 import functools
+import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
 if TYPE_CHECKING:
@@ -97,20 +97,9 @@ def python_ok(requires_python: str | None, python_version: str) -> bool:
         return True
 
 
-@functools.lru_cache(maxsize=65536)
-def wheel_tags(filename: str) -> tuple[str, ...]:
-    """The tags a wheel's file name declares (none for an invalid name); parsed once per name."""
-    try:
-        _, _, _, tags = parse_wheel_filename(filename)
-    except InvalidWheelFilename:
-        return ()
-    return tuple(str(tag) for tag in tags)
-
-
 def wheel_rank(file: DistFile, target: LockTarget) -> int | None:
     """The wheel's best tag rank for the target (lower is better), ``None`` if it does not fit."""
-    ranks = [rank for tag in wheel_tags(file.filename) if (rank := target.tag_rank.get(tag)) is not None]
-    return min(ranks) if ranks else None
+    return target.wheel_rank(file.filename)
 
 
 def _usable(file: DistFile, target: LockTarget) -> bool:
@@ -130,11 +119,14 @@ def _version(text: str) -> Version | None:
 
 
 def _by_version(files: Iterable[DistFile]) -> dict[Version, list[DistFile]]:
-    grouped: dict[Version, list[DistFile]] = {}
+    by_text: dict[str, list[DistFile]] = {}
     for file in files:
-        version = _version(file.version)
+        by_text.setdefault(file.version, []).append(file)
+    grouped: dict[Version, list[DistFile]] = {}
+    for text, group in by_text.items():
+        version = _version(text)
         if version is not None:
-            grouped.setdefault(version, []).append(file)
+            grouped.setdefault(version, []).extend(group)
     return grouped
 
 
@@ -185,6 +177,7 @@ class ProjectTable:
         self.index_url = index_url
         self.versions = tuple(versions)
         self.target = target
+        self._known = frozenset(self.versions)
         self._releases: dict[tuple[Version, bool], Release | None] = {}
 
     def files(self, version: Version) -> tuple[DistFile, ...]:
@@ -200,9 +193,9 @@ class ProjectTable:
     def iter_releases(self, wanted: Wanted, *, prefer: str | None = None) -> Iterator[Release]:
         """The releases ``wanted`` admits, ``prefer`` first, then newest first; built lazily."""
         order: Iterable[Version] = self.versions
-        if prefer is not None:
-            preferred = [version for version in self.versions if _same(version, prefer)]
-            order = [*preferred, *(version for version in self.versions if version not in preferred)]
+        preferred = _version(prefer) if prefer is not None else None
+        if preferred is not None and preferred in self._known:
+            order = itertools.chain((preferred,), (version for version in self.versions if version != preferred))
         texts = tuple(str(specifier) for specifier in wanted.specifiers)
         pins = wanted.exact_pins
         pre_named = wanted.allow_pre or any(specifier.prereleases for specifier in wanted.specifiers)

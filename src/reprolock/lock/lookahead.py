@@ -10,6 +10,11 @@ with that release's dependencies (markers evaluated for the target). The
 resolver then finds most answers ready; what the walk guessed wrong is
 fetched when the resolver asks. Each table and each release's metadata is
 computed once, by whichever thread gets there first.
+
+When candidate tables come from disk (a warm run), the walk waits: threads
+would only contend for the interpreter while everything is local. The first
+table that has to come through the index client turns the walk on, for
+every requirement seen so far and from then on.
 """
 
 from __future__ import annotations
@@ -56,6 +61,8 @@ class Lookahead:
         self._seen: set[tuple[str, str, frozenset[str]]] = set()
         self._lock = threading.Lock()
         self._closed = False
+        self._eager = store is None
+        self._deferred: list[Need] = []
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reprolock-lookahead") if workers else None
 
     def close(self) -> None:
@@ -72,6 +79,7 @@ class Lookahead:
     def _build(self, name: str) -> ProjectTable | None:
         if self._store is not None and (stored := self._store.load(name)) is not None:
             return stored
+        self._go_eager()
         page = self._finder.project(name)
         if page is None:
             return None
@@ -85,6 +93,11 @@ class Lookahead:
         """Start on the tables and likely metadata of ``needs`` and, transitively, of their dependencies."""
         if self._pool is None:
             return
+        if not self._eager:
+            with self._lock:
+                if not self._eager:
+                    self._deferred.extend(needs)
+                    return
         for need in needs:
             if need.name == PYTHON:
                 continue
@@ -94,6 +107,14 @@ class Lookahead:
                     continue
                 self._seen.add(key)
                 self._pool.submit(self._walk, need)
+
+    def _go_eager(self) -> None:
+        with self._lock:
+            if self._eager:
+                return
+            self._eager = True
+            deferred, self._deferred = self._deferred, []
+        self.explore(deferred)
 
     def _walk(self, need: Need) -> None:
         try:
