@@ -26,7 +26,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
     if python is None:
         raise UsageError("no environment to draw", hint="give --python PATH (an interpreter or a virtualenv), activate a virtualenv or create ./.venv")
     files = _load(args.inputs, context) if args.inputs else ()
-    env = inspect(python, context.cwd, owners=False, pip_index=False)
+    env = inspect(python, context.cwd, owners=False, pip_index=False, modules=False)
     roots = _roots(files)
     root_extras: dict[str, set[str]] = {}
     for source in files:

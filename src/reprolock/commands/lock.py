@@ -98,7 +98,7 @@ def inspect_environment(python: str | None, cwd: Path) -> Environment:
     """The environment ``--from-env`` pins: ``--python``, else ``$VIRTUAL_ENV``, else ``./.venv``."""
     from reprolock.sources.environment import inspect  # noqa: PLC0415 - probes an interpreter
 
-    return inspect(python, cwd, pip_index=False)
+    return inspect(python, cwd, pip_index=False, modules=False)
 
 
 def _resolved(job: _Job, finder: PackageFinder) -> Lock:
@@ -206,7 +206,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
                 lock = _resolved(job, finder)
         text = _render(lock, args.output, hashes=not args.no_hashes)
         findings += _finish(args, context, text, len(lock.packages))
-    report = build_report(files, findings, policy)
+    report = build_report(files, findings, policy, command="lock")
     _deliver(args, context, report)
     return report.exit_code
 

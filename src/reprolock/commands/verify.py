@@ -50,6 +50,6 @@ def run(args: argparse.Namespace, context: Context) -> int:
     files = load([args.lock], cwd=context.cwd)
     if not any(source.requirements for source in files):
         raise InputError(f"{args.lock}: no pinned packages in this lockfile", hint="give a requirements-style lock or pylock.toml")
-    environment = inspect(args.python, context.cwd)
-    report = build_report(files, lock_findings(files, environment), policy, environment=environment)
+    environment = inspect(args.python, context.cwd, pip_index=False, modules=False)
+    report = build_report(files, lock_findings(files, environment), policy, environment=environment, command="verify")
     return deliver(report, args.format, args.output, verbose=args.verbose, context=context)

@@ -95,7 +95,7 @@ def render_markdown(
     counts = report.summary
     verdict = "fails" if report.exit_code else "passes"
     head = [
-        "## reprolock audit",
+        f"## reprolock {report.command}",
         "",
         f"{len(report.inputs)} files, {len(report.packages)} packages: **{verdict}** (fail-on `{report.fail_on}`, exit {report.exit_code}).",
         "",

@@ -57,7 +57,7 @@ def _inputs_table(report: Report) -> Table:
 def render_text(report: Report, console: Console, *, verbose: bool = False) -> None:
     """Print the report on ``console``."""
     files = len(report.inputs)
-    heading = Text("reprolock audit", style="bold")
+    heading = Text(f"reprolock {report.command}", style="bold")
     heading.append(f"  {files} file{'s' if files != 1 else ''}, {len(report.packages)} packages", style="dim")
     console.print(heading)
     console.print(summary_line(report))

@@ -33,12 +33,22 @@ def choose_python(python: str | None, cwd: Path, environ: Mapping[str, str]) -> 
     return None
 
 
-def inspect(python: str | None, cwd: Path, *, environ: dict[str, str] | None = None, owners: bool = True, pip_index: bool = True) -> Environment:
+def inspect(
+    python: str | None,
+    cwd: Path,
+    *,
+    environ: dict[str, str] | None = None,
+    owners: bool = True,
+    pip_index: bool = True,
+    modules: bool = True,
+) -> Environment:
     """Probe ``python`` (an interpreter or a venv folder; ``None``: the default target) and scan its ``sys.path``.
 
     ``owners`` asks the OS package manager, in one call, which package owns
     each distribution that looks system-provided; ``pip_index`` asks the
-    target's pip for its default index (a few tens of milliseconds).
+    target's pip for its default index (a few tens of milliseconds);
+    ``modules`` reads each distribution's top-level modules from its RECORD
+    (only the module rules need them).
     """
     import os  # noqa: PLC0415 - only the default lookup reads the process environment
 
@@ -48,7 +58,7 @@ def inspect(python: str | None, cwd: Path, *, environ: dict[str, str] | None = N
 
         raise InputError("no interpreter to inspect", hint="give --python PATH, activate a virtualenv or create ./.venv")
     interpreter = probe(chosen, cwd, environ=environ, pip_index=pip_index)
-    distributions = scan_path(interpreter.sys_path)
+    distributions = scan_path(interpreter.sys_path, modules=modules)
     if owners:
         asked = [dist.metadata_path for dist in distributions if dist.system_reasons]
         known = os_owners(asked)

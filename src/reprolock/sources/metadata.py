@@ -189,21 +189,25 @@ def _top_level_txt(folder: str, entry: str) -> tuple[tuple[str, ...], tuple[str,
     return tuple(sorted(names - namespaces)), tuple(sorted(namespaces))
 
 
-def _dist_info(entry: str, folder: str, index: int) -> InstalledDistribution | None:
+def _dist_info(entry: str, folder: str, index: int, *, modules: bool = True) -> InstalledDistribution | None:
     join = os.path.join
     headers = read_headers(join(folder, "METADATA"))
     if not headers.name:
         return None
     installer = _read(join(folder, "INSTALLER"))
-    record = _read(join(folder, "RECORD"))
-    if record is not None:
-        top, namespaces, finders = _modules_from_record(record)
-        for finder in finders:
-            top = tuple(sorted({*top, *_finder_modules(join(entry, finder))}))
+    top: tuple[str, ...] = ()
+    namespaces: tuple[str, ...] = ()
+    if not modules:  # the graph and verify need no module lists: skip reading RECORD
+        has_record = os.path.exists(join(folder, "RECORD"))  # noqa: PTH110 - hot path
     else:
-        top, namespaces = _top_level_txt(folder, entry)
-    if not top and not namespaces:
-        top, namespaces = _top_level_txt(folder, entry)
+        record = _read(join(folder, "RECORD"))
+        has_record = record is not None
+        if record is not None:
+            top, namespaces, finders = _modules_from_record(record)
+            for finder in finders:
+                top = tuple(sorted({*top, *_finder_modules(join(entry, finder))}))
+        if not top and not namespaces:
+            top, namespaces = _top_level_txt(folder, entry)
     url, editable = _direct_url(join(folder, "direct_url.json"))
     return InstalledDistribution(
         name=normalise(headers.name),
@@ -216,7 +220,7 @@ def _dist_info(entry: str, folder: str, index: int) -> InstalledDistribution | N
         requires_python=headers.requires_python,
         installer=installer.strip() or None if installer is not None else None,
         requested=os.path.exists(join(folder, "REQUESTED")),  # noqa: PTH110 - hot path
-        has_record=record is not None,
+        has_record=has_record,
         top_level=top,
         namespaces=namespaces,
         direct_url=url,
@@ -285,8 +289,8 @@ def _entry_order(name: str) -> tuple[int, str]:
     return rank, name
 
 
-def scan_entry(entry: str, index: int) -> Iterator[InstalledDistribution]:
-    """Every distribution whose metadata sits directly in one ``sys.path`` entry."""
+def scan_entry(entry: str, index: int, *, modules: bool = True) -> Iterator[InstalledDistribution]:
+    """Every distribution whose metadata sits directly in one ``sys.path`` entry (``modules``: read module lists)."""
     join = os.path.join
     if entry.endswith(".egg") and os.path.isdir(join(entry, "EGG-INFO")):  # noqa: PTH112 - hot path
         found = _egg_info(entry, join(entry, "EGG-INFO"), index)
@@ -300,7 +304,7 @@ def scan_entry(entry: str, index: int) -> Iterator[InstalledDistribution]:
     for name in sorted(names, key=_entry_order):
         path = join(entry, name)
         if name.endswith(".dist-info"):
-            dist = _dist_info(entry, path, index)
+            dist = _dist_info(entry, path, index, modules=modules)
         elif name.endswith(".egg-info"):
             dist = _egg_info(entry, path, index)
         else:
@@ -309,7 +313,7 @@ def scan_entry(entry: str, index: int) -> Iterator[InstalledDistribution]:
             yield dist
 
 
-def scan_path(sys_path: Sequence[str]) -> tuple[InstalledDistribution, ...]:
+def scan_path(sys_path: Sequence[str], *, modules: bool = True) -> tuple[InstalledDistribution, ...]:
     """All distributions on ``sys_path``, in import order, every copy.
 
     An entry seen before (the same folder by another name, such as a ``lib64``
@@ -329,7 +333,7 @@ def scan_path(sys_path: Sequence[str]) -> tuple[InstalledDistribution, ...]:
             continue
         seen_entries.add(real)
         here: set[tuple[str, str]] = set()
-        for dist in scan_entry(entry, index):
+        for dist in scan_entry(entry, index, modules=modules):
             key = (dist.name, dist.version)
             metadata = os.path.realpath(dist.metadata_path)
             if key in here or metadata in seen_metadata:
