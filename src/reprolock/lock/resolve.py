@@ -174,7 +174,7 @@ def build_lock(
                 yanked_reason=(release.yanked_reason or "yanked") if release.yanked else None,
             ),
         )
-    return Lock(tuple(packages), command, environment_marker=provider.target.environment_marker)
+    return Lock(tuple(packages), command, environment_marker=provider.target.environment_marker, target=provider.target.description)
 
 
 def _sorted_unique(items: Iterable[str]) -> tuple[str, ...]:

@@ -83,6 +83,19 @@ class LockTarget:
         return memo[triple]
 
     @property
+    def description(self) -> str:
+        """Names the target for a lockfile header: ``cpython 3.11 on linux x86_64 (the running interpreter)``.
+
+        The Python version is the ``python_version`` marker (no patch level), so a
+        patch upgrade of the interpreter does not make ``lock --check`` report a stale file.
+        """
+        env = self.marker_env
+        where = " ".join(part for part in (env.get("sys_platform"), env.get("platform_machine")) if part)
+        which = f"--python {self.python}" if self.python else "the running interpreter"
+        version = env.get("python_version", self.python_version)
+        return f"{env.get('implementation_name', 'python')} {version} on {where or 'an unknown platform'} ({which})"
+
+    @property
     def environment_marker(self) -> str:
         """A PEP 508 marker naming the environments this target stands for."""
         env = self.marker_env
