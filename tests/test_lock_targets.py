@@ -168,7 +168,7 @@ def test_stored_tables_are_per_target_and_expire(tmp_path):
         store.save(page, table)
         stored = store.load("demo")
         assert stored is not None
-        assert [str(version) for version in stored.versions] == versions
+        assert [str(release.version) for release in stored.iter_releases(Wanted())] == versions
         newest = next(stored.iter_releases(Wanted()))
         assert newest.files == table.files(newest.version)
         assert newest.metadata_file == files[0 if target is windows else 1]

@@ -166,8 +166,10 @@ def _admitted(specifier: str, version: Version) -> bool:
 class ProjectTable:
     """One project's releases for one target, grouped and sorted once per run.
 
-    ``versions`` lists (newest first) every version with at least one file that
-    fits the target, yanked or not; a :class:`Release` is built on first use
+    ``versions`` lists every valid version, newest first; whether a version has
+    a file that fits the target is found out when the resolver gets to it (a
+    page may list thousands of wheels, of which it looks at a few), so a
+    :class:`Release` is built on first use
     and kept. Subclasses may load a version's files lazily (see
     :mod:`reprolock.lock.tables`).
     """
@@ -214,13 +216,14 @@ class PageTable(ProjectTable):
     """A :class:`ProjectTable` over a page held in memory."""
 
     def __init__(self, page: ProjectPage, target: LockTarget) -> None:
-        grouped = _by_version(page.files)
-        self._files = {version: tuple(sorted(files, key=lambda f: f.filename)) for version, files in grouped.items()}
-        usable = [version for version, files in self._files.items() if any(_usable(file, target) for file in files)]
-        super().__init__(page.name, page.index_url, sorted(usable, reverse=True), target)
+        self._grouped = _by_version(page.files)
+        self._files: dict[Version, tuple[DistFile, ...]] = {}
+        super().__init__(page.name, page.index_url, sorted(self._grouped, reverse=True), target)
 
     def files(self, version: Version) -> tuple[DistFile, ...]:
-        return self._files.get(version, ())
+        if version not in self._files:
+            self._files[version] = tuple(sorted(self._grouped.get(version, ()), key=lambda f: f.filename))
+        return self._files[version]
 
 
 def iter_releases(page: ProjectPage, target: LockTarget, wanted: Wanted, *, prefer: str | None = None) -> Iterator[Release]:
