@@ -152,6 +152,8 @@ class Provider(AbstractProvider[Need, Candidate, str]):
         self.missing: set[str] = set()
         """Projects the index does not have."""
         self._satisfied: dict[tuple[Need, Candidate], bool] = {}
+        self._python: dict[int, tuple[SpecifierSet, bool]] = {}
+        """Requires-Python verdicts by specifier identity (the specifier is kept so the id stays its own)."""
 
     # -- tables ----------------------------------------------------------------------------------
     def table(self, name: str) -> ProjectTable | None:
@@ -190,8 +192,7 @@ class Provider(AbstractProvider[Need, Candidate, str]):
     ) -> Callable[[], Iterator[Candidate]] | list[Candidate]:
         needs = list(requirements[identifier])
         if identifier == PYTHON:
-            ok = all(need.specifier.contains(self.python.version, prereleases=True) for need in needs)
-            return [self.python] if ok else []
+            return [self.python] if all(self._python_ok(need.specifier) for need in needs) else []
         name = needs[0].name
         extras = frozenset().union(*(need.extras for need in needs))
         bad = {candidate.version for candidate in incompatibilities[identifier]}
@@ -207,6 +208,14 @@ class Provider(AbstractProvider[Need, Candidate, str]):
                     yield Candidate(name, release.version, release, extras)
 
         return candidates
+
+    def _python_ok(self, specifier: SpecifierSet) -> bool:
+        """Whether a ``Requires-Python`` admits the target (kept per specifier object: many releases share one)."""
+        key = id(specifier)
+        known = self._python.get(key)
+        if known is None:
+            known = self._python[key] = (specifier, specifier.contains(self.python.version, prereleases=True))
+        return known[1]
 
     def is_satisfied_by(self, requirement: Need, candidate: Candidate) -> bool:
         key = (requirement, candidate)
