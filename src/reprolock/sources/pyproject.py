@@ -13,7 +13,7 @@ from packaging.utils import canonicalize_name
 from reprolock.errors import InputError
 from reprolock.records import EnvVarRef, FileKind, GroupInclude, InvalidLine, Origin, Requirement, Secret, SourceFile, VcsRef
 from reprolock.redaction import env_var_names, redact
-from reprolock.sources.requirements import is_local, url_hashes, vcs_ref
+from reprolock.sources.requirements import is_local, one_line, url_hashes, vcs_ref
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -139,7 +139,7 @@ def read_pyproject(text: str, display: str) -> SourceFile:
             try:
                 record = requirement_record(entry, origin, section)
             except InvalidRequirement as exc:
-                invalid.append(InvalidLine(shown, f"{section}: {redact(str(exc))[0]}", origin))
+                invalid.append(InvalidLine(shown, f"{section}: {one_line(redact(str(exc))[0], shown)}", origin))
                 continue
             requirements.append(record)
             if secret_count:
