@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import errno
+import io
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 import reprolock.commands.audit
 from reprolock import __version__
+from reprolock.policy import build_policy
+from reprolock.render.markdown import render_markdown
+from reprolock.render.text import render_text
+from reprolock.report import build_report
 
 
 @pytest.fixture
@@ -233,6 +239,14 @@ def test_internal_errors_are_one_line(project, cli, monkeypatch):
     assert result.err == "reprolock: internal error: RuntimeError: simulated bug (run with --debug for the traceback and report it)\n"
     with pytest.raises(RuntimeError):
         cli("--debug", "audit", cwd=project)
+
+
+def test_report_heading_names_the_command():
+    report = build_report((), [], build_policy({}, fail_on=[], ignore=[]), command="verify")
+    buffer = io.StringIO()
+    render_text(report, Console(file=buffer, width=100, no_color=True))
+    assert buffer.getvalue().startswith("reprolock verify")
+    assert render_markdown(report).startswith("## reprolock verify")
 
 
 def test_output_onto_a_folder_is_exit_3_and_leaves_no_temporary_file(project, cli):

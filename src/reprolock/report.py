@@ -39,12 +39,12 @@ class Report:
     fail_on: str
     exit_code: int
     environment: Environment | None = None
+    command: str = "audit"
+    """The command that made the report (``audit``, ``lock``, ``verify``), shown in its heading."""
     graph: GraphView | None = None
     """The dependency graph, drawn by the HTML and Markdown reports (not part of the JSON report)."""
     lock: LockContents | None = None
     """The lockfile's contents, listed by the HTML report."""
-    command: str = "audit"
-    """The command that made the report, named in the text and Markdown headings."""
 
     @property
     def summary(self) -> dict[str, int]:
@@ -148,6 +148,7 @@ def build_report(
     *,
     environment: Environment | None = None,
     facts: Mapping[str, Mapping[str, Any]] | None = None,
+    command: str = "audit",
 ) -> Report:
     """Apply the policy to the findings and decide the exit code.
 
@@ -163,4 +164,5 @@ def build_report(
         fail_on=policy.fail_on_text,
         exit_code=exit_code,
         environment=environment,
+        command=command,
     )

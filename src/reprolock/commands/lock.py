@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import shlex
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reprolock.errors import UsageError
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from reprolock.records import Environment, SourceFile
     from reprolock.report import Report
 
-METADATA_WORKERS = 8
+METADATA_WORKERS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +206,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
                 lock = _resolved(job, finder)
         text = _render(lock, args.output, hashes=not args.no_hashes)
         findings += _finish(args, context, text, len(lock.packages))
-    report = replace(build_report(files, findings, policy), command="lock")
+    report = build_report(files, findings, policy, command="lock")
     _deliver(args, context, report)
     return report.exit_code
 

@@ -9,7 +9,6 @@ installed set must be consistent in itself (RL401, as ``pip check``).
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING
 
 from reprolock.commands.output import deliver
@@ -52,5 +51,5 @@ def run(args: argparse.Namespace, context: Context) -> int:
     if not any(source.requirements for source in files):
         raise InputError(f"{args.lock}: no pinned packages in this lockfile", hint="give a requirements-style lock or pylock.toml")
     environment = inspect(args.python, context.cwd, pip_index=False, modules=False)
-    report = dataclasses.replace(build_report(files, lock_findings(files, environment), policy, environment=environment), command="verify")
+    report = build_report(files, lock_findings(files, environment), policy, environment=environment, command="verify")
     return deliver(report, args.format, args.output, verbose=args.verbose, context=context)

@@ -60,6 +60,8 @@ class Lock:
     environment_marker: str | None = None
     """The target the markers were evaluated for."""
     requires_python: str | None = None
+    target: str | None = None
+    """The one interpreter the lock is for (see ``LockTarget.description``), named in the file's header."""
 
     def package(self, name: str) -> LockedPackage | None:
         return next((package for package in self.packages if package.name == name), None)

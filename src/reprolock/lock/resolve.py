@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 
 from reprolock.errors import ReprolockError
+from reprolock.lock.lookahead import Lookahead
 from reprolock.lock.metadata import MetadataStore
 from reprolock.lock.model import Lock, LockedPackage, Provenance
 from reprolock.lock.provider import PYTHON, Candidate, Need, Provider, ResolveOptions
+from reprolock.lock.tables import TableStore
 from reprolock.records import FileKind
 
 if TYPE_CHECKING:
@@ -65,9 +67,10 @@ def resolve(
     workers: int = 0,
 ) -> tuple[Result[Need, Candidate, str], Provider]:
     """Run resolvelib; a conflict becomes ``ResolutionConflictError``."""
-    store = MetadataStore(finder, workers=workers)
-    provider = Provider(finder, target, store, options)
-    finder.prefetch(sorted({need.name for need in roots.needs} | set(options.constraints)))
+    store = MetadataStore(finder)
+    lookahead = Lookahead(finder, target, store, options, store=table_store(finder, target), workers=workers)
+    provider = Provider(lookahead, target, store, options)
+    lookahead.explore(roots.needs)
     resolver: Resolver[Need, Candidate, str] = Resolver(provider, BaseReporter())
     try:
         result = resolver.resolve(roots.needs, max_rounds=MAX_ROUNDS)
@@ -76,8 +79,19 @@ def resolve(
     except ResolutionTooDeep:
         raise ResolutionConflictError("cannot resolve: gave up after too many backtracking rounds", hint="add tighter version bounds") from None
     finally:
-        store.close()
+        lookahead.close()
     return result, provider
+
+
+def table_store(finder: PackageFinder, target: LockTarget) -> TableStore | None:
+    """Where candidate tables are kept between runs: beside the index cache, for remote indexes only."""
+    cache = getattr(finder, "cache", None)
+    indexes = getattr(finder, "indexes", ())
+    if cache is None or not indexes or any(source.is_local for source in indexes):
+        return None
+    max_age = None if getattr(finder, "offline", False) else float(getattr(finder, "freshness", 0.0))
+    scope = " ".join(source.url for source in indexes)
+    return TableStore(cache.folder, scope, target, max_age=max_age)
 
 
 def via_file(requirement: Requirement, kind: FileKind | None = None) -> str:
@@ -160,7 +174,7 @@ def build_lock(
                 yanked_reason=(release.yanked_reason or "yanked") if release.yanked else None,
             ),
         )
-    return Lock(tuple(packages), command, environment_marker=provider.target.environment_marker)
+    return Lock(tuple(packages), command, environment_marker=provider.target.environment_marker, target=provider.target.description)
 
 
 def _sorted_unique(items: Iterable[str]) -> tuple[str, ...]:
