@@ -190,3 +190,12 @@ def test_from_env_pins_what_is_installed_and_verify(cli, project, world, tmp_pat
     other = cli("verify", "lock.txt", "--python", venv, "--format", "json", cwd=project)
     assert other.code == 1
     assert ("RL405", "lib") in {(item["rule"], item["package"]) for item in other.json["findings"]}
+
+
+def test_one_package_is_counted_in_the_singular(cli, project, world):
+    (project / "one.in").write_text("stray\n", encoding="utf-8")
+    argv = ("lock", "one.in", "-o", "one.txt", "--index-url", world.url, "--no-cache")
+    wrote = cli(*argv, cwd=project)
+    assert wrote.code == 0, wrote.err
+    assert "reprolock: wrote one.txt (1 package)\n" in wrote.err
+    assert "(1 package)\n" in cli(*argv, "--check", cwd=project).err

@@ -219,13 +219,13 @@ def _finish(args: argparse.Namespace, context: Context, text: str, count: int) -
 
         stale = compare(read_existing(context.cwd / args.output) or "", text, args.output, pylock=_is_pylock(args.output))
         if not stale:
-            context.stderr.write(f"reprolock: {args.output} is up to date ({count} packages)\n")
+            context.stderr.write(f"reprolock: {args.output} is up to date ({count} package{'' if count == 1 else 's'})\n")
         return stale
     if args.output is None:
         context.stdout.write(text)
         return []
     write_atomic(context.cwd / args.output, text)
-    context.stderr.write(f"reprolock: wrote {args.output} ({count} packages)\n")
+    context.stderr.write(f"reprolock: wrote {args.output} ({count} package{'' if count == 1 else 's'})\n")
     return []
 
 
