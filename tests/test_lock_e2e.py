@@ -105,6 +105,13 @@ def test_pylock_installs_with_pip_and_keeps_edges(cli, project, world, tmp_path)
     edges = {package.name: [dep["name"] for dep in package.dependencies or []] for package in parsed.packages}
     assert edges["app"] == ["lib"]
     assert edges["client"] == ["socksy"]
+    requires = {package.name: package.tool["reprolock"].get("requires") for package in parsed.packages if package.tool}
+    assert requires["client"] == ["socksy>=2"]
+    graph = cli("graph", "pylock.toml", "--format", "json", cwd=project)  # no environment: the lock's own edges
+    assert graph.code == 0, graph.err
+    assert {"from": "client", "to": "socksy", "specifier": ">=2", "extra": None} in graph.json["edges"]
+    assert {"from": "app", "to": "lib", "specifier": "", "extra": None} in graph.json["edges"]
+    assert {node["name"]: node["version"] for node in graph.json["nodes"]}["socksy"] == "2.0"
     python = fresh_venv(tmp_path / "venv")
     pip("--python", str(python), "install", "-r", str(project / "pylock.toml"))
     pip("--python", str(python), "check")

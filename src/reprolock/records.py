@@ -176,6 +176,8 @@ class SourceFile:
     hash_mode: bool = False
     """Some requirement carries ``--hash``, which turns on pip's hash-checking mode."""
     group_includes: tuple[GroupInclude, ...] = ()
+    lock_dependencies: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """For a ``pylock.toml``: each package's edges, as requirement strings (``markupsafe>=2.0``, or bare names), in file order."""
     """PEP 735 ``include-group`` entries of a pyproject, in file order."""
 
 

@@ -33,6 +33,8 @@ class LockedPackage:
     index: str | None = None
     dependencies: tuple[str, ...] = ()
     """Names of the locked packages it requires (markers evaluated for the target)."""
+    requires: tuple[str, ...] = ()
+    """Those requirements with their specifiers and extras (``markupsafe>=2.0``), sorted; empty when unknown."""
     parents: tuple[str, ...] = ()
     """Names of the locked packages that require it."""
     provenance: Provenance = field(default_factory=Provenance)

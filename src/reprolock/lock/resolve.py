@@ -133,6 +133,7 @@ def build_lock(
     pinned: dict[str, Candidate] = {c.name: c for ident, c in result.mapping.items() if ident != PYTHON and c.release is not None}
     parents: dict[str, set[str]] = {name: set() for name in pinned}
     children: dict[str, set[str]] = {name: set() for name in pinned}
+    requires: dict[str, set[str]] = {name: set() for name in pinned}
     for identifier, criterion in result.criteria.items():
         if identifier == PYTHON or identifier not in result.mapping:
             continue
@@ -141,6 +142,7 @@ def build_lock(
             if info.parent is not None and info.parent.name != name:
                 parents[name].add(info.parent.name)
                 children[info.parent.name].add(name)
+                requires.setdefault(info.parent.name, set()).add(str(info.requirement))
     root_needs: dict[str, list[Need]] = {}
     for need in roots.needs:
         root_needs.setdefault(need.name, []).append(need)
@@ -163,6 +165,7 @@ def build_lock(
                 files=release.files,
                 index=release.index_url,
                 dependencies=tuple(sorted(children[name])),
+                requires=tuple(sorted(requires.get(name, ()))),
                 parents=tuple(sorted(parents[name])),
                 provenance=Provenance(
                     requested=_sorted_unique(str(req.origin) for req in requested),

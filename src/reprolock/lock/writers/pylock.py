@@ -90,6 +90,7 @@ def _provenance(package: LockedPackage) -> list[str]:
         ("requested-by", package.provenance.requested),
         ("required-by", package.parents),
         ("roots", package.provenance.roots),
+        ("requires", package.requires),
     )
     for key, values in facts:
         if values:
