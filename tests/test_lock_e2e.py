@@ -206,3 +206,13 @@ def test_one_package_is_counted_in_the_singular(cli, project, world):
     assert wrote.code == 0, wrote.err
     assert "reprolock: wrote one.txt (1 package)\n" in wrote.err
     assert "(1 package)\n" in cli(*argv, "--check", cwd=project).err
+
+
+def test_unwritable_output_fails_before_resolving(cli, project, world):
+    result = lock(cli, project, world, "-o", "no/such/folder/requirements.txt")
+    assert result.code == 3
+    assert "no/such/folder does not exist" in result.err
+    assert world.requests == []  # nothing was fetched for a lock that could not be written
+    report = lock(cli, project, world, "-o", "requirements.txt", "--report", "missing/report.json", "--format", "json")
+    assert report.code == 3
+    assert not (project / "requirements.txt").exists()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reprolock.errors import UsageError
-from reprolock.output import write_atomic
+from reprolock.output import check_writable, write_atomic
 from reprolock.policy import build_policy, read_config
 from reprolock.records import FileKind
 from reprolock.report import build_report
@@ -186,6 +186,9 @@ def run(args: argparse.Namespace, context: Context) -> int:
     from reprolock.lock.target import resolve_target  # noqa: PLC0415
 
     _validate(args)
+    for given in (args.output if not args.check else None, args.report):
+        if given:
+            check_writable(context.cwd / given)  # before resolving, not after
     policy = build_policy(read_config(context.cwd / "pyproject.toml"), fail_on=[], ignore=[])
     inputs = list(args.inputs) or ([] if args.from_env or args.from_freeze else _default_inputs(context.cwd))
     files = load(inputs, cwd=context.cwd) if inputs else ()
