@@ -84,9 +84,9 @@ def regenerate_command(args: argparse.Namespace, inputs: Sequence[str]) -> str:
 def open_finder(args: argparse.Namespace, context: Context, target: LockTarget) -> Iterator[PackageFinder]:
     """The index client for this run (flags, pip configuration of the target, cache), closed afterwards."""
     from reprolock.index.audit import open_finder as open_index  # noqa: PLC0415 - the index only when locking
-    from reprolock.lock.target import python_executable  # noqa: PLC0415
+    from reprolock.sources.probe import find_interpreter  # noqa: PLC0415
 
-    python = str(python_executable(target.python, context.cwd)) if target.python else None
+    python = str(find_interpreter(target.python, context.cwd)) if target.python else None
     finder = open_index(args, context, python=python)
     try:
         yield finder

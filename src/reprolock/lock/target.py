@@ -21,6 +21,7 @@ from packaging.markers import default_environment
 from packaging.tags import sys_tags
 
 from reprolock.errors import InputError
+from reprolock.sources.probe import find_interpreter
 
 _PROBE = """
 import json, platform, sys
@@ -113,25 +114,11 @@ def running_target() -> LockTarget:
     )
 
 
-def python_executable(given: str, cwd: Path) -> Path:
-    """``--python`` may name an interpreter or a virtualenv folder."""
-    path = Path(given).expanduser()
-    path = path if path.is_absolute() else cwd / path
-    if path.is_dir():
-        for candidate in (path / "bin" / "python", path / "Scripts" / "python.exe"):
-            if candidate.exists():
-                return candidate
-        raise InputError(f"--python {given}: no bin/python in this folder", hint="give a virtualenv folder or an interpreter")
-    if not path.exists():
-        raise InputError(f"--python {given}: no such interpreter", hint="give a virtualenv folder or an interpreter")
-    return path
-
-
 def probe_target(given: str, cwd: Path) -> LockTarget:
     """Ask the interpreter ``given`` for its version, markers and tags."""
     import packaging  # noqa: PLC0415 - only to find its folder
 
-    executable = python_executable(given, cwd)
+    executable = find_interpreter(given, cwd)
     library = str(Path(packaging.__file__).resolve().parent.parent)
     environ = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
     try:
