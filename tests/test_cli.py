@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -201,8 +203,16 @@ def test_text_report_lists_files_and_severities(project, cli):
 def test_markdown_report(project, cli):
     result = cli("audit", "--format", "markdown", cwd=project)
     assert result.out.startswith("## reprolock audit")
+    assert "\n1 file, " in result.out  # one file, not "1 files"
     assert "| Location | Rule | Package | Message |" in result.out
     assert "RL203 stdlib-backport" in result.out
+
+
+def test_reports_count_one_package_in_the_singular(tmp_path, cli):
+    (tmp_path / "requirements.txt").write_text("six==1.16.0\n", encoding="utf-8")
+    assert "1 file, 1 package\n" in cli("audit", cwd=tmp_path).out
+    assert "1 file, 1 package: " in cli("audit", "--format", "markdown", cwd=tmp_path).out
+    assert "1 file, 1 package, 1 finding." in cli("audit", "--format", "html", cwd=tmp_path).out
 
 
 def test_offline_is_accepted(project, cli):
@@ -237,3 +247,44 @@ def test_report_heading_names_the_command():
     render_text(report, Console(file=buffer, width=100, no_color=True))
     assert buffer.getvalue().startswith("reprolock verify")
     assert render_markdown(report).startswith("## reprolock verify")
+
+
+def test_output_onto_a_folder_is_exit_3_and_leaves_no_temporary_file(project, cli):
+    (project / "reports").mkdir()
+    result = cli("audit", "requirements.txt", "-o", "reports", cwd=project)
+    assert result.code == 3
+    assert "is a folder" in result.err
+    assert "internal error" not in result.err
+    assert sorted(p.name for p in project.iterdir()) == ["reports", "requirements.txt"]
+    assert list((project / "reports").iterdir()) == []
+
+
+def test_output_into_missing_folder_names_the_folder(project, cli):
+    result = cli("audit", "requirements.txt", "-o", "no/such/dir/report.txt", cwd=project)
+    assert result.code == 3
+    assert "the folder" in result.err
+    assert "no/such/dir does not exist" in result.err
+
+
+def test_failed_write_is_exit_3_and_keeps_the_old_file(project, cli, monkeypatch):
+    target = project / "report.json"
+    target.write_text("old", encoding="utf-8")
+
+    def full_disk(self, other):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "replace", full_disk)
+    result = cli("audit", "requirements.txt", "--format", "json", "-o", "report.json", cwd=project)
+    assert result.code == 3
+    assert "No space left on device" in result.err
+    assert target.read_text(encoding="utf-8") == "old"
+    assert sorted(p.name for p in project.iterdir()) == ["report.json", "requirements.txt"]
+
+
+@pytest.mark.parametrize("argv", [("verify", "lock.txt"), ("lock", "--from-env", "lock.txt", "-o", "out.txt"), ("graph",)])
+def test_no_environment_to_inspect_is_a_usage_error(tmp_path, cli, argv):
+    (tmp_path / "lock.txt").write_text("six==1.16.0\n", encoding="utf-8")
+    result = cli(*argv, cwd=tmp_path)
+    assert result.code == 2
+    assert "--python PATH" in result.err
+    assert not (tmp_path / "out.txt").exists()

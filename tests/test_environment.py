@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -171,6 +172,13 @@ def test_no_files_means_no_extraneous(main_venv, project):
     assert str(site_packages(main_venv)) in environment["sys_path"]
 
 
+def test_relative_venv_folder_is_reported_as_a_clean_path(main_venv, project):
+    relative = os.path.relpath(main_venv, project)  # "../..." from the project, not the process's cwd
+    assert relative.startswith("..")
+    run = audit(relative, project)
+    assert run.json["environment"]["python"] == str(main_venv / "bin" / "python")
+
+
 def test_pythonpath_copy_wins_over_the_venv_copy(main_venv, project, tmp_path, wheelhouse, monkeypatch):
     extra = tmp_path / "pp"
     pip_install(extra, wheelhouse, "dup==2.0")
@@ -324,3 +332,22 @@ def test_html_and_markdown_audits_draw_the_environment_graph(main_venv, project)
     assert "app" in markdown.out[markdown.out.index("```mermaid") :]
     plain = run_cli("audit", "requirements.txt", "--python", str(main_venv), "--no-index", "--format", "json", cwd=project)
     assert "graph" not in plain.json
+
+
+def test_text_and_markdown_reports_name_the_environment(main_venv, project):
+    python = str(main_venv / "bin" / "python")
+    text = run_cli("audit", "--python", str(main_venv), "--no-index", cwd=project)
+    assert f"Environment: {python} (Python " in text.out
+    assert "File " not in text.out  # no files audited: no empty file table
+    markdown = run_cli("audit", "--python", str(main_venv), "--no-index", "--format", "markdown", cwd=project)
+    assert f"Environment: `{python}` (Python " in markdown.out
+    assert "0 files," in markdown.out
+
+
+def test_verify_reports_are_headed_verify(main_venv, project):
+    (project / "lock.txt").write_text("not-there==1.0\n", encoding="utf-8")
+    text = run_cli("verify", "lock.txt", "--python", str(main_venv), cwd=project)
+    assert text.code == 1
+    assert text.out.startswith("reprolock verify ")
+    markdown = run_cli("verify", "lock.txt", "--python", str(main_venv), "--format", "markdown", cwd=project)
+    assert markdown.out.startswith("## reprolock verify\n")

@@ -105,6 +105,13 @@ def test_pylock_installs_with_pip_and_keeps_edges(cli, project, world, tmp_path)
     edges = {package.name: [dep["name"] for dep in package.dependencies or []] for package in parsed.packages}
     assert edges["app"] == ["lib"]
     assert edges["client"] == ["socksy"]
+    requires = {package.name: package.tool["reprolock"].get("requires") for package in parsed.packages if package.tool}
+    assert requires["client"] == ["socksy>=2"]
+    graph = cli("graph", "pylock.toml", "--format", "json", cwd=project)  # no environment: the lock's own edges
+    assert graph.code == 0, graph.err
+    assert {"from": "client", "to": "socksy", "specifier": ">=2", "extra": None} in graph.json["edges"]
+    assert {"from": "app", "to": "lib", "specifier": "", "extra": None} in graph.json["edges"]
+    assert {node["name"]: node["version"] for node in graph.json["nodes"]}["socksy"] == "2.0"
     python = fresh_venv(tmp_path / "venv")
     pip("--python", str(python), "install", "-r", str(project / "pylock.toml"))
     pip("--python", str(python), "check")
@@ -190,3 +197,22 @@ def test_from_env_pins_what_is_installed_and_verify(cli, project, world, tmp_pat
     other = cli("verify", "lock.txt", "--python", venv, "--format", "json", cwd=project)
     assert other.code == 1
     assert ("RL405", "lib") in {(item["rule"], item["package"]) for item in other.json["findings"]}
+
+
+def test_one_package_is_counted_in_the_singular(cli, project, world):
+    (project / "one.in").write_text("stray\n", encoding="utf-8")
+    argv = ("lock", "one.in", "-o", "one.txt", "--index-url", world.url, "--no-cache")
+    wrote = cli(*argv, cwd=project)
+    assert wrote.code == 0, wrote.err
+    assert "reprolock: wrote one.txt (1 package)\n" in wrote.err
+    assert "(1 package)\n" in cli(*argv, "--check", cwd=project).err
+
+
+def test_unwritable_output_fails_before_resolving(cli, project, world):
+    result = lock(cli, project, world, "-o", "no/such/folder/requirements.txt")
+    assert result.code == 3
+    assert "no/such/folder does not exist" in result.err
+    assert world.requests == []  # nothing was fetched for a lock that could not be written
+    report = lock(cli, project, world, "-o", "requirements.txt", "--report", "missing/report.json", "--format", "json")
+    assert report.code == 3
+    assert not (project / "requirements.txt").exists()

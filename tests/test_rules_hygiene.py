@@ -59,6 +59,22 @@ def test_secrets_in_invalid_lines_are_masked(tmp_path):
     assert {"RL108", "RL111"} <= set(run.rules())
 
 
+def test_invalid_line_messages_are_one_clean_line(tmp_path):
+    (tmp_path / "requirements.txt").write_text("x ===== 1\nflask[\nsix==1.0 --foo\n", encoding="utf-8")
+    messages = [f["message"] for f in findings(run_cli("audit", "--format", "json", cwd=tmp_path), "RL111")]
+    assert messages == [
+        "cannot parse 'x ===== 1': Expected comma (within version specifier), semicolon (after version specifier) or end (at column 9)",
+        "cannot parse 'flask[': Expected matching RIGHT_BRACKET for LEFT_BRACKET, after extras (at column 7)",
+        "cannot parse 'six==1.0 --foo': no such option: --foo",
+    ]
+
+
+def test_invalid_pyproject_dependency_message_is_one_line(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1"\ndependencies = ["flask["]\n', encoding="utf-8")
+    [message] = [f["message"] for f in findings(run_cli("audit", "--format", "json", cwd=tmp_path), "RL111")]
+    assert message == "cannot parse 'flask[': project.dependencies: Expected matching RIGHT_BRACKET for LEFT_BRACKET, after extras (at column 7)"
+
+
 def test_insecure_index():
     run = audit_cases("hygiene/insecure_index.txt")
     got = [(f["location"]["line"], f["detail"]["option"]) for f in findings(run, "RL110")]

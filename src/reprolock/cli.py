@@ -75,7 +75,14 @@ def _add_audit(commands: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _add_graph(commands: argparse._SubParsersAction[_Parser]) -> None:
-    graph = commands.add_parser("graph", help="print the dependency graph", description="Print the dependency graph of an environment or of requirement files.")
+    graph = commands.add_parser(
+        "graph",
+        help="print the dependency graph",
+        description=(
+            "Print the dependency graph of an installed environment (--python, else $VIRTUAL_ENV, else ./.venv), "
+            "rooted at the requirements of the INPUT files when they are given."
+        ),
+    )
     graph.add_argument("inputs", nargs="*", metavar="INPUT", help="requirement files whose requirements are the roots")
     _python_option(graph, "read")
     graph.add_argument("--format", choices=GRAPH_FORMATS, default="tree", help="output format (default: tree)")

@@ -10,8 +10,22 @@ from pathlib import Path
 from reprolock.errors import InputError
 
 
+def check_writable(path: Path) -> None:
+    """Fail early (exit 3) when ``path`` cannot be written: a folder, or in a folder that does not exist."""
+    directory = path.parent if str(path.parent) else Path()
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder", hint="give the name of a file to write")
+    if not directory.is_dir():
+        raise InputError(f"{path}: cannot write: the folder {directory} does not exist", hint="create it first")
+
+
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``."""
+    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``.
+
+    A missing folder, a ``path`` that is a folder, or a write that fails is an input
+    error (exit 3) that leaves nothing behind, never a traceback.
+    """
+    check_writable(path)
     directory = path.parent if str(path.parent) else Path()
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
@@ -29,6 +43,9 @@ def write_atomic(path: Path, text: str) -> None:
             os.umask(umask)
             temporary.chmod(0o666 & ~umask)
         temporary.replace(path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise InputError(f"{path}: cannot write: {exc.strerror}", hint="check the disk has room and the file is writable") from None
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise

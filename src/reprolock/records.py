@@ -175,6 +175,19 @@ class SourceFile:
     freeze_comments: tuple[FreezeComment, ...] = ()
     hash_mode: bool = False
     """Some requirement carries ``--hash``, which turns on pip's hash-checking mode."""
+    group_includes: tuple[GroupInclude, ...] = ()
+    lock_dependencies: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """For a ``pylock.toml``: each package's edges, as requirement strings (``markupsafe>=2.0``, or bare names), in file order."""
+    """PEP 735 ``include-group`` entries of a pyproject, in file order."""
+
+
+@dataclass(frozen=True, slots=True)
+class GroupInclude:
+    """A PEP 735 ``{include-group = "..."}`` entry of a dependency group (names PEP 503 normalised)."""
+
+    group: str
+    include: str
+    origin: Origin
 
 
 @dataclass(frozen=True, slots=True)

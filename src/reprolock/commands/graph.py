@@ -1,12 +1,14 @@
-"""``reprolock graph``: the dependency graph of an environment, rooted at the requirements given."""
+"""``reprolock graph``: the dependency graph of an environment (or of a ``pylock.toml``), rooted at the requirements given."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reprolock.errors import UsageError
 from reprolock.output import write_atomic
+from reprolock.records import FileKind
 from reprolock.sources.environment import choose_python, inspect
 
 if TYPE_CHECKING:
@@ -23,17 +25,24 @@ def run(args: argparse.Namespace, context: Context) -> int:
     if args.depth is not None and args.depth < 0:
         raise UsageError("--depth must be 0 or more")
     python = choose_python(args.python, context.cwd, os.environ)
-    if python is None:
-        raise UsageError("no environment to draw", hint="give --python PATH (an interpreter or a virtualenv), activate a virtualenv or create ./.venv")
     files = _load(args.inputs, context) if args.inputs else ()
-    env = inspect(python, context.cwd, owners=False, pip_index=False, modules=False)
-    roots = _roots(files)
+    locks = [source for source in files if source.kind is FileKind.PYLOCK]
+    if python is None and not locks:
+        raise UsageError(
+            "no environment or lockfile to draw",
+            hint="give --python PATH (an interpreter or a virtualenv), activate a virtualenv, create ./.venv, or give a pylock.toml",
+        )
+    roots = _roots([source for source in files if source.kind is not FileKind.PYLOCK])
     root_extras: dict[str, set[str]] = {}
     for source in files:
         for req in source.requirements:
             if req.name and req.extras and req.name in roots:
                 root_extras.setdefault(req.name, set()).update(req.extras)
-    graph = build_graph(env.winners().values(), env.interpreter.marker_env, roots=roots or None, root_extras=root_extras)
+    if python is None:
+        graph = build_graph(_locked_nodes(locks), {}, roots=roots or None)
+    else:
+        env = inspect(python, context.cwd, owners=False, pip_index=False, modules=False)
+        graph = build_graph(env.winners().values(), env.interpreter.marker_env, roots=roots or None, root_extras=root_extras)
     if args.package or args.reverse or args.depth is not None:
         try:
             graph = graph.narrow(args.package, reverse=args.reverse, depth=args.depth)
@@ -48,7 +57,29 @@ def run(args: argparse.Namespace, context: Context) -> int:
     return 0
 
 
-def _roots(files: tuple[SourceFile, ...]) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class _LockedNode:
+    """A locked package as a graph node: its ``dependencies`` are bare names (the lock has no specifiers)."""
+
+    name: str
+    version: str
+    requires: tuple[str, ...]
+
+
+def _locked_nodes(locks: list[SourceFile]) -> list[_LockedNode]:
+    """The packages of the ``pylock.toml`` files, with the edges the locks record."""
+    nodes: list[_LockedNode] = []
+    for source in locks:
+        edges = dict(source.lock_dependencies)
+        nodes.extend(
+            _LockedNode(req.name, req.pinned_version or "", edges.get(req.name, ()))
+            for req in source.requirements
+            if req.name is not None
+        )
+    return nodes
+
+
+def _roots(files: list[SourceFile]) -> list[str]:
     if not files:
         return []
     from reprolock.checks import declared_roots  # noqa: PLC0415 - the checks package only when files are given

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reprolock.errors import UsageError
-from reprolock.output import write_atomic
+from reprolock.output import check_writable, write_atomic
 from reprolock.policy import build_policy, read_config
 from reprolock.records import FileKind
 from reprolock.report import build_report
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from reprolock.records import Environment, SourceFile
     from reprolock.report import Report
 
-METADATA_WORKERS = 8
+METADATA_WORKERS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,9 +84,9 @@ def regenerate_command(args: argparse.Namespace, inputs: Sequence[str]) -> str:
 def open_finder(args: argparse.Namespace, context: Context, target: LockTarget) -> Iterator[PackageFinder]:
     """The index client for this run (flags, pip configuration of the target, cache), closed afterwards."""
     from reprolock.index.audit import open_finder as open_index  # noqa: PLC0415 - the index only when locking
-    from reprolock.lock.target import python_executable  # noqa: PLC0415
+    from reprolock.sources.probe import find_interpreter  # noqa: PLC0415
 
-    python = str(python_executable(target.python, context.cwd)) if target.python else None
+    python = str(find_interpreter(target.python, context.cwd)) if target.python else None
     finder = open_index(args, context, python=python)
     try:
         yield finder
@@ -186,6 +186,9 @@ def run(args: argparse.Namespace, context: Context) -> int:
     from reprolock.lock.target import resolve_target  # noqa: PLC0415
 
     _validate(args)
+    for given in (args.output if not args.check else None, args.report):
+        if given:
+            check_writable(context.cwd / given)  # before resolving, not after
     policy = build_policy(read_config(context.cwd / "pyproject.toml"), fail_on=[], ignore=[])
     inputs = list(args.inputs) or ([] if args.from_env or args.from_freeze else _default_inputs(context.cwd))
     files = load(inputs, cwd=context.cwd) if inputs else ()
@@ -219,13 +222,13 @@ def _finish(args: argparse.Namespace, context: Context, text: str, count: int) -
 
         stale = compare(read_existing(context.cwd / args.output) or "", text, args.output, pylock=_is_pylock(args.output))
         if not stale:
-            context.stderr.write(f"reprolock: {args.output} is up to date ({count} packages)\n")
+            context.stderr.write(f"reprolock: {args.output} is up to date ({count} package{'' if count == 1 else 's'})\n")
         return stale
     if args.output is None:
         context.stdout.write(text)
         return []
     write_atomic(context.cwd / args.output, text)
-    context.stderr.write(f"reprolock: wrote {args.output} ({count} packages)\n")
+    context.stderr.write(f"reprolock: wrote {args.output} ({count} package{'' if count == 1 else 's'})\n")
     return []
 
 

@@ -15,11 +15,11 @@ Rules, in the order pip applies them:
 from __future__ import annotations
 
 import functools
+import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
 if TYPE_CHECKING:
@@ -82,10 +82,8 @@ class Wanted:
 
 
 def _same(version: Version, pin: str) -> bool:
-    try:
-        return version == Version(pin)
-    except InvalidVersion:
-        return str(version) == pin
+    parsed = _version(pin)
+    return version == parsed if parsed is not None else str(version) == pin
 
 
 @functools.lru_cache(maxsize=4096)
@@ -99,20 +97,9 @@ def python_ok(requires_python: str | None, python_version: str) -> bool:
         return True
 
 
-@functools.lru_cache(maxsize=65536)
-def wheel_tags(filename: str) -> tuple[str, ...]:
-    """The tags a wheel's file name declares (none for an invalid name); parsed once per name."""
-    try:
-        _, _, _, tags = parse_wheel_filename(filename)
-    except InvalidWheelFilename:
-        return ()
-    return tuple(str(tag) for tag in tags)
-
-
 def wheel_rank(file: DistFile, target: LockTarget) -> int | None:
     """The wheel's best tag rank for the target (lower is better), ``None`` if it does not fit."""
-    ranks = [rank for tag in wheel_tags(file.filename) if (rank := target.tag_rank.get(tag)) is not None]
-    return min(ranks) if ranks else None
+    return target.wheel_rank(file.filename)
 
 
 def _usable(file: DistFile, target: LockTarget) -> bool:
@@ -132,16 +119,24 @@ def _version(text: str) -> Version | None:
 
 
 def _by_version(files: Iterable[DistFile]) -> dict[Version, list[DistFile]]:
-    grouped: dict[Version, list[DistFile]] = {}
+    by_text: dict[str, list[DistFile]] = {}
     for file in files:
-        version = _version(file.version)
+        by_text.setdefault(file.version, []).append(file)
+    grouped: dict[Version, list[DistFile]] = {}
+    for text, group in by_text.items():
+        version = _version(text)
         if version is not None:
-            grouped.setdefault(version, []).append(file)
+            grouped.setdefault(version, []).extend(group)
     return grouped
 
 
 def release_of(page: ProjectPage, version: Version, files: Sequence[DistFile], target: LockTarget, *, allow_yanked: bool) -> Release | None:
     """The release made of ``files``, or ``None`` when no file of it fits the target."""
+    return make_release(page.name, page.index_url, version, tuple(sorted(files, key=lambda f: f.filename)), target, allow_yanked=allow_yanked)
+
+
+def make_release(name: str, index_url: str, version: Version, files: tuple[DistFile, ...], target: LockTarget, *, allow_yanked: bool) -> Release | None:
+    """The release of ``files`` (sorted by file name), or ``None`` when no file of it fits the target."""
     fitting = [file for file in files if _usable(file, target) and (allow_yanked or not file.yanked)]
     if not fitting:
         return None
@@ -150,27 +145,90 @@ def release_of(page: ProjectPage, version: Version, files: Sequence[DistFile], t
     yanked = all(file.yanked for file in fitting)
     reasons = sorted({file.yanked_reason for file in fitting if file.yanked and file.yanked_reason})
     return Release(
-        name=page.name,
+        name=name,
         version=version,
-        files=tuple(sorted(files, key=lambda f: f.filename)),
+        files=files,
         metadata_file=metadata_file,
-        index_url=page.index_url,
+        index_url=index_url,
         yanked=yanked,
         yanked_reason=reasons[0] if reasons else None,
     )
 
 
-def iter_releases(page: ProjectPage, target: LockTarget, wanted: Wanted, *, prefer: str | None = None) -> Iterator[Release]:
-    """The releases ``wanted`` admits for ``target``, ``prefer`` first, then newest first; built lazily."""
-    grouped = _by_version(page.files)
-    order = sorted(grouped, reverse=True)
-    if prefer is not None:
-        order.sort(key=lambda version: not _same(version, prefer))
-    for version in order:
-        if wanted.admits(version):
-            release = release_of(page, version, grouped[version], target, allow_yanked=wanted.pinned(version))
+@functools.lru_cache(maxsize=65536)
+def _admitted(specifier: str, version: Version) -> bool:
+    try:
+        return SpecifierSet(specifier).contains(version, prereleases=True)
+    except InvalidSpecifier:
+        return False
+
+
+class ProjectTable:
+    """One project's releases for one target, grouped and sorted once per run.
+
+    ``versions`` lists every valid version, newest first; whether a version has
+    a file that fits the target is found out when the resolver gets to it (a
+    page may list thousands of wheels, of which it looks at a few), so a
+    :class:`Release` is built on first use
+    and kept. Subclasses may load a version's files lazily (see
+    :mod:`reprolock.lock.tables`).
+    """
+
+    def __init__(self, name: str, index_url: str, versions: Sequence[Version], target: LockTarget) -> None:
+        self.name = name
+        self.index_url = index_url
+        self.versions = tuple(versions)
+        self.target = target
+        self._known = frozenset(self.versions)
+        self._releases: dict[tuple[Version, bool], Release | None] = {}
+
+    def files(self, version: Version) -> tuple[DistFile, ...]:
+        """Every file of ``version`` (sorted by file name)."""
+        raise NotImplementedError
+
+    def release(self, version: Version, *, allow_yanked: bool) -> Release | None:
+        key = (version, allow_yanked)
+        if key not in self._releases:
+            self._releases[key] = make_release(self.name, self.index_url, version, self.files(version), self.target, allow_yanked=allow_yanked)
+        return self._releases[key]
+
+    def iter_releases(self, wanted: Wanted, *, prefer: str | None = None) -> Iterator[Release]:
+        """The releases ``wanted`` admits, ``prefer`` first, then newest first; built lazily."""
+        order: Iterable[Version] = self.versions
+        preferred = _version(prefer) if prefer is not None else None
+        if preferred is not None and preferred in self._known:
+            order = itertools.chain((preferred,), (version for version in self.versions if version != preferred))
+        texts = tuple(str(specifier) for specifier in wanted.specifiers)
+        pins = wanted.exact_pins
+        pre_named = wanted.allow_pre or any(specifier.prereleases for specifier in wanted.specifiers)
+        for version in order:
+            if not all(_admitted(text, version) for text in texts):
+                continue
+            pinned = any(_same(version, pin) for pin in pins)
+            if version.is_prerelease and not (pre_named or pinned):
+                continue
+            release = self.release(version, allow_yanked=pinned)
             if release is not None:
                 yield release
+
+
+class PageTable(ProjectTable):
+    """A :class:`ProjectTable` over a page held in memory."""
+
+    def __init__(self, page: ProjectPage, target: LockTarget) -> None:
+        self._grouped = _by_version(page.files)
+        self._files: dict[Version, tuple[DistFile, ...]] = {}
+        super().__init__(page.name, page.index_url, sorted(self._grouped, reverse=True), target)
+
+    def files(self, version: Version) -> tuple[DistFile, ...]:
+        if version not in self._files:
+            self._files[version] = tuple(sorted(self._grouped.get(version, ()), key=lambda f: f.filename))
+        return self._files[version]
+
+
+def iter_releases(page: ProjectPage, target: LockTarget, wanted: Wanted, *, prefer: str | None = None) -> Iterator[Release]:
+    """The releases ``wanted`` admits for ``target``, ``prefer`` first, then newest first; built lazily."""
+    return PageTable(page, target).iter_releases(wanted, prefer=prefer)
 
 
 def releases(page: ProjectPage, target: LockTarget, wanted: Wanted, *, prefer: str | None = None) -> list[Release]:

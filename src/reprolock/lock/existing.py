@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from typing import TYPE_CHECKING
 
@@ -14,9 +15,17 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
+_HASH_OPTION = re.compile(r"[ \t]+--hash[= \t]+[^\s\\]+")
+
+
 def pins_from_text(text: str, display: str = "lock") -> dict[str, str]:
-    """``name -> version`` of every exact pin of a requirements-style text."""
-    parsed = parse_text(text, display)
+    """``name -> version`` of every exact pin of a requirements-style text.
+
+    ``--hash`` options are dropped first: they do not change a pin, and a
+    lockfile has dozens of them per package, which the line splitter would
+    otherwise tokenise one by one.
+    """
+    parsed = parse_text(_HASH_OPTION.sub("", text), display)
     return {req.name: version for req in parsed.requirements if req.name and (version := req.pinned_version)}
 
 

@@ -11,6 +11,7 @@ from packaging.utils import canonicalize_name
 from reprolock.errors import InputError, UsageError
 from reprolock.lock.provider import Need, evaluate
 from reprolock.records import FileKind
+from reprolock.sources.pyproject import included_groups
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -52,6 +53,7 @@ def _check_names(files: Sequence[SourceFile], extras: set[str], groups: set[str]
                 known_extras.add(canonicalize_name(section.removeprefix(_OPTIONAL)))
             elif section.startswith(_GROUPS):
                 known_groups.add(canonicalize_name(section.removeprefix(_GROUPS)))
+        known_groups.update(include.group for include in source.group_includes)
     if unknown := sorted(extras - known_extras):
         raise UsageError(f"--extra {unknown[0]}: no such optional-dependencies table in the inputs", hint=f"known: {', '.join(sorted(known_extras)) or 'none'}")
     if unknown := sorted(groups - known_groups):
@@ -89,8 +91,9 @@ def collect_roots(files: Sequence[SourceFile], env: Mapping[str, str], *, extras
             bad = source.invalid[0]
             raise InputError(f"{bad.origin}: cannot parse {bad.text!r}: {bad.message}", hint="fix the line before locking")
         is_constraint_file = source.kind is FileKind.CONSTRAINTS
+        selected_groups = set(included_groups(source, sorted(group_names))) if source.group_includes else group_names
         for requirement in source.requirements:
-            if not _selected(requirement, extra_names, group_names):
+            if not _selected(requirement, extra_names, selected_groups):
                 continue
             if not _applies(requirement, env):
                 skipped.append(requirement)

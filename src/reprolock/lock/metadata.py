@@ -7,22 +7,25 @@ on this one; ``get`` then only waits for what is already under way.
 
 from __future__ import annotations
 
+import functools
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from packaging.metadata import parse_email
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 
 from reprolock.errors import IndexUnreachableError, ReprolockError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Hashable, Iterable
 
     from reprolock.index.models import PackageFinder
     from reprolock.lock.candidates import Release
+
+
+T = TypeVar("T")
 
 
 class MetadataError(ReprolockError):
@@ -37,18 +40,49 @@ class Dependencies:
     requires_python: str | None = None
 
 
+@functools.lru_cache(maxsize=8192)
+def _requirement(line: str) -> Requirement:
+    """A ``Requires-Dist`` value, parsed once per distinct text (many releases repeat the same lines)."""
+    return Requirement(line)
+
+
+def header_fields(data: bytes) -> dict[str, list[str]]:
+    """The header fields of a METADATA / PKG-INFO file (RFC 822 style, folded lines joined), by lower-case name.
+
+    Only the header is read (the description after the first blank line is
+    skipped), which is what makes this much cheaper than a full email parse.
+    """
+    text = data.decode("utf-8", "surrogateescape").replace("\r\n", "\n")
+    head = text.split("\n\n", 1)[0]
+    fields: dict[str, list[str]] = {}
+    last: list[str] | None = None
+    for line in head.split("\n"):
+        if line[:1] in {" ", "\t"} and last is not None:
+            last[-1] += " " + line.strip()
+            continue
+        key, colon, value = line.partition(":")
+        if not colon:
+            last = None
+            continue
+        last = fields.setdefault(key.strip().lower(), [])
+        last.append(value.strip())
+    return fields
+
+
 def parse_dependencies(data: bytes, what: str, *, from_sdist: bool = False) -> Dependencies:
     """``Requires-Dist`` and ``Requires-Python`` of a METADATA file."""
-    raw, _ = parse_email(data)
+    fields = header_fields(data)
     if from_sdist:
-        _check_static(raw.get("metadata_version"), raw.get("dynamic") or [], what)
+        version = fields.get("metadata-version", [None])[0]
+        _check_static(version, fields.get("dynamic", []), what)
     requires = []
-    for line in raw.get("requires_dist") or []:
+    for line in fields.get("requires-dist", []):
         try:
-            requires.append(Requirement(line))
+            requires.append(_requirement(line))
         except InvalidRequirement as exc:
             raise MetadataError(f"{what}: invalid Requires-Dist {line!r} in its metadata: {exc}") from None
-    return Dependencies(tuple(requires), raw.get("requires_python"))
+    requires_python = fields.get("requires-python", [None])[0]
+    return Dependencies(tuple(requires), requires_python or None)
 
 
 def _check_static(metadata_version: str | None, dynamic: list[str], what: str) -> None:
@@ -64,14 +98,40 @@ def _check_static(metadata_version: str | None, dynamic: list[str], what: str) -
         )
 
 
+class Once:
+    """Compute each key's value at most once, in whichever thread asks first; others wait for it.
+
+    Computations must not wait on other keys (they only fetch and parse), so
+    worker threads that use this cannot deadlock.
+    """
+
+    def __init__(self) -> None:
+        self._futures: dict[Hashable, Future[Any]] = {}
+        self._lock = threading.Lock()
+
+    def started(self, key: Hashable) -> bool:
+        return key in self._futures
+
+    def run(self, key: Hashable, compute: Callable[[], T]) -> T:
+        with self._lock:
+            future = self._futures.get(key)
+            owner = future is None
+            if future is None:
+                future = self._futures[key] = Future()
+        if owner:
+            try:
+                future.set_result(compute())
+            except BaseException as exc:  # noqa: BLE001 - handed on to every waiting thread by result()
+                future.set_exception(exc)
+        return cast("T", future.result())
+
+
 class MetadataStore:
-    """Dependencies per release, fetched at most once."""
+    """Dependencies per release, fetched and parsed at most once (thread-safe)."""
 
     def __init__(self, finder: PackageFinder, *, workers: int = 0) -> None:
         self._finder = finder
-        self._parsed: dict[tuple[str, str], Dependencies] = {}
-        self._pending: dict[tuple[str, str], Future[bytes]] = {}
-        self._lock = threading.Lock()
+        self._once = Once()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reprolock-metadata") if workers else None
 
     def close(self) -> None:
@@ -83,29 +143,23 @@ class MetadataStore:
         return (release.name, str(release.version))
 
     def warm(self, releases: Iterable[Release]) -> None:
-        """Start fetching the metadata of ``releases`` in the background."""
+        """Start fetching the metadata of ``releases`` in the background (needs ``workers``)."""
         if self._pool is None:
             return
         for release in releases:
-            key = self._key(release)
-            file = release.metadata_file
-            with self._lock:
-                if file is None or key in self._parsed or key in self._pending:
-                    continue
-                self._pending[key] = self._pool.submit(self._finder.core_metadata, file)
+            if release.metadata_file is not None and not self._once.started(self._key(release)):
+                self._pool.submit(self.get, release)
 
     def get(self, release: Release) -> Dependencies:
-        key = self._key(release)
-        if key in self._parsed:
-            return self._parsed[key]
+        return self._once.run(self._key(release), lambda: self._read(release))
+
+    def _read(self, release: Release) -> Dependencies:
         what = f"{release.name} {release.version}"
         file = release.metadata_file
         if file is None:
             raise MetadataError(f"{what}: no file of this release fits the target")
-        with self._lock:
-            pending = self._pending.pop(key, None)
         try:
-            data = pending.result() if pending is not None else self._finder.core_metadata(file)
+            data = self._finder.core_metadata(file)
         except IndexUnreachableError:
             raise
         except (ReprolockError, OSError, ValueError) as exc:
@@ -115,6 +169,4 @@ class MetadataStore:
                     hint="pin a version that has wheels, or ask the project to publish wheels",
                 ) from None
             raise MetadataError(f"{what}: cannot read the metadata of {file.filename}: {exc}") from None
-        parsed = parse_dependencies(data, what, from_sdist=release.sdist_only)
-        self._parsed[key] = parsed
-        return parsed
+        return parse_dependencies(data, what, from_sdist=release.sdist_only)

@@ -33,6 +33,8 @@ class LockedPackage:
     index: str | None = None
     dependencies: tuple[str, ...] = ()
     """Names of the locked packages it requires (markers evaluated for the target)."""
+    requires: tuple[str, ...] = ()
+    """Those requirements with their specifiers and extras (``markupsafe>=2.0``), sorted; empty when unknown."""
     parents: tuple[str, ...] = ()
     """Names of the locked packages that require it."""
     provenance: Provenance = field(default_factory=Provenance)
@@ -60,6 +62,8 @@ class Lock:
     environment_marker: str | None = None
     """The target the markers were evaluated for."""
     requires_python: str | None = None
+    target: str | None = None
+    """The one interpreter the lock is for (see ``LockTarget.description``), named in the file's header."""
 
     def package(self, name: str) -> LockedPackage | None:
         return next((package for package in self.packages if package.name == name), None)

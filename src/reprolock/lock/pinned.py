@@ -231,4 +231,4 @@ def pinned_lock(
                 unreproducible=pin.unreproducible or fetched.not_on_index.get(name),
             ),
         )
-    return Lock(tuple(packages), command, environment_marker=target.environment_marker), findings
+    return Lock(tuple(packages), command, environment_marker=target.environment_marker, target=target.description), findings

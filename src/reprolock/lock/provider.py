@@ -9,7 +9,7 @@ release's metadata becomes a requirement on the pseudo-identifier
 
 from __future__ import annotations
 
-import contextlib
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +18,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 from resolvelib import AbstractProvider
 
-from reprolock.lock.candidates import Release, Wanted, iter_releases
+from reprolock.lock.candidates import Wanted
 from reprolock.lock.metadata import MetadataError
 
 if TYPE_CHECKING:
@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from packaging.requirements import Requirement as PepRequirement
     from resolvelib.structs import RequirementInformation
 
-    from reprolock.index.models import PackageFinder, ProjectPage
+    from reprolock.lock.candidates import ProjectTable, Release
+    from reprolock.lock.lookahead import Lookahead
     from reprolock.lock.metadata import MetadataStore
     from reprolock.lock.target import LockTarget
     from reprolock.records import Requirement
@@ -105,11 +106,44 @@ def evaluate(marker: Marker | None, env: Mapping[str, str], extras: Iterable[str
     return any(marker.evaluate({**env, "extra": extra}) for extra in extras)
 
 
+@functools.lru_cache(maxsize=4096)
+def _specifier(text: str) -> SpecifierSet | None:
+    try:
+        return SpecifierSet(text)
+    except InvalidSpecifier:
+        return None  # pip ignores an unparsable Requires-Python too
+
+
+def requirement_needs(what: str, requires: Iterable[PepRequirement], env: Mapping[str, str], *, extras: Iterable[str]) -> Iterator[Need]:
+    """The requirements of a release that apply to the target (markers evaluated), as :class:`Need`.
+
+    With ``extras``, only what the extras add (the base release brings the rest).
+    A dependency guarded by a marker that is false for the target (say
+    ``colorama; sys_platform == "win32"`` on Linux) is left out, so it is
+    never locked unless something else needs it.
+    """
+    extras = tuple(extras)
+    for requirement in requires:
+        if extras:
+            if not evaluate(requirement.marker, env, extras) or evaluate(requirement.marker, env):
+                continue
+        elif not evaluate(requirement.marker, env):
+            continue
+        if requirement.url:
+            raise MetadataError(f"{what}: requires {requirement} (a direct URL), which a lock from an index cannot pin")
+        yield Need(
+            canonicalize_name(requirement.name),
+            requirement.specifier,
+            frozenset(canonicalize_name(extra) for extra in requirement.extras),
+            marker=str(requirement.marker) if requirement.marker else None,
+        )
+
+
 class Provider(AbstractProvider[Need, Candidate, str]):
     """Chooses among the index's releases for one target."""
 
-    def __init__(self, finder: PackageFinder, target: LockTarget, metadata: MetadataStore, options: ResolveOptions) -> None:
-        self.finder = finder
+    def __init__(self, lookahead: Lookahead, target: LockTarget, metadata: MetadataStore, options: ResolveOptions) -> None:
+        self.lookahead = lookahead
         self.target = target
         self.metadata = metadata
         self.options = options
@@ -117,15 +151,16 @@ class Provider(AbstractProvider[Need, Candidate, str]):
         self.python = Candidate(PYTHON, Version(target.python_version))
         self.missing: set[str] = set()
         """Projects the index does not have."""
-        self._pages: dict[str, ProjectPage | None] = {}
+        self._satisfied: dict[tuple[Need, Candidate], bool] = {}
+        self._python: dict[int, tuple[SpecifierSet, bool]] = {}
+        """Requires-Python verdicts by specifier identity (the specifier is kept so the id stays its own)."""
 
-    # -- pages -----------------------------------------------------------------------------------
-    def page(self, name: str) -> ProjectPage | None:
-        if name not in self._pages:
-            self._pages[name] = self.finder.project(name)
-            if self._pages[name] is None:
-                self.missing.add(name)
-        return self._pages[name]
+    # -- tables ----------------------------------------------------------------------------------
+    def table(self, name: str) -> ProjectTable | None:
+        found = self.lookahead.table(name)
+        if found is None:
+            self.missing.add(name)
+        return found
 
     def _wanted(self, name: str, needs: Sequence[Need]) -> Wanted:
         constraints = [need.specifier for need in self.options.constraints.get(name, ())]
@@ -157,72 +192,50 @@ class Provider(AbstractProvider[Need, Candidate, str]):
     ) -> Callable[[], Iterator[Candidate]] | list[Candidate]:
         needs = list(requirements[identifier])
         if identifier == PYTHON:
-            ok = all(need.specifier.contains(self.python.version, prereleases=True) for need in needs)
-            return [self.python] if ok else []
+            return [self.python] if all(self._python_ok(need.specifier) for need in needs) else []
         name = needs[0].name
         extras = frozenset().union(*(need.extras for need in needs))
         bad = {candidate.version for candidate in incompatibilities[identifier]}
-        page = self.page(name)
-        if page is None:
+        table = self.table(name)
+        if table is None:
             return []
         wanted = self._wanted(name, needs)
         prefer = self.options.preferred.get(name)
 
         def candidates() -> Iterator[Candidate]:
-            for release in iter_releases(page, self.target, wanted, prefer=prefer):
+            for release in table.iter_releases(wanted, prefer=prefer):
                 if release.version not in bad:
                     yield Candidate(name, release.version, release, extras)
 
         return candidates
 
+    def _python_ok(self, specifier: SpecifierSet) -> bool:
+        """Whether a ``Requires-Python`` admits the target (kept per specifier object: many releases share one)."""
+        key = id(specifier)
+        known = self._python.get(key)
+        if known is None:
+            known = self._python[key] = (specifier, specifier.contains(self.python.version, prereleases=True))
+        return known[1]
+
     def is_satisfied_by(self, requirement: Need, candidate: Candidate) -> bool:
-        return requirement.specifier.contains(candidate.version, prereleases=True)
+        key = (requirement, candidate)
+        known = self._satisfied.get(key)
+        if known is None:
+            known = self._satisfied[key] = requirement.specifier.contains(candidate.version, prereleases=True)
+        return known
 
     def get_dependencies(self, candidate: Candidate) -> list[Need]:
         if candidate.release is None:
             return []
         deps = self.metadata.get(candidate.release)
         needs: list[Need] = []
-        if deps.requires_python:
-            with contextlib.suppress(InvalidSpecifier):  # pip ignores an unparsable Requires-Python too
-                needs.append(Need(PYTHON, SpecifierSet(deps.requires_python)))
+        if deps.requires_python and (python := _specifier(deps.requires_python)) is not None:
+            needs.append(Need(PYTHON, python))
+        what = str(candidate)
         if candidate.extras:
             needs.append(Need(candidate.name, SpecifierSet(f"=={candidate.version}")))
-            needs.extend(self._needs(candidate, deps.requires, extras=candidate.extras))
+            needs.extend(requirement_needs(what, deps.requires, self.env, extras=candidate.extras))
         else:
-            needs.extend(self._needs(candidate, deps.requires, extras=()))
-        self._look_ahead(needs)
+            needs.extend(requirement_needs(what, deps.requires, self.env, extras=()))
+        self.lookahead.explore(needs)
         return needs
-
-    # -- helpers ---------------------------------------------------------------------------------
-    def _needs(self, candidate: Candidate, requires: Iterable[PepRequirement], *, extras: Iterable[str]) -> Iterator[Need]:
-        extras = tuple(extras)
-        for requirement in requires:
-            if extras:
-                # Only what the extras add: the base candidate brings the rest.
-                if not evaluate(requirement.marker, self.env, extras) or evaluate(requirement.marker, self.env):
-                    continue
-            elif not evaluate(requirement.marker, self.env):
-                continue
-            if requirement.url:
-                raise MetadataError(f"{candidate}: requires {requirement} (a direct URL), which a lock from an index cannot pin")
-            yield Need(
-                canonicalize_name(requirement.name),
-                requirement.specifier,
-                frozenset(canonicalize_name(extra) for extra in requirement.extras),
-                marker=str(requirement.marker) if requirement.marker else None,
-            )
-
-    def _look_ahead(self, needs: Sequence[Need]) -> None:
-        """Fetch the next layer's pages together, and start on their likely metadata."""
-        names = sorted({need.name for need in needs if need.name != PYTHON and need.name not in self._pages})
-        if not names:
-            return
-        self.finder.prefetch(names)
-        likely = []
-        for need in needs:
-            if need.name in names and (page := self.page(need.name)) is not None:
-                first = next(iter_releases(page, self.target, self._wanted(need.name, [need]), prefer=self.options.preferred.get(need.name)), None)
-                if first is not None:
-                    likely.append(first)
-        self.metadata.warm(likely)

@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 
 from reprolock.errors import ReprolockError
+from reprolock.lock.lookahead import Lookahead
 from reprolock.lock.metadata import MetadataStore
 from reprolock.lock.model import Lock, LockedPackage, Provenance
 from reprolock.lock.provider import PYTHON, Candidate, Need, Provider, ResolveOptions
+from reprolock.lock.tables import TableStore
 from reprolock.records import FileKind
 
 if TYPE_CHECKING:
@@ -65,9 +67,10 @@ def resolve(
     workers: int = 0,
 ) -> tuple[Result[Need, Candidate, str], Provider]:
     """Run resolvelib; a conflict becomes ``ResolutionConflictError``."""
-    store = MetadataStore(finder, workers=workers)
-    provider = Provider(finder, target, store, options)
-    finder.prefetch(sorted({need.name for need in roots.needs} | set(options.constraints)))
+    store = MetadataStore(finder)
+    lookahead = Lookahead(finder, target, store, options, store=table_store(finder, target), workers=workers)
+    provider = Provider(lookahead, target, store, options)
+    lookahead.explore(roots.needs)
     resolver: Resolver[Need, Candidate, str] = Resolver(provider, BaseReporter())
     try:
         result = resolver.resolve(roots.needs, max_rounds=MAX_ROUNDS)
@@ -76,8 +79,19 @@ def resolve(
     except ResolutionTooDeep:
         raise ResolutionConflictError("cannot resolve: gave up after too many backtracking rounds", hint="add tighter version bounds") from None
     finally:
-        store.close()
+        lookahead.close()
     return result, provider
+
+
+def table_store(finder: PackageFinder, target: LockTarget) -> TableStore | None:
+    """Where candidate tables are kept between runs: beside the index cache, for remote indexes only."""
+    cache = getattr(finder, "cache", None)
+    indexes = getattr(finder, "indexes", ())
+    if cache is None or not indexes or any(source.is_local for source in indexes):
+        return None
+    max_age = None if getattr(finder, "offline", False) else float(getattr(finder, "freshness", 0.0))
+    scope = " ".join(source.url for source in indexes)
+    return TableStore(cache.folder, scope, target, max_age=max_age)
 
 
 def via_file(requirement: Requirement, kind: FileKind | None = None) -> str:
@@ -119,6 +133,7 @@ def build_lock(
     pinned: dict[str, Candidate] = {c.name: c for ident, c in result.mapping.items() if ident != PYTHON and c.release is not None}
     parents: dict[str, set[str]] = {name: set() for name in pinned}
     children: dict[str, set[str]] = {name: set() for name in pinned}
+    requires: dict[str, set[str]] = {name: set() for name in pinned}
     for identifier, criterion in result.criteria.items():
         if identifier == PYTHON or identifier not in result.mapping:
             continue
@@ -127,6 +142,7 @@ def build_lock(
             if info.parent is not None and info.parent.name != name:
                 parents[name].add(info.parent.name)
                 children[info.parent.name].add(name)
+                requires.setdefault(info.parent.name, set()).add(str(info.requirement))
     root_needs: dict[str, list[Need]] = {}
     for need in roots.needs:
         root_needs.setdefault(need.name, []).append(need)
@@ -149,6 +165,7 @@ def build_lock(
                 files=release.files,
                 index=release.index_url,
                 dependencies=tuple(sorted(children[name])),
+                requires=tuple(sorted(requires.get(name, ()))),
                 parents=tuple(sorted(parents[name])),
                 provenance=Provenance(
                     requested=_sorted_unique(str(req.origin) for req in requested),
@@ -160,7 +177,7 @@ def build_lock(
                 yanked_reason=(release.yanked_reason or "yanked") if release.yanked else None,
             ),
         )
-    return Lock(tuple(packages), command, environment_marker=provider.target.environment_marker)
+    return Lock(tuple(packages), command, environment_marker=provider.target.environment_marker, target=provider.target.description)
 
 
 def _sorted_unique(items: Iterable[str]) -> tuple[str, ...]:

@@ -21,6 +21,7 @@ from packaging.markers import default_environment
 from packaging.tags import sys_tags
 
 from reprolock.errors import InputError
+from reprolock.sources.probe import find_interpreter
 
 _PROBE = """
 import json, platform, sys
@@ -53,6 +54,48 @@ class LockTarget:
         """Tag -> preference (lower is better)."""
         return {tag: rank for rank, tag in reversed(list(enumerate(self.tags)))}
 
+    @cached_property
+    def _triple_ranks(self) -> dict[str, int | None]:
+        return {}
+
+    def wheel_rank(self, filename: str) -> int | None:
+        """The best rank (lower is better) of a wheel file name's tags for this target; ``None``: it does not fit.
+
+        Only the last three dash-separated parts of the name are read (compressed
+        tag sets such as ``py2.py3-none-any`` expand), and the answer is kept per
+        tag text: a page with thousands of wheels has few distinct tag texts.
+        """
+        parts = filename[:-4].split("-") if filename.endswith(".whl") else ()
+        if len(parts) < 5:  # name-version[-build]-python-abi-platform
+            return None
+        triple = "-".join(parts[-3:]).lower()
+        memo = self._triple_ranks
+        if triple not in memo:
+            interpreters, abis, platforms = (part.split(".") for part in parts[-3:])
+            ranks = self.tag_rank
+            found = [
+                rank
+                for interpreter in interpreters
+                for abi in abis
+                for platform in platforms
+                if (rank := ranks.get(f"{interpreter}-{abi}-{platform}".lower())) is not None
+            ]
+            memo[triple] = min(found) if found else None
+        return memo[triple]
+
+    @property
+    def description(self) -> str:
+        """Names the target for a lockfile header: ``cpython 3.11 on linux x86_64 (the running interpreter)``.
+
+        The Python version is the ``python_version`` marker (no patch level), so a
+        patch upgrade of the interpreter does not make ``lock --check`` report a stale file.
+        """
+        env = self.marker_env
+        where = " ".join(part for part in (env.get("sys_platform"), env.get("platform_machine")) if part)
+        which = f"--python {self.python}" if self.python else "the running interpreter"
+        version = env.get("python_version", self.python_version)
+        return f"{env.get('implementation_name', 'python')} {version} on {where or 'an unknown platform'} ({which})"
+
     @property
     def environment_marker(self) -> str:
         """A PEP 508 marker naming the environments this target stands for."""
@@ -71,25 +114,11 @@ def running_target() -> LockTarget:
     )
 
 
-def python_executable(given: str, cwd: Path) -> Path:
-    """``--python`` may name an interpreter or a virtualenv folder."""
-    path = Path(given).expanduser()
-    path = path if path.is_absolute() else cwd / path
-    if path.is_dir():
-        for candidate in (path / "bin" / "python", path / "Scripts" / "python.exe"):
-            if candidate.exists():
-                return candidate
-        raise InputError(f"--python {given}: no bin/python in this folder", hint="give a virtualenv folder or an interpreter")
-    if not path.exists():
-        raise InputError(f"--python {given}: no such interpreter", hint="give a virtualenv folder or an interpreter")
-    return path
-
-
 def probe_target(given: str, cwd: Path) -> LockTarget:
     """Ask the interpreter ``given`` for its version, markers and tags."""
     import packaging  # noqa: PLC0415 - only to find its folder
 
-    executable = python_executable(given, cwd)
+    executable = find_interpreter(given, cwd)
     library = str(Path(packaging.__file__).resolve().parent.parent)
     environ = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
     try:

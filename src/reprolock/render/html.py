@@ -51,7 +51,7 @@ def _summary(report: Report) -> str:
         '<section id="summary"><h2>Summary</h2>'
         f'<p><span class="verdict {verdict}">{verdict}</span> '
         f"fail-on <code>{_e(report.fail_on)}</code>, exit code {report.exit_code}; "
-        f"{len(report.inputs)} file{'s' if len(report.inputs) != 1 else ''}, {len(report.packages)} packages, {len(report.findings)} findings.</p>"
+        f"{len(report.inputs)} file{'s' if len(report.inputs) != 1 else ''}, {len(report.packages)} package{'s' if len(report.packages) != 1 else ''}, {len(report.findings)} finding{'s' if len(report.findings) != 1 else ''}.</p>"
         f'<div class="cards">{cards}</div></section>'
     )
 

@@ -80,6 +80,34 @@ def _location(path: str | None, line: int | None) -> str:
     return _code(f"{path}:{line}" if line else path)
 
 
+def _head(report: Report) -> list[str]:
+    """The title, the verdict, the environment, the counts and the files."""
+    counts = report.summary
+    verdict = "fails" if report.exit_code else "passes"
+    files = len(report.inputs)
+    head = [
+        f"## reprolock {report.command}",
+        "",
+        f"{files} file{'' if files == 1 else 's'}, {len(report.packages)} package{'' if len(report.packages) == 1 else 's'}: **{verdict}** (fail-on `{report.fail_on}`, exit {report.exit_code}).",
+        "",
+        "| Severity | Findings |",
+        "| --- | ---: |",
+        *(f"| {_ICONS[s]} {s.value} | {counts[s.value]} |" for s in Severity),
+    ]
+    if report.environment is not None:
+        interpreter = report.environment.interpreter
+        managed = ", externally managed" if interpreter.externally_managed else ""
+        head[4:4] = [f"Environment: {_code(interpreter.python)} (Python {interpreter.version}, prefix {_code(interpreter.prefix)}{managed}).", ""]
+    if report.inputs:
+        head += [
+            "",
+            "| File | Kind | Requirements |",
+            "| --- | --- | ---: |",
+            *(f"| {_code(source.path)} | {source.kind.value} | {len(source.requirements)} |" for source in report.inputs),
+        ]
+    return head
+
+
 def render_markdown(
     report: Report,
     *,
@@ -92,24 +120,7 @@ def render_markdown(
     The result is never longer than ``limit`` characters: rows that do not fit
     are left out and a note says how many.
     """
-    counts = report.summary
-    verdict = "fails" if report.exit_code else "passes"
-    head = [
-        f"## reprolock {report.command}",
-        "",
-        f"{len(report.inputs)} files, {len(report.packages)} packages: **{verdict}** (fail-on `{report.fail_on}`, exit {report.exit_code}).",
-        "",
-        "| Severity | Findings |",
-        "| --- | ---: |",
-        *(f"| {_ICONS[s]} {s.value} | {counts[s.value]} |" for s in Severity),
-    ]
-    if report.inputs:
-        head += [
-            "",
-            "| File | Kind | Requirements |",
-            "| --- | --- | ---: |",
-            *(f"| {_code(source.path)} | {source.kind.value} | {len(source.requirements)} |" for source in report.inputs),
-        ]
+    head = _head(report)
     drawn = as_graph(graph) or report.graph
     tail = _mermaid(drawn, _worst(report)) if drawn is not None and drawn.nodes else []
     if not report.findings:

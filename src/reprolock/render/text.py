@@ -14,6 +14,7 @@ from reprolock.rules import Severity
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from reprolock.records import Environment
     from reprolock.report import Report
 
 STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -32,6 +33,13 @@ def summary_line(report: Report) -> Text:
     verdict = "fails" if report.exit_code else "passes"
     text.append(f"-> {verdict} (fail-on: {report.fail_on}, exit {report.exit_code})", style="bold" if report.exit_code else "green")
     return text
+
+
+def environment_line(environment: Environment) -> str:
+    """One line naming the inspected interpreter."""
+    interpreter = environment.interpreter
+    managed = ", externally managed" if interpreter.externally_managed else ""
+    return f"Environment: {interpreter.python} (Python {interpreter.version}, prefix {interpreter.prefix}{managed})"
 
 
 def _inputs_table(report: Report) -> Table:
@@ -58,11 +66,14 @@ def render_text(report: Report, console: Console, *, verbose: bool = False) -> N
     """Print the report on ``console``."""
     files = len(report.inputs)
     heading = Text(f"reprolock {report.command}", style="bold")
-    heading.append(f"  {files} file{'s' if files != 1 else ''}, {len(report.packages)} packages", style="dim")
+    heading.append(f"  {files} file{'s' if files != 1 else ''}, {len(report.packages)} package{'s' if len(report.packages) != 1 else ''}", style="dim")
     console.print(heading)
     console.print(summary_line(report))
-    console.print()
-    console.print(_inputs_table(report))
+    if report.environment is not None:
+        console.print(Text(environment_line(report.environment), style="dim"))
+    if report.inputs:
+        console.print()
+        console.print(_inputs_table(report))
     options = {source.path: source for source in report.inputs}
     for section in sections(report, verbose=verbose):
         console.print()

@@ -54,9 +54,9 @@ def inspect(
 
     chosen = choose_python(python, cwd, environ if environ is not None else os.environ)
     if chosen is None:
-        from reprolock.errors import InputError  # noqa: PLC0415
+        from reprolock.errors import UsageError  # noqa: PLC0415
 
-        raise InputError("no interpreter to inspect", hint="give --python PATH, activate a virtualenv or create ./.venv")
+        raise UsageError("no interpreter to inspect", hint="give --python PATH, activate a virtualenv or create ./.venv")
     interpreter = probe(chosen, cwd, environ=environ, pip_index=pip_index)
     distributions = scan_path(interpreter.sys_path, modules=modules)
     if owners:

@@ -9,6 +9,7 @@ a one-line query of pip's own default index, inside a ``try``.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -115,9 +116,7 @@ print(json.dumps({
 
 def find_interpreter(python: str, cwd: Path) -> Path:
     """The interpreter for ``--python``: a python executable, or a virtualenv folder holding one."""
-    path = Path(python).expanduser()
-    if not path.is_absolute():
-        path = cwd / path
+    path = Path(os.path.normpath(cwd / Path(python).expanduser()))
     if path.is_dir():
         for candidate in (path / "bin" / "python", path / "bin" / "python3", path / "Scripts" / "python.exe"):
             if candidate.is_file():
@@ -152,7 +151,8 @@ def probe(python: str, cwd: Path, *, environ: dict[str, str] | None = None, pip_
     if done.returncode != 0 or not isinstance(data, dict):
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise InputError(f"{python}: cannot query this interpreter (exit {done.returncode}: {last})", hint="it must be a CPython 3.8 or newer")
-    return _interpreter(str(executable) if Path(python).is_dir() else python, data)
+    given = Path(python).expanduser()
+    return _interpreter(str(executable) if (cwd / given).is_dir() else python, data)
 
 
 def _interpreter(python: str, data: dict[str, object]) -> Interpreter:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from packaging.pylock import Pylock, PylockValidationError
 from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
 
 from reprolock.errors import InputError
 from reprolock.records import FileKind, Origin, Requirement, Secret, SourceFile, VcsRef
@@ -13,8 +15,6 @@ from reprolock.redaction import redact
 from reprolock.sources.pyproject import LineFinder, load_toml
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from packaging.pylock import Package
 
 
@@ -41,6 +41,16 @@ def _url(package: Package) -> tuple[str | None, VcsRef | None, bool]:
     return None, None, False
 
 
+def _dependencies(package: Package) -> tuple[str, ...]:
+    """A package's edges: reprolock's ``requires`` (with specifiers) when present, else the names in ``dependencies``."""
+    tool = package.tool.get("reprolock") if isinstance(package.tool, Mapping) else None
+    requires = tool.get("requires") if isinstance(tool, Mapping) else None
+    if isinstance(requires, list) and all(isinstance(item, str) for item in requires):
+        return tuple(requires)
+    names = (str(dep.get("name", "")) for dep in package.dependencies or () if isinstance(dep, Mapping))
+    return tuple(canonicalize_name(name) for name in names if name)
+
+
 def read_pylock(text: str, display: str) -> SourceFile:
     """The packages of a lock file as exactly pinned records."""
     data = load_toml(text, display)
@@ -53,7 +63,9 @@ def read_pylock(text: str, display: str) -> SourceFile:
     cursor = finder.header("packages")
     requirements: list[Requirement] = []
     secrets: list[Secret] = []
+    edges: list[tuple[str, tuple[str, ...]]] = []
     for package in lock.packages:
+        edges.append((canonicalize_name(package.name), _dependencies(package)))
         index = finder.value(f'"{package.name}"', cursor)
         if index is not None:
             cursor = index + 1
@@ -77,4 +89,10 @@ def read_pylock(text: str, display: str) -> SourceFile:
         )
         if secret_count:
             secrets.append(Secret("package URL", origin, package.name))
-    return SourceFile(path=display, kind=FileKind.PYLOCK, requirements=tuple(requirements), secrets=tuple(secrets))
+    return SourceFile(
+        path=display,
+        kind=FileKind.PYLOCK,
+        requirements=tuple(requirements),
+        secrets=tuple(secrets),
+        lock_dependencies=tuple(edges),
+    )

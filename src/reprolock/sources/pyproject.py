@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import re
 import tomllib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement as PepRequirement
 from packaging.utils import canonicalize_name
 
 from reprolock.errors import InputError
-from reprolock.records import EnvVarRef, FileKind, InvalidLine, Origin, Requirement, Secret, SourceFile, VcsRef
+from reprolock.records import EnvVarRef, FileKind, GroupInclude, InvalidLine, Origin, Requirement, Secret, SourceFile, VcsRef
 from reprolock.redaction import env_var_names, redact
-from reprolock.sources.requirements import is_local, url_hashes, vcs_ref
+from reprolock.sources.requirements import is_local, one_line, url_hashes, vcs_ref
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+_GROUPS = "dependency-groups."
 
 
 class LineFinder:
@@ -104,11 +109,23 @@ def read_pyproject(text: str, display: str) -> SourceFile:
     invalid: list[InvalidLine] = []
     env_vars: list[EnvVarRef] = []
     secrets: list[Secret] = []
+    includes: list[GroupInclude] = []
     for section, entries, start in _sections(data, finder):
         cursor = start
         for entry in entries:
             if isinstance(entry, dict) and "include-group" in entry:
-                continue  # PEP 735 include: its group is read as a section of its own
+                # PEP 735 include: the included group is read as a section of its own; the
+                # edge is kept so that selecting this group selects that one too.
+                index = finder.value(str(entry["include-group"]), cursor)
+                origin = Origin(display, index + 1 if index is not None else None)
+                if index is not None:
+                    cursor = index
+                included = entry["include-group"]
+                if not isinstance(included, str) or not section.startswith(_GROUPS):
+                    invalid.append(InvalidLine(str(entry), f"{section}: include-group must name a dependency group", origin))
+                else:
+                    includes.append(GroupInclude(canonicalize_name(section.removeprefix(_GROUPS)), canonicalize_name(included), origin))
+                continue
             needle = entry if isinstance(entry, str) else str(entry)
             index = finder.value(needle, cursor)
             if index is not None:
@@ -122,7 +139,7 @@ def read_pyproject(text: str, display: str) -> SourceFile:
             try:
                 record = requirement_record(entry, origin, section)
             except InvalidRequirement as exc:
-                invalid.append(InvalidLine(shown, f"{section}: {redact(str(exc))[0]}", origin))
+                invalid.append(InvalidLine(shown, f"{section}: {one_line(redact(str(exc))[0], shown)}", origin))
                 continue
             requirements.append(record)
             if secret_count:
@@ -134,4 +151,39 @@ def read_pyproject(text: str, display: str) -> SourceFile:
         invalid=tuple(invalid),
         env_vars=tuple(env_vars),
         secrets=tuple(secrets),
+        group_includes=tuple(includes),
     )
+
+
+def included_groups(source: SourceFile, groups: Iterable[str]) -> list[str]:
+    """``groups`` and every group they include (PEP 735), transitively, in a stable order.
+
+    Names are PEP 503 normalised. A cycle (``a`` includes ``b`` includes ``a``)
+    or an include of a group the file does not have is an ``InputError`` naming
+    the chain of groups.
+    """
+    edges: dict[str, list[GroupInclude]] = {}
+    for include in source.group_includes:
+        edges.setdefault(include.group, []).append(include)
+    known = {include.group for include in source.group_includes} | {
+        canonicalize_name(req.section.removeprefix(_GROUPS)) for req in source.requirements if req.section and req.section.startswith(_GROUPS)
+    }
+    found: list[str] = []
+
+    def visit(group: str, chain: tuple[str, ...]) -> None:
+        for include in edges.get(group, ()):
+            path = " -> ".join((*chain, include.include))
+            if include.include in chain:
+                raise InputError(f"{include.origin}: dependency group cycle: {path}", hint="remove one include-group of the cycle")
+            if include.include not in known:
+                raise InputError(f"{include.origin}: include-group names no such group: {path}", hint="add the group or fix its name")
+            if include.include not in found:
+                found.append(include.include)
+            visit(include.include, (*chain, include.include))
+
+    for group in groups:
+        name = canonicalize_name(group)
+        if name not in found:
+            found.append(name)
+        visit(name, (name,))
+    return found

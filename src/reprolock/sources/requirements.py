@@ -207,6 +207,22 @@ def _numbered_lines(text: str) -> list[tuple[int, str, bool]]:
     return lines
 
 
+def one_line(message: str, line: str) -> str:
+    """A parser error as one line for a report: no echoed line and caret, no parser name.
+
+    packaging appends the text it parsed and a ``~~~^`` marker on two more lines;
+    when that text is the whole ``line``, the caret becomes ``(at column N)``.
+    """
+    lines = message.strip().splitlines() or [""]
+    text = lines[0].strip()
+    for prefix in ("pip_requirements_parser: error: ", "Invalid requirement: : "):
+        text = text.removeprefix(prefix)
+    if len(lines) == 3 and lines[1].strip() == line.strip() and lines[2].rstrip().endswith("^"):
+        indent = len(lines[1]) - len(lines[1].lstrip())
+        text += f" (at column {len(lines[2].rstrip()) - indent})"
+    return text
+
+
 def _parse_line(line: str, shown: str, origin: Origin, out: ParsedText, *, constraint: bool, added: bool) -> bool:
     """Parse one logical line into ``out``; return whether it held a requirement."""
     try:
@@ -221,12 +237,12 @@ def _parse_line(line: str, shown: str, origin: Origin, out: ParsedText, *, const
         items = list(prp.handle_line(parsed_line))
     except (prp.OptionParsingError, ValueError, prp.InstallationError) as exc:
         message = exc.msg if isinstance(exc, prp.OptionParsingError) else str(exc)
-        out.invalid.append(InvalidLine(shown, redact(message.strip())[0], origin))
+        out.invalid.append(InvalidLine(shown, one_line(redact(message)[0], shown), origin))
         return False
     found = False
     for item in items:
         if isinstance(item, prp.InvalidRequirementLine):
-            out.invalid.append(InvalidLine(shown, redact(item.error_message)[0], origin))
+            out.invalid.append(InvalidLine(shown, one_line(redact(item.error_message)[0], shown), origin))
         elif isinstance(item, prp.OptionLine):
             _option_lines(item.options, origin, out)
             legacy = [prp.OPT_BY_OPTIONS_DEST[d] for d in item.options if d in prp.LEGACY_OPTIONS_DEST]
@@ -239,7 +255,7 @@ def _parse_line(line: str, shown: str, origin: Origin, out: ParsedText, *, const
             try:
                 install = prp.build_req_from_parsedreq(item)
             except Exception as exc:  # noqa: BLE001 - the parser raises many kinds
-                out.invalid.append(InvalidLine(shown, redact(str(exc).strip())[0], origin))
+                out.invalid.append(InvalidLine(shown, one_line(redact(str(exc))[0], shown), origin))
                 continue
             out.requirements.append(_requirement(install, origin, shown, constraint=constraint, added=added))
             out.hash_mode = out.hash_mode or bool(install.hash_options)
