@@ -20,14 +20,26 @@ if TYPE_CHECKING:
 
     from reprolock.commands import Context
     from reprolock.findings import Finding
+    from reprolock.policy import Policy
     from reprolock.records import Environment, SourceFile
     from reprolock.render.views import GraphView
+    from reprolock.sources.probe import RunningProbe
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
     policy = build_policy(read_config(context.cwd / "pyproject.toml"), fail_on=args.fail_on, ignore=args.ignore)
-    kind = FileKind(args.kind) if args.kind else None
     python = choose_python(args.python, context.cwd, os.environ)
+    if python is None:
+        return _audit(args, context, policy, None, None)
+    from reprolock.sources.probe import RunningProbe  # noqa: PLC0415 - environment audits only
+
+    # The interpreter starts up while the files are read and the checks imported.
+    with RunningProbe(python, context.cwd, pip_index=_wants_pip_default(args, context, python)) as started:
+        return _audit(args, context, policy, python, started)
+
+
+def _audit(args: argparse.Namespace, context: Context, policy: Policy, python: str | None, started: RunningProbe | None) -> int:
+    kind = FileKind(args.kind) if args.kind else None
     if python is not None and not args.paths and not args.freeze and not discover(context.cwd):
         files: tuple[SourceFile, ...] = ()  # an environment alone is enough to audit
     else:
@@ -37,7 +49,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
     if python is None:
         found = run_file_checks(files, Target.running())
     else:
-        env, found, facts = _environment_step(python, files, context, pip_index=_wants_pip_default(args, context, python))
+        env, found, facts = _environment_step(python, files, context, started=started)
     if not args.no_index:
         from reprolock.index.audit import audit_index  # noqa: PLC0415 - the index code loads only when used
 
@@ -76,13 +88,19 @@ def _graph(env: Environment, files: Sequence[SourceFile]) -> GraphView:
     return GraphView.from_contract(graph.to_dict())
 
 
-def _environment_step(python: str, files: Sequence[SourceFile], context: Context, *, pip_index: bool) -> tuple[Environment, list[Finding], dict[str, dict[str, Any]]]:
+def _environment_step(
+    python: str,
+    files: Sequence[SourceFile],
+    context: Context,
+    *,
+    started: RunningProbe | None,
+) -> tuple[Environment, list[Finding], dict[str, dict[str, Any]]]:
     """Inspect the interpreter, then run the file rules for it and the environment rules."""
     from reprolock.checks import declared_roots, run_environment_checks  # noqa: PLC0415 - environment audits only
     from reprolock.dependencies import resolve_edges  # noqa: PLC0415
     from reprolock.sources.environment import inspect, local_modules  # noqa: PLC0415
 
-    env = inspect(python, context.cwd, pip_index=pip_index)
+    env = inspect(python, context.cwd, started=started)
     interpreter = env.interpreter
     target = Target(
         version=".".join(interpreter.version.split(".")[:2]),

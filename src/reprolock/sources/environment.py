@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
+    from reprolock.sources.probe import RunningProbe
+
 
 def choose_python(python: str | None, cwd: Path, environ: Mapping[str, str]) -> str | None:
     """``--python`` if given, else ``$VIRTUAL_ENV``, else ``./.venv`` when it exists, else ``None`` (files only)."""
@@ -41,6 +43,7 @@ def inspect(
     owners: bool = True,
     pip_index: bool = True,
     modules: bool = True,
+    started: RunningProbe | None = None,
 ) -> Environment:
     """Probe ``python`` (an interpreter or a venv folder; ``None``: the default target) and scan its ``sys.path``.
 
@@ -48,7 +51,8 @@ def inspect(
     each distribution that looks system-provided; ``pip_index`` asks the
     target's pip for its default index (a few tens of milliseconds);
     ``modules`` reads each distribution's top-level modules from its RECORD
-    (only the module rules need them).
+    (only the module rules need them). ``started`` is a probe already
+    running for ``python`` (see :class:`~reprolock.sources.probe.RunningProbe`).
     """
     import os  # noqa: PLC0415 - only the default lookup reads the process environment
 
@@ -57,7 +61,7 @@ def inspect(
         from reprolock.errors import UsageError  # noqa: PLC0415
 
         raise UsageError("no interpreter to inspect", hint="give --python PATH, activate a virtualenv or create ./.venv")
-    interpreter = probe(chosen, cwd, environ=environ, pip_index=pip_index)
+    interpreter = started.result() if started is not None else probe(chosen, cwd, environ=environ, pip_index=pip_index)
     distributions = scan_path(interpreter.sys_path, modules=modules)
     if owners:
         asked = [dist.metadata_path for dist in distributions if dist.system_reasons]

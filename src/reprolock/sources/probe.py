@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Self
 
 from reprolock.errors import InputError
 from reprolock.records import Interpreter
@@ -127,32 +128,64 @@ def find_interpreter(python: str, cwd: Path) -> Path:
     return path
 
 
+class RunningProbe:
+    """A probe started in the target interpreter; :meth:`result` waits for its answer.
+
+    Starting it early lets the interpreter start up while reprolock reads files
+    and imports its checks.
+    """
+
+    def __init__(self, python: str, cwd: Path, *, environ: dict[str, str] | None = None, pip_index: bool = True) -> None:
+        self.python = python
+        self.cwd = cwd
+        self.executable = find_interpreter(python, cwd)
+        try:
+            self._process = subprocess.Popen(  # noqa: S603 - the user chose this interpreter; the probe is a constant
+                [str(self.executable), "-c", PROBE, *([] if pip_index else ["--no-pip"])],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                cwd=cwd,
+                env=environ,
+            )
+        except OSError as exc:
+            raise InputError(f"{python}: cannot run this interpreter: {exc.strerror or exc}", hint="check the path and that it is executable") from None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        """Stop a probe whose answer was never asked for (the run failed before it)."""
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.communicate()
+
+    def result(self) -> Interpreter:
+        """The interpreter's answer; exit 3 when it cannot be queried."""
+        try:
+            stdout, stderr = self._process.communicate(timeout=PROBE_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.communicate()
+            raise InputError(f"{self.python}: the interpreter did not answer within {PROBE_TIMEOUT:.0f} s", hint="check it starts on its own") from None
+        try:
+            data = json.loads(stdout)
+        except ValueError:
+            data = None
+        if self._process.returncode != 0 or not isinstance(data, dict):
+            last = (stderr.strip().splitlines() or ["no output"])[-1]
+            raise InputError(
+                f"{self.python}: cannot query this interpreter (exit {self._process.returncode}: {last})",
+                hint="it must be a CPython 3.8 or newer",
+            )
+        given = Path(self.python).expanduser()
+        return _interpreter(str(self.executable) if (self.cwd / given).is_dir() else self.python, data)
+
+
 def probe(python: str, cwd: Path, *, environ: dict[str, str] | None = None, pip_index: bool = True) -> Interpreter:
     """Run the probe in ``python`` (an executable or a venv folder); exit 3 when it cannot be queried."""
-    executable = find_interpreter(python, cwd)
-    try:
-        done = subprocess.run(  # noqa: S603 - the user chose this interpreter; the probe is a constant
-            [str(executable), "-c", PROBE, *([] if pip_index else ["--no-pip"])],
-            capture_output=True,
-            text=True,
-            cwd=cwd,
-            env=environ,
-            timeout=PROBE_TIMEOUT,
-            check=False,
-        )
-    except OSError as exc:
-        raise InputError(f"{python}: cannot run this interpreter: {exc.strerror or exc}", hint="check the path and that it is executable") from None
-    except subprocess.TimeoutExpired:
-        raise InputError(f"{python}: the interpreter did not answer within {PROBE_TIMEOUT:.0f} s", hint="check it starts on its own") from None
-    try:
-        data = json.loads(done.stdout)
-    except ValueError:
-        data = None
-    if done.returncode != 0 or not isinstance(data, dict):
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise InputError(f"{python}: cannot query this interpreter (exit {done.returncode}: {last})", hint="it must be a CPython 3.8 or newer")
-    given = Path(python).expanduser()
-    return _interpreter(str(executable) if (cwd / given).is_dir() else python, data)
+    return RunningProbe(python, cwd, environ=environ, pip_index=pip_index).result()
 
 
 def _interpreter(python: str, data: dict[str, object]) -> Interpreter:
