@@ -31,7 +31,7 @@ class Run:
         return [item["rule"] for item in self.json["findings"]]
 
 
-_INDEX_CHOICES = {"--no-index", "--index-url", "--extra-index-url", "--offline"}
+_INDEX_CHOICES = {"--no-index", "--index", "--index-url", "--extra-index-url", "--offline", "--advisories"}
 
 
 def run_cli(*argv: str, cwd: Path | None = None, stdin: str = "") -> Run:

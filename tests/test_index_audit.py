@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -10,6 +12,7 @@ import pytest
 
 from conftest import FIXTURES, findings, run_cli
 from reprolock.checks.index import IndexData, Subject, check_index, subjects_from
+from reprolock.cli import main
 from reprolock.index.advisories import Vulnerability, load_advisories
 from reprolock.index.models import DistFile, IndexTarget, ProjectPage
 from reprolock.index.summary import summarize
@@ -248,3 +251,26 @@ def test_vulnerability_records_keep_their_source():
     data = IndexData({"demo": facts}, vulnerabilities={("demo", "1.0"): [Vulnerability("X-1", source="index")]})
     found, _ = check_index([Subject("demo", "1.0")], data)
     assert [(item.rule, item.detail["sources"]) for item in found] == [("RL503", ["index"])]
+
+
+def test_files_only_audit_consults_the_index_only_when_asked(tmp_path, index, monkeypatch):
+    """No environment and no index named: static; ``--index`` (or naming one) adds the index rules."""
+    (tmp_path / "pip.conf").write_text(f"[global]\nindex-url = {index.url}\n", encoding="utf-8")
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(tmp_path / "pip.conf"))
+    monkeypatch.delenv("PIP_INDEX_URL", raising=False)
+    (tmp_path / "requirements.txt").write_text("requests==2.28.0\n", encoding="utf-8")
+    argv = ("audit", "requirements.txt", "--format", "json", "--cache-dir", str(tmp_path / "cache"))
+    out = io.StringIO()
+    code = main(list(argv), stdout=out, stderr=io.StringIO(), cwd=tmp_path)  # not run_cli: it would add --no-index
+    assert code == 0
+    assert "RL501" not in {item["rule"] for item in json.loads(out.getvalue())["findings"]}
+    assert index.requests == []
+    asked = run_cli(*argv, "--index", cwd=tmp_path)
+    assert "requests" in by_package(asked, "RL501")  # (the machine's global pip.conf may add an extra index)
+    assert index.hits("requests") > 0
+
+
+def test_index_and_no_index_are_exclusive(tmp_path):
+    run = run_cli("audit", "--index", "--no-index", cwd=tmp_path)
+    assert run.code == 2
+    assert "not allowed with argument" in run.err

@@ -73,3 +73,13 @@ def test_bad_index_url_is_a_usage_error_without_the_secret():
     with pytest.raises(UsageError) as caught:
         select_indexes("user:secret@nowhere", [], env={})
     assert "secret" not in str(caught.value)
+
+
+def test_an_existing_pip_config_file_replaces_the_user_files(tmp_path):
+    user = conf(tmp_path / ".config" / "pip" / "pip.conf", "[global]\nextra-index-url = http://127.0.0.1:9/simple\n")
+    chosen = conf(tmp_path / "project" / "pip.conf", "[global]\nindex-url = https://chosen.invalid/simple\n")
+    env = {"HOME": str(tmp_path), "XDG_CONFIG_DIRS": str(tmp_path / "none"), "PIP_CONFIG_FILE": str(chosen)}
+    assert user not in pip_config_files(env)  # as pip: user files are skipped when PIP_CONFIG_FILE exists
+    assert [item.url for item in select_indexes(None, [], env=env).indexes] == ["https://chosen.invalid/simple/"]
+    env["PIP_CONFIG_FILE"] = str(tmp_path / "missing.conf")
+    assert user in pip_config_files(env)

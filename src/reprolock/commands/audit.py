@@ -16,7 +16,7 @@ from reprolock.sources.loader import discover, load
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from reprolock.commands import Context
     from reprolock.findings import Finding
@@ -50,7 +50,7 @@ def _audit(args: argparse.Namespace, context: Context, policy: Policy, python: s
         found = run_file_checks(files, Target.running())
     else:
         env, found, facts = _environment_step(python, files, context, started=started)
-    if not args.no_index:
+    if uses_index(args, environment=env is not None, environ=os.environ):
         from reprolock.index.audit import audit_index  # noqa: PLC0415 - the index code loads only when used
 
         index_findings, index_facts = audit_index(files, args, context, environment=env)
@@ -61,6 +61,20 @@ def _audit(args: argparse.Namespace, context: Context, policy: Policy, python: s
     if env is not None and args.format in DRAWN_FORMATS:
         report = dataclasses.replace(report, graph=_graph(env, files))
     return deliver(report, args.format, args.output, verbose=args.verbose, context=context)
+
+
+def uses_index(args: argparse.Namespace, *, environment: bool, environ: Mapping[str, str]) -> bool:
+    """Whether the index rules (RL5xx) run: for an inspected environment, or when the run names an index.
+
+    A run names an index with ``--index``, ``--index-url``, ``--extra-index-url``,
+    ``--offline`` (the cached index), ``--advisories`` or the ``PIP_INDEX_URL`` /
+    ``PIP_EXTRA_INDEX_URL`` variables. A files-only audit with none of these stays
+    static and offline; ``--no-index`` always does.
+    """
+    if args.no_index:
+        return False
+    named = args.index or args.index_url or args.extra_index_url or args.offline or args.advisories
+    return bool(environment or named or environ.get("PIP_INDEX_URL") or environ.get("PIP_EXTRA_INDEX_URL"))
 
 
 def _wants_pip_default(args: argparse.Namespace, context: Context, python: str) -> bool:

@@ -108,9 +108,10 @@ def pip_config_files(env: Mapping[str, str], python: str | None = None) -> list[
     xdg_dirs = env.get("XDG_CONFIG_DIRS", "/etc/xdg").split(os.pathsep)
     files += [Path(folder) / "pip" / "pip.conf" for folder in xdg_dirs if folder]
     files.append(Path("/etc/pip.conf"))
-    home = Path(env.get("HOME") or Path.home())
-    files.append(home / ".pip" / "pip.conf")
-    files.append(Path(env.get("XDG_CONFIG_HOME") or home / ".config") / "pip" / "pip.conf")
+    if not (configured and Path(configured).exists()):  # as pip: an existing PIP_CONFIG_FILE replaces the user's files
+        home = Path(env.get("HOME") or Path.home())
+        files.append(home / ".pip" / "pip.conf")
+        files.append(Path(env.get("XDG_CONFIG_HOME") or home / ".config") / "pip" / "pip.conf")
     prefix = _venv_prefix(env, python)
     if prefix is not None:
         files.append(prefix / "pip.conf")
