@@ -44,14 +44,19 @@ def test_version_imports_no_heavy_module():
     assert done.stdout.strip().endswith("[]")
 
 
-def test_audit_never_imports_network_or_graph_libraries(project):
+@pytest.mark.parametrize("extra", [[], ["--no-index"]])
+def test_files_only_audit_is_static(project, monkeypatch, extra):
+    """No environment and no index named: no network code is even imported."""
+    monkeypatch.delenv("PIP_INDEX_URL", raising=False)
+    monkeypatch.delenv("PIP_EXTRA_INDEX_URL", raising=False)
     code = (
-        "import sys; from reprolock.cli import main; code = main(['audit', 'requirements.txt', '--format', 'json', '--no-index']);"
-        "print(sorted(m for m in ('httpx', 'networkx') if m in sys.modules), file=sys.stderr); sys.exit(code)"
+        f"import sys; from reprolock.cli import main; code = main(['audit', 'requirements.txt', '--format', 'json', *{extra!r}]);"
+        "print(sorted(m for m in ('httpx', 'networkx', 'reprolock.index.audit', 'reprolock.index.client') if m in sys.modules), file=sys.stderr); sys.exit(code)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=project, check=False)
     assert done.returncode == 1
     assert done.stderr.strip() == "[]"
+    assert not any(item["rule"].startswith("RL5") for item in json.loads(done.stdout)["findings"])
 
 
 @pytest.mark.parametrize(
