@@ -1,42 +1,66 @@
-"""HTTP for the index, on the standard library's ``http.client``.
+"""HTTP for the index: the only module that imports httpx.
 
-One :class:`HttpClient` per run: a pool of keep-alive connections (16 in use
-at a time by default), each host name resolved once and the addresses reused
-by every connection (concurrent lookups can stall for seconds on some
-networks), connect and read timeouts, redirects, gzip/deflate, and retries
-with exponential backoff on timeouts, connection errors, 429 and 5xx. When the
-retries are spent it raises :class:`~reprolock.errors.IndexUnreachableError`
-with the URL redacted.
+:class:`HttpClient` does the index's GETs through an ``httpx.Client`` it is
+given. :func:`open_client` builds the one a run uses: HTTP/1.1 keep-alive
+connections (16 in use at a time by default), connect and read timeouts,
+gzip/deflate (decoded by httpx), a ``reprolock/VERSION`` User-Agent, and each
+host name resolved once per run, the addresses reused by every connection
+(concurrent lookups can stall for seconds on some networks; TLS still checks
+the certificate for the host name, and the ``Host`` header names it).
 
-Why not httpx: the index pages are tens of megabytes in all, and reading them
-through ``http.client`` costs a fraction of the CPU (its buffered reader takes
-a whole body in one call, where httpx's stack handles every TLS record in
-Python), besides the ~100 ms that importing httpx takes. ``http.client`` is
-already imported by the requirements parser, so the network costs no import.
+:class:`HttpClient` follows redirects one hop at a time so that every hop
+carries the credential of its own host and no other (httpx builds each
+redirect request and drops ``Authorization`` when the origin changes), and
+retries with exponential backoff on timeouts, connection errors, 429 and 5xx.
+When the retries are spent it raises
+:class:`~reprolock.errors.IndexUnreachableError` with the URL redacted.
+
+The finder imports this module only when a page has to come from the network,
+so a run answered from the cache never imports httpx.
 """
 
 from __future__ import annotations
 
-import http.client
 import socket
+import ssl
 import threading
 import time
-import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin, urlsplit
+
+import httpcore
+import httpx
 
 from reprolock import __version__
 from reprolock.errors import IndexUnreachableError
 from reprolock.redaction import redacted
 
 if TYPE_CHECKING:
-    import ssl
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
 
+SocketOption = tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
+"""httpcore's socket option shapes."""
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_MAX_REDIRECTS = 10
+MAX_REDIRECTS = 10
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+# httpcore's errors as httpx's, most specific first (a timeout is also a network error).
+_ERRORS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
+    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
+    (httpcore.ReadTimeout, httpx.ReadTimeout),
+    (httpcore.WriteTimeout, httpx.WriteTimeout),
+    (httpcore.PoolTimeout, httpx.PoolTimeout),
+    (httpcore.TimeoutException, httpx.TimeoutException),
+    (httpcore.ConnectError, httpx.ConnectError),
+    (httpcore.ReadError, httpx.ReadError),
+    (httpcore.WriteError, httpx.WriteError),
+    (httpcore.NetworkError, httpx.NetworkError),
+    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
+    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
+    (httpcore.ProtocolError, httpx.ProtocolError),
+    (httpcore.ProxyError, httpx.ProxyError),
+    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,170 +75,105 @@ class Answer:
     """The final URL (after redirects), without credentials."""
 
 
-class _Resolver:
-    """Resolve each host once per run; connect every socket to the known addresses."""
+class ResolveOnce(httpcore.SyncBackend):
+    """httpcore's socket backend, resolving each host once and connecting every socket to the known addresses.
+
+    httpcore passes the URL's host name to :meth:`connect_tcp`; the socket goes to
+    a cached address, and httpcore then starts TLS with the host name (SNI and the
+    certificate check), so only the lookup is shared.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._addresses: dict[tuple[str, int], list[str]] = {}
+        self.lookups = 0
+        """How many times a host name was looked up (once per host and port)."""
 
     def addresses(self, host: str, port: int) -> list[str]:
+        """The addresses of ``host``, looked up on first use."""
         with self._lock:
             known = self._addresses.get((host, port))
             if known is None:
+                self.lookups += 1
                 try:
                     found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
                 except OSError as exc:
-                    raise OSError(f"cannot resolve {host}: {exc}") from None
+                    raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from None
                 known = list(dict.fromkeys(str(item[4][0]) for item in found))
                 self._addresses[(host, port)] = known
             return known
 
-    def connect(self, host: str, port: int, connect_timeout: float, read_timeout: float) -> socket.socket:
-        failure: OSError | None = None
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[SocketOption] | None = None,
+    ) -> httpcore.NetworkStream:
+        failure: Exception | None = None
         for address in self.addresses(host, port):
             try:
-                sock = socket.create_connection((address, port), timeout=connect_timeout)
-            except OSError as exc:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 failure = exc
-                continue
-            sock.settimeout(read_timeout)
-            return sock
-        raise failure or OSError(f"no address for {host}")
+        raise failure or httpcore.ConnectError(f"no address for {host}")
 
 
-class _Connection(http.client.HTTPConnection):
-    """A plain HTTP connection whose socket comes from the :class:`_Resolver`."""
+class _Transport(httpx.BaseTransport):
+    """httpx over an httpcore connection pool with the given network backend; bodies are read in full."""
 
-    def __init__(self, host: str, port: int, resolver: _Resolver, connect_timeout: float, read_timeout: float) -> None:
-        super().__init__(host, port, timeout=read_timeout)
-        self._resolver = resolver
-        self._connect_timeout = connect_timeout
+    def __init__(self, pool: httpcore.ConnectionPool) -> None:
+        self._pool = pool
 
-    def connect(self) -> None:
-        self.sock = self._resolver.connect(self.host, self.port, self._connect_timeout, self.timeout or self._connect_timeout)
-
-
-class _TlsConnection(_Connection):
-    """HTTPS: the resolved socket wrapped with the run's TLS context (certificates checked for the host name)."""
-
-    default_port = http.client.HTTPS_PORT
-
-    def __init__(self, host: str, port: int, resolver: _Resolver, connect_timeout: float, read_timeout: float, *, context: ssl.SSLContext) -> None:
-        super().__init__(host, port, resolver, connect_timeout, read_timeout)
-        self._tls = context
-
-    def connect(self) -> None:
-        super().connect()
-        self.sock = self._tls.wrap_socket(self.sock, server_hostname=self.host)
-
-
-class _Pool:
-    """Idle keep-alive connections per origin, and at most ``size`` requests in flight."""
-
-    def __init__(self, size: int, connect_timeout: float, read_timeout: float) -> None:
-        self._slots = threading.BoundedSemaphore(size)
-        self._lock = threading.Lock()
-        self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
-        self._resolver = _Resolver()
-        self._context: ssl.SSLContext | None = None
-        self._connect_timeout = connect_timeout
-        self._read_timeout = read_timeout
-
-    def _tls_context(self) -> ssl.SSLContext:
-        with self._lock:
-            if self._context is None:
-                import ssl  # noqa: PLC0415 - loaded with http.client already; the context (CA bundle) only for https
-
-                self._context = ssl.create_default_context()
-            return self._context
-
-    def _checkout(self, origin: tuple[str, str, int]) -> tuple[_Connection, bool]:
-        with self._lock:
-            idle = self._idle.get(origin)
-            if idle:
-                return idle.pop(), True
-        scheme, host, port = origin
-        if scheme == "https":
-            return _TlsConnection(host, port, self._resolver, self._connect_timeout, self._read_timeout, context=self._tls_context()), False
-        return _Connection(host, port, self._resolver, self._connect_timeout, self._read_timeout), False
-
-    def request(self, url: str, headers: Mapping[str, str]) -> tuple[int, dict[str, str], bytes]:
-        """One GET (no redirects followed): status, lower-cased headers and the whole body."""
-        parts = urlsplit(url)
-        scheme = parts.scheme.lower()
-        if scheme not in {"http", "https"}:
-            raise OSError(f"unsupported URL scheme {scheme!r}")
-        host = parts.hostname or ""
-        port = parts.port or (443 if scheme == "https" else 80)
-        origin = (scheme, host, port)
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        with self._slots:
-            connection, reused = self._checkout(origin)
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        core = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(scheme=request.url.raw_scheme, host=request.url.raw_host, port=request.url.port, target=request.url.raw_path),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        try:
+            answer = self._pool.handle_request(core)
             try:
-                answer = self._exchange(connection, target, headers)
-            except (OSError, http.client.HTTPException):
-                connection.close()
-                if not reused:
-                    raise
-                # The index closed a kept-alive connection meanwhile: once more on a new one.
-                connection, _ = self._checkout_new(origin)
-                try:
-                    answer = self._exchange(connection, target, headers)
-                except BaseException:
-                    connection.close()
-                    raise
-            except BaseException:
-                connection.close()
-                raise
-        return answer
-
-    def _checkout_new(self, origin: tuple[str, str, int]) -> tuple[_Connection, bool]:
-        with self._lock:
-            stale = self._idle.pop(origin, [])
-        for connection in stale:
-            connection.close()
-        return self._checkout(origin)
-
-    def _exchange(self, connection: _Connection, target: str, headers: Mapping[str, str]) -> tuple[int, dict[str, str], bytes]:
-        connection.request("GET", target, headers=dict(headers))
-        response = connection.getresponse()
-        body = response.read()
-        found: dict[str, str] = {}
-        for name, value in response.getheaders():
-            key = name.lower()
-            found[key] = f"{found[key]}, {value}" if key in found else value
-        if response.will_close:
-            connection.close()
-        else:
-            origin = (
-                "https" if isinstance(connection, _TlsConnection) else "http",
-                connection.host,
-                connection.port,
-            )
-            with self._lock:
-                self._idle.setdefault(origin, []).append(connection)
-        return response.status, found, body
+                body = answer.read()  # the connection goes back to the pool at once
+            finally:
+                answer.close()
+        except (httpcore.NetworkError, httpcore.TimeoutException, httpcore.ProtocolError, httpcore.ProxyError, httpcore.UnsupportedProtocol) as exc:
+            kind = next(ours for theirs, ours in _ERRORS if isinstance(exc, theirs))
+            raise kind(str(exc) or type(exc).__name__, request=request) from None
+        return httpx.Response(answer.status, headers=answer.headers, stream=httpx.ByteStream(body), extensions=answer.extensions)
 
     def close(self) -> None:
-        with self._lock:
-            idle, self._idle = self._idle, {}
-        for connections in idle.values():
-            for connection in connections:
-                connection.close()
+        self._pool.close()
 
 
-def _decoded(body: bytes, encoding: str | None) -> bytes:
-    """The body without its ``Content-Encoding`` (gzip or deflate, the ones asked for)."""
-    coding = (encoding or "").strip().lower()
-    if coding == "gzip":
-        return zlib.decompress(body, 16 + zlib.MAX_WBITS)
-    if coding == "deflate":
-        try:
-            return zlib.decompress(body)
-        except zlib.error:
-            return zlib.decompress(body, -zlib.MAX_WBITS)
-    return body
+def open_client(*, concurrency: int = 16, timeout: float = 20.0, backend: httpcore.NetworkBackend | None = None) -> httpx.Client:
+    """The httpx client for one run: ``concurrency`` kept-alive connections, each host resolved once.
+
+    ``timeout`` is the read timeout; connecting may take up to ten seconds of it.
+    Certificates are checked against the system's trust store (as ``ssl`` finds
+    it, ``SSL_CERT_FILE`` included). Proxy variables and ``.netrc`` are not read
+    (credentials come from the index URLs and pip's configuration).
+    """
+    pool = httpcore.ConnectionPool(
+        ssl_context=ssl.create_default_context(),
+        max_connections=concurrency,
+        max_keepalive_connections=concurrency,
+        keepalive_expiry=30.0,
+        http1=True,
+        http2=False,
+        network_backend=backend if backend is not None else ResolveOnce(),
+    )
+    return httpx.Client(
+        transport=_Transport(pool),
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0), pool=None),
+        follow_redirects=True,
+        max_redirects=MAX_REDIRECTS,
+        headers={"User-Agent": f"reprolock/{__version__}", "Accept-Encoding": "gzip, deflate"},
+        trust_env=False,
+    )
 
 
 @dataclass
@@ -227,14 +186,16 @@ class HttpClient:
     timeout: float = 20.0
     retries: int = 3
     backoff: float = 0.25
-    _pool: _Pool | None = field(default=None, init=False, repr=False)
+    client: httpx.Client | None = field(default=None, repr=False)
+    """The httpx client the GETs go through (closed by :meth:`close`); when none is
+    given, :func:`open_client` with ``concurrency`` and ``timeout`` on first use."""
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
-    def _connections(self) -> _Pool:
+    def _http(self) -> httpx.Client:
         with self._lock:
-            if self._pool is None:
-                self._pool = _Pool(self.concurrency, min(self.timeout, 10.0), self.timeout)
-            return self._pool
+            if self.client is None:
+                self.client = open_client(concurrency=self.concurrency, timeout=self.timeout)
+            return self.client
 
     def get(self, url: str, headers: Mapping[str, str] | None = None, *, retry_status: frozenset[int] = RETRY_STATUS) -> Answer:
         """GET ``url``; 4xx answers are returned, 5xx and network failures retried then raised."""
@@ -243,39 +204,48 @@ class HttpClient:
             if attempt:
                 time.sleep(self.backoff * 2 ** (attempt - 1))
             try:
-                final, status, found, body = self._follow(url, headers or {})
-            except TimeoutError:
+                response = self._follow(url, headers or {})
+            except httpx.TimeoutException:
                 reason = "timed out"
                 continue
-            except (OSError, http.client.HTTPException, zlib.error) as exc:
-                reason = str(exc) or type(exc).__name__
+            except (httpx.RequestError, httpx.InvalidURL) as exc:
+                reason = redacted(str(exc) or type(exc).__name__)
                 continue
-            if status in retry_status:
-                reason = f"HTTP {status}"
+            if response.status_code in retry_status:
+                reason = f"HTTP {response.status_code}"
                 continue
-            return Answer(status, found, body, redacted(final))
+            return Answer(response.status_code, dict(response.headers.items()), response.content, redacted(str(response.url)))
         raise IndexUnreachableError(
             f"the package index could not be reached: {redacted(url)} ({reason} after {self.retries + 1} attempts)",
             hint="check the network and --index-url, or run with --offline to use cached data",
         )
 
-    def _follow(self, url: str, headers: Mapping[str, str]) -> tuple[str, int, dict[str, str], bytes]:
-        """GET with redirects followed; credentials go only to the host they belong to."""
-        pool = self._connections()
-        for _ in range(_MAX_REDIRECTS + 1):
-            request = {"User-Agent": f"reprolock/{__version__}", "Accept-Encoding": "gzip, deflate", **headers}
-            credential = self.auth.get(urlsplit(url).netloc)
+    def _follow(self, url: str, headers: Mapping[str, str]) -> httpx.Response:
+        """GET with redirects followed hop by hop; each hop carries only its own host's credential."""
+        client = self._http()
+        request = client.build_request("GET", url, headers=headers)
+        for _ in range(MAX_REDIRECTS + 1):
+            credential = self._credential(request.url)
             if credential:
-                request["Authorization"] = credential
-            status, found, body = pool.request(url, request)
-            location = found.get("location")
-            if status in _REDIRECTS and location:
-                url = urljoin(url, location)
-                continue
-            return url, status, found, _decoded(body, found.get("content-encoding"))
-        raise OSError(f"more than {_MAX_REDIRECTS} redirects")
+                request.headers["Authorization"] = credential
+            else:
+                request.headers.pop("Authorization", None)
+            response = client.send(request, follow_redirects=False)
+            if response.next_request is None:
+                return response
+            request = response.next_request
+        raise httpx.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects", request=request)
+
+    def _credential(self, url: httpx.URL) -> str | None:
+        """The ``Authorization`` value for ``url``'s host and port, if one is configured."""
+        host = url.host if ":" not in url.host else f"[{url.host}]"
+        if url.port is not None:
+            return self.auth.get(f"{host}:{url.port}")
+        # httpx drops a default port from the URL; the configuration may have kept it.
+        return self.auth.get(host) or self.auth.get(f"{host}:{_DEFAULT_PORTS.get(url.scheme, 0)}")
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
-            self._pool = None
+        with self._lock:
+            client, self.client = self.client, None
+        if client is not None:
+            client.close()

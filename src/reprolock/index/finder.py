@@ -115,10 +115,10 @@ class IndexFinder:
         """The HTTP client, created (and imported) on first use."""
         with self._lock:
             if self._http is None:
-                from reprolock.index.client import HttpClient  # noqa: PLC0415 - only when the network is used
+                from reprolock.index.client import HttpClient, open_client  # noqa: PLC0415 - httpx only when the network is used
 
                 auth = {source.host: source.auth for source in self.indexes if source.auth}
-                self._http = HttpClient(auth=auth, concurrency=self.concurrency)
+                self._http = HttpClient(auth=auth, concurrency=self.concurrency, client=open_client(concurrency=self.concurrency))
             return self._http
 
     def _get(self, url: str, headers: dict[str, str] | None = None) -> Answer:
