@@ -14,25 +14,25 @@ cd "$(dirname "$0")/.."
 venv=${1:-.venv-test}
 venv90=${2:-/work/bench/venv90}
 tools=${3:-/work/bench/tools/bin}
-bin="$venv/bin"
+bin="$(cd "$venv" && pwd)/bin"  # absolute: the runs happen in the cache folder
 cache=benchmarks/.envs
 export NO_COLOR=1
 mkdir -p "$cache"
 cd "$cache"  # no requirement files here: audit inspects the environment only
 
 hyperfine --warmup 2 --runs 15 -i --export-markdown ../results-env-audit.md \
-  -n "reprolock audit --python venv90" "../../$bin/reprolock audit --python $venv90 --no-index" \
+  -n "reprolock audit --python venv90" "$bin/reprolock audit --python $venv90 --no-index" \
   -n "pip check (venv90)" "$venv90/bin/python -m pip check"
 
 hyperfine --warmup 2 --runs 15 -i --export-markdown ../results-env-graph.md \
-  -n "reprolock graph --python venv90" "../../$bin/reprolock graph --python $venv90" \
+  -n "reprolock graph --python venv90" "$bin/reprolock graph --python $venv90" \
   -n "pipdeptree --python venv90" "$tools/pipdeptree --python $venv90/bin/python"
 
 for n in 250 500 1000; do
-  [ -d "big$n" ] || "../../$bin/python" ../make-bigenv.py "$n" "big$n"
+  [ -d "big$n" ] || "$bin/python" ../make-bigenv.py "$n" "big$n"
 done
 hyperfine --warmup 2 --runs 15 -i --export-markdown ../results-env-scale.md \
-  -n "audit 250" "../../$bin/reprolock audit --python big250 --no-index" \
-  -n "audit 500" "../../$bin/reprolock audit --python big500 --no-index" \
-  -n "audit 1000" "../../$bin/reprolock audit --python big1000 --no-index" \
-  -n "pip check 500" "../../$bin/python -m pip --python big500/bin/python check"
+  -n "audit 250" "$bin/reprolock audit --python big250 --no-index" \
+  -n "audit 500" "$bin/reprolock audit --python big500 --no-index" \
+  -n "audit 1000" "$bin/reprolock audit --python big1000 --no-index" \
+  -n "pip check 500" "$bin/python -m pip --python big500/bin/python check"

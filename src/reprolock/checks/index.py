@@ -6,24 +6,24 @@ and the vulnerability data, and these functions only compare.
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from reprolock.findings import Finding, finding
 from reprolock.records import FileKind
 from reprolock.rules import Severity
+from reprolock.versions import parse_specifier, parse_version
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
     from packaging.markers import Marker
+    from packaging.specifiers import SpecifierSet
 
     from reprolock.index.advisories import Vulnerability
     from reprolock.index.models import ProjectFacts, ReleaseFacts
@@ -59,22 +59,6 @@ class IndexData:
     """The vulnerability sources consulted, for RL506's message."""
 
 
-@functools.lru_cache(maxsize=4096)
-def _specifier(text: str) -> SpecifierSet | None:
-    try:
-        return SpecifierSet(text)
-    except InvalidSpecifier:
-        return None
-
-
-@functools.lru_cache(maxsize=8192)
-def _parse(text: str) -> Version | None:
-    try:
-        return Version(text)
-    except InvalidVersion:
-        return None
-
-
 def newest(project: ProjectFacts, *, pre: bool, within: Sequence[SpecifierSet] = ()) -> ReleaseFacts | None:
     """The newest release that is not yanked, final unless ``pre``, has a file for the target and fits ``within``."""
     for release in project.releases:
@@ -82,7 +66,7 @@ def newest(project: ProjectFacts, *, pre: bool, within: Sequence[SpecifierSet] =
             continue
         if not within:
             return release
-        version = _parse(release.normalized)
+        version = parse_version(release.normalized)
         if version is not None and all(spec.contains(version, prereleases=True) for spec in within):
             return release
     return None
@@ -118,14 +102,14 @@ def _days(older: ReleaseFacts | None, newer: ReleaseFacts) -> int | None:
 
 
 def _drift(subject: Subject, project: ProjectFacts, release: ReleaseFacts | None) -> tuple[Finding | None, dict[str, Any]]:
-    current = _parse(subject.version)
+    current = parse_version(subject.version)
     if current is None:
         return None, {}
     latest = newest(project, pre=current.is_prerelease)
-    allowed = [spec for spec in (_specifier(text) for text in subject.allowed) if spec is not None]
+    allowed = [spec for spec in (parse_specifier(text) for text in subject.allowed) if spec is not None]
     wanted = newest(project, pre=current.is_prerelease, within=allowed) if allowed else latest
     facts: dict[str, Any] = {"latest": latest.version if latest else None, "wanted": wanted.version if wanted else None}
-    newer = _parse(latest.normalized) if latest else None
+    newer = parse_version(latest.normalized) if latest else None
     if latest is None or newer is None or newer <= current:
         return None, facts
     step = _step(current, newer)
@@ -190,7 +174,7 @@ def check_index(subjects: Sequence[Subject], data: IndexData) -> tuple[list[Find
 def _page_findings(subject: Subject, page: ProjectFacts, facts: dict[str, dict[str, Any]]) -> list[Finding]:
     """RL505, RL504 (version), RL502 and RL501 for one subject whose project is on the index."""
     found = _status(subject, page)
-    current = _parse(subject.version)
+    current = parse_version(subject.version)
     normalized = str(current) if current is not None else subject.version
     release = next((item for item in page.releases if item.normalized == normalized), None)
     if release is None:
@@ -249,7 +233,7 @@ def _vulnerable(subject: Subject, data: IndexData) -> Finding | bool | None:
         return False
     ids = sorted({item.id for item in known})
     aliases = sorted({alias for item in known for alias in item.aliases} - set(ids))
-    fixed = sorted({version for item in known for version in item.fixed_in}, key=lambda text: (_parse(text) or Version("0"), text))
+    fixed = sorted({version for item in known for version in item.fixed_in}, key=lambda text: (parse_version(text) or Version("0"), text))
     return finding(
         "RL503",
         f"{subject.name} {subject.version} ({_where(subject)}) has known vulnerabilities: {', '.join(ids)}",

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from reprolock.errors import InputError
+from reprolock.versions import parse_version
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -44,18 +45,11 @@ class _Affected:
     """ECOSYSTEM ranges: each a tuple of ``(event, version)``."""
 
 
-def _version(text: str) -> Version | None:
-    try:
-        return Version(text)
-    except InvalidVersion:
-        return None
-
-
 def _in_range(version: Version, events: tuple[tuple[str, str], ...]) -> bool:
     """OSV's ECOSYSTEM range evaluation: walk the events in version order."""
     keyed = []
     for kind, value in events:
-        bound = Version("0") if value == "0" else _version(value)
+        bound = Version("0") if value == "0" else parse_version(value)
         if bound is not None:
             keyed.append((bound, kind))
     affected = False
@@ -77,10 +71,10 @@ class AdvisoryDatabase:
     """Files that are not OSV JSON (kept to tell the user, never fatal)."""
 
     def matches(self, name: str, version: str) -> list[Vulnerability]:
-        parsed = _version(version)
+        parsed = parse_version(version)
         found: dict[str, Vulnerability] = {}
         for entry in self.by_name.get(canonicalize_name(name), ()):
-            if version in entry.versions or (parsed is not None and any(_version(item) == parsed for item in entry.versions)) or (parsed is not None and any(_in_range(parsed, events) for events in entry.ranges)):
+            if version in entry.versions or (parsed is not None and any(parse_version(item) == parsed for item in entry.versions)) or (parsed is not None and any(_in_range(parsed, events) for events in entry.ranges)):
                 found[entry.advisory.id] = entry.advisory
         return [found[key] for key in sorted(found)]
 

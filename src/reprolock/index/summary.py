@@ -6,14 +6,13 @@ instead of the whole page, which for projects with many wheels is megabytes.
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import TYPE_CHECKING, Any
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from reprolock.index.models import ProjectFacts, ReleaseFacts
+from reprolock.versions import python_admits
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -26,32 +25,15 @@ _CANONICAL = re.compile(r"(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*(?:(?:a|b|rc)
 """Versions already in PEP 440 normal form (``str(Version(text)) == text``)."""
 
 
-@functools.lru_cache(maxsize=4096)
-def _specifier(text: str) -> SpecifierSet | None:
-    try:
-        return SpecifierSet(text)
-    except InvalidSpecifier:
-        return None
-
-
 def _wheel_tags(filename: str) -> set[str]:
     parts = filename[:-4].split("-")
     interpreters, abis, platforms = parts[-3].split("."), parts[-2].split("."), parts[-1].split(".")
     return {f"{interpreter}-{abi}-{platform}" for interpreter in interpreters for abi in abis for platform in platforms}
 
 
-@functools.lru_cache(maxsize=4096)
-def _python_ok(requires_python: str, python: str) -> bool:
-    allowed = _specifier(requires_python)
-    try:
-        return allowed is None or allowed.contains(Version(python), prereleases=True)
-    except InvalidVersion:
-        return True
-
-
 def file_fits(item: DistFile, target: IndexTarget) -> bool:
     """The file's ``requires-python`` admits the target and, for a wheel, a tag fits."""
-    if item.requires_python and not _python_ok(item.requires_python, target.python_version):
+    if item.requires_python and not python_admits(item.requires_python, target.python_version):
         return False
     if item.packagetype != "bdist_wheel" or target.tags is None:
         return True
@@ -91,7 +73,7 @@ def _row_fits(row: Row, target: IndexTarget, tag_fits: dict[str, bool]) -> bool:
     """:func:`file_fits` for a decoded entry; ``tag_fits`` remembers each wheel tag triple's answer."""
     filename, _, packagetype, item = row
     requires_python = item.get("requires-python") or None
-    if requires_python and not _python_ok(requires_python, target.python_version):
+    if requires_python and not python_admits(requires_python, target.python_version):
         return False
     if packagetype != "bdist_wheel" or target.tags is None:
         return True

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from reprolock.versions import parse_version, python_admits
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
 
@@ -82,19 +84,8 @@ class Wanted:
 
 
 def _same(version: Version, pin: str) -> bool:
-    parsed = _version(pin)
+    parsed = parse_version(pin)
     return version == parsed if parsed is not None else str(version) == pin
-
-
-@functools.lru_cache(maxsize=4096)
-def python_ok(requires_python: str | None, python_version: str) -> bool:
-    """Whether a ``Requires-Python`` admits the target (an unparsable one is ignored, as pip does)."""
-    if not requires_python:
-        return True
-    try:
-        return SpecifierSet(requires_python).contains(python_version, prereleases=True)
-    except InvalidSpecifier:
-        return True
 
 
 def wheel_rank(file: DistFile, target: LockTarget) -> int | None:
@@ -103,19 +94,11 @@ def wheel_rank(file: DistFile, target: LockTarget) -> int | None:
 
 
 def _usable(file: DistFile, target: LockTarget) -> bool:
-    if not python_ok(file.requires_python, target.python_version):
+    if not python_admits(file.requires_python, target.python_version):
         return False
     if file.packagetype == WHEEL:
         return wheel_rank(file, target) is not None
     return file.packagetype == SDIST
-
-
-@functools.lru_cache(maxsize=65536)
-def _version(text: str) -> Version | None:
-    try:
-        return Version(text)
-    except InvalidVersion:
-        return None
 
 
 def _by_version(files: Iterable[DistFile]) -> dict[Version, list[DistFile]]:
@@ -124,7 +107,7 @@ def _by_version(files: Iterable[DistFile]) -> dict[Version, list[DistFile]]:
         by_text.setdefault(file.version, []).append(file)
     grouped: dict[Version, list[DistFile]] = {}
     for text, group in by_text.items():
-        version = _version(text)
+        version = parse_version(text)
         if version is not None:
             grouped.setdefault(version, []).extend(group)
     return grouped
@@ -195,7 +178,7 @@ class ProjectTable:
     def iter_releases(self, wanted: Wanted, *, prefer: str | None = None) -> Iterator[Release]:
         """The releases ``wanted`` admits, ``prefer`` first, then newest first; built lazily."""
         order: Iterable[Version] = self.versions
-        preferred = _version(prefer) if prefer is not None else None
+        preferred = parse_version(prefer) if prefer is not None else None
         if preferred is not None and preferred in self._known:
             order = itertools.chain((preferred,), (version for version in self.versions if version != preferred))
         texts = tuple(str(specifier) for specifier in wanted.specifiers)

@@ -9,17 +9,17 @@ release's metadata becomes a requirement on the pseudo-identifier
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 from resolvelib import AbstractProvider
 
 from reprolock.lock.candidates import Wanted
 from reprolock.lock.metadata import MetadataError
+from reprolock.versions import parse_specifier
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -104,14 +104,6 @@ def evaluate(marker: Marker | None, env: Mapping[str, str], extras: Iterable[str
     if marker is None:
         return True
     return any(marker.evaluate({**env, "extra": extra}) for extra in extras)
-
-
-@functools.lru_cache(maxsize=4096)
-def _specifier(text: str) -> SpecifierSet | None:
-    try:
-        return SpecifierSet(text)
-    except InvalidSpecifier:
-        return None  # pip ignores an unparsable Requires-Python too
 
 
 def requirement_needs(what: str, requires: Iterable[PepRequirement], env: Mapping[str, str], *, extras: Iterable[str]) -> Iterator[Need]:
@@ -229,7 +221,7 @@ class Provider(AbstractProvider[Need, Candidate, str]):
             return []
         deps = self.metadata.get(candidate.release)
         needs: list[Need] = []
-        if deps.requires_python and (python := _specifier(deps.requires_python)) is not None:
+        if deps.requires_python and (python := parse_specifier(deps.requires_python)) is not None:
             needs.append(Need(PYTHON, python))
         what = str(candidate)
         if candidate.extras:

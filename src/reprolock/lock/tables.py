@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reprolock.index.models import DistFile
-from reprolock.lock.candidates import PageTable, ProjectTable, _version
+from reprolock.lock.candidates import PageTable, ProjectTable
+from reprolock.versions import parse_version
 
 if TYPE_CHECKING:
     from packaging.version import Version
@@ -65,7 +66,7 @@ class StoredTable(ProjectTable):
         self._spans: dict[Version, tuple[int, int]] = {}
         versions = []
         for text, offset, length in header["versions"]:
-            version = _version(text)
+            version = parse_version(text)
             if version is not None:
                 versions.append(version)
                 self._spans[version] = (offset, length)
