@@ -10,6 +10,7 @@ from reprolock.errors import UsageError
 from reprolock.output import write_atomic
 from reprolock.records import FileKind
 from reprolock.sources.environment import choose_python, inspect
+from reprolock.sources.probe import RunningProbe
 
 if TYPE_CHECKING:
     import argparse
@@ -20,11 +21,19 @@ if TYPE_CHECKING:
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
-    from reprolock.graph import build_graph  # noqa: PLC0415 - networkx only here
-
     if args.depth is not None and args.depth < 0:
         raise UsageError("--depth must be 0 or more")
     python = choose_python(args.python, context.cwd, os.environ)
+    if python is None:
+        return _draw(args, context, None, None)
+    # The interpreter starts up while the graph code and the renderer are imported.
+    with RunningProbe(python, context.cwd, pip_index=False) as started:
+        return _draw(args, context, python, started)
+
+
+def _draw(args: argparse.Namespace, context: Context, python: str | None, started: RunningProbe | None) -> int:
+    from reprolock.graph import build_graph  # noqa: PLC0415 - networkx only here
+
     files = _load(args.inputs, context) if args.inputs else ()
     locks = [source for source in files if source.kind is FileKind.PYLOCK]
     if python is None and not locks:
@@ -41,7 +50,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
     if python is None:
         graph = build_graph(_locked_nodes(locks), {}, roots=roots or None)
     else:
-        env = inspect(python, context.cwd, owners=False, pip_index=False, modules=False)
+        env = inspect(python, context.cwd, owners=False, pip_index=False, modules=False, started=started)
         graph = build_graph(env.winners().values(), env.interpreter.marker_env, roots=roots or None, root_extras=root_extras)
     if args.package or args.reverse or args.depth is not None:
         try:
