@@ -216,3 +216,21 @@ def test_unwritable_output_fails_before_resolving(cli, project, world):
     report = lock(cli, project, world, "-o", "requirements.txt", "--report", "missing/report.json", "--format", "json")
     assert report.code == 3
     assert not (project / "requirements.txt").exists()
+
+
+def test_html_report_of_a_lock_lists_it_and_draws_its_graph(cli, project, world):
+    result = lock(cli, project, world, "-o", "requirements.txt", "--format", "html", "--report", "lock.html")
+    assert result.code == 0, result.err
+    page = (project / "lock.html").read_text(encoding="utf-8")
+    svg = page[page.index("<svg") :]
+    for name in EXPECTED:
+        assert f">{name}<" in svg  # every locked package is a node of the drawn graph
+    table = page[page.index('<section id="lock">') :]
+    table = table[: table.index("</section>")]
+    assert "<code>requirements.txt</code>: 6 packages" in table
+    for name, version in EXPECTED.items():
+        assert name in table
+        assert version in table
+    markdown = lock(cli, project, world, "-o", "requirements.txt", "--format", "markdown", "--report", "lock.md")
+    assert markdown.code == 0, markdown.err
+    assert "```mermaid" in (project / "lock.md").read_text(encoding="utf-8")

@@ -210,8 +210,43 @@ def run(args: argparse.Namespace, context: Context) -> int:
         text = _render(lock, args.output, hashes=not args.no_hashes)
         findings += _finish(args, context, text, len(lock.packages))
     report = build_report(files, findings, policy, command="lock")
+    if early is None and args.format in {"html", "markdown"}:
+        report = _with_lock(report, lock, args.output or "-")
     _deliver(args, context, report)
     return report.exit_code
+
+
+def _with_lock(report: Report, lock: Lock, path: str) -> Report:
+    """The report with the lock's contents and its dependency graph, for the HTML and Markdown formats."""
+    import dataclasses  # noqa: PLC0415
+
+    from reprolock.graph import build_graph  # noqa: PLC0415 - only the drawn formats need it
+    from reprolock.render.views import GraphView, LockContents  # noqa: PLC0415
+    from reprolock.render.views import LockedPackage as Shown  # noqa: PLC0415
+
+    shown = tuple(
+        Shown(
+            name=package.name,
+            version=package.version,
+            hashes=sum(1 for file in package.files if file.sha256),
+            via=(*package.parents, *package.provenance.via_files),
+            marker=package.marker,
+            source=package.index,
+        )
+        for package in lock.packages
+    )
+    nodes = [_Node(package.name, package.version, package.requires or package.dependencies) for package in lock.packages]
+    graph = GraphView.from_contract(build_graph(nodes, {}).to_dict())
+    return dataclasses.replace(report, lock=LockContents(path, shown), graph=graph)
+
+
+@dataclass(frozen=True, slots=True)
+class _Node:
+    """A locked package as a graph node: its requirements (with specifiers when the lock knows them)."""
+
+    name: str
+    version: str
+    requires: tuple[str, ...]
 
 
 def _finish(args: argparse.Namespace, context: Context, text: str, count: int) -> list[Finding]:
