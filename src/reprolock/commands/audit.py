@@ -6,7 +6,6 @@ import dataclasses
 import os
 from typing import TYPE_CHECKING, Any
 
-from reprolock.checks import Target, run_file_checks
 from reprolock.commands.output import deliver
 from reprolock.policy import build_policy, read_config
 from reprolock.records import FileKind
@@ -18,6 +17,7 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Mapping, Sequence
 
+    from reprolock.checks import Target
     from reprolock.commands import Context
     from reprolock.findings import Finding
     from reprolock.policy import Policy
@@ -46,13 +46,15 @@ def _audit(args: argparse.Namespace, context: Context, policy: Policy, python: s
         files = load(args.paths, cwd=context.cwd, kind=kind, freeze=args.freeze, stdin=context.stdin)
     env: Environment | None = None
     facts: dict[str, dict[str, Any]] = {}
+    with_index = uses_index(args, environment=python is not None, environ=os.environ)
+    if with_index:
+        from reprolock.index.audit import audit_index  # noqa: PLC0415 - only when used; imported while the probe runs
+
     if python is None:
-        found = run_file_checks(files, Target.running())
+        found = run_file_checks(files, None)
     else:
         env, found, facts = _environment_step(python, files, context, started=started)
-    if uses_index(args, environment=env is not None, environ=os.environ):
-        from reprolock.index.audit import audit_index  # noqa: PLC0415 - the index code loads only when used
-
+    if with_index:
         index_findings, index_facts = audit_index(files, args, context, environment=env)
         found.extend(index_findings)
         for name, known in index_facts.items():
@@ -61,6 +63,17 @@ def _audit(args: argparse.Namespace, context: Context, policy: Policy, python: s
     if env is not None and args.format in DRAWN_FORMATS:
         report = dataclasses.replace(report, graph=_graph(env, files))
     return deliver(report, args.format, args.output, verbose=args.verbose, context=context)
+
+
+def run_file_checks(files: Sequence[SourceFile], target: Target | None) -> list[Finding]:
+    """The static file rules for ``files`` meant for ``target`` (``None``: the running Python).
+
+    The checks (and ``packaging``, which they parse with) load here, after the
+    interpreter probe has started, so the probe runs while they import.
+    """
+    from reprolock.checks import Target, run_file_checks  # noqa: PLC0415 - imported while the probe runs
+
+    return run_file_checks(files, target if target is not None else Target.running())
 
 
 def uses_index(args: argparse.Namespace, *, environment: bool, environ: Mapping[str, str]) -> bool:
@@ -81,7 +94,7 @@ def _wants_pip_default(args: argparse.Namespace, context: Context, python: str) 
     """Whether the probe asks the target's pip for its default index (only when the index rules need it)."""
     if args.no_index:
         return False
-    from reprolock.index.audit import wants_pip_default  # noqa: PLC0415 - the index code loads only when used
+    from reprolock.index.pipdefault import wants_pip_default  # noqa: PLC0415 - the index code loads only when used
 
     return wants_pip_default(args, context, python)
 
@@ -110,7 +123,7 @@ def _environment_step(
     started: RunningProbe | None,
 ) -> tuple[Environment, list[Finding], dict[str, dict[str, Any]]]:
     """Inspect the interpreter, then run the file rules for it and the environment rules."""
-    from reprolock.checks import declared_roots, run_environment_checks  # noqa: PLC0415 - environment audits only
+    from reprolock.checks import Target, declared_roots, run_environment_checks  # noqa: PLC0415 - environment audits only
     from reprolock.dependencies import resolve_edges  # noqa: PLC0415
     from reprolock.sources.environment import inspect, local_modules  # noqa: PLC0415
 

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reprolock.index.pages import LazyPage
-
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from reprolock.index.pages import LazyPage
 
 DEFAULT_FRESHNESS = 300.0
 """Seconds a page stays fresh when the index sends no ``Cache-Control``."""
@@ -83,6 +83,8 @@ class Cache:
         return self.folder / _LAYOUT / key / f"{name}.json"
 
     def get(self, index_url: str, name: str) -> Entry | None:
+        from reprolock.index.pages import LazyPage  # noqa: PLC0415 - the page code loads only when a page is read
+
         try:
             data = json.loads(self._path(index_url, name).read_bytes())
             page = LazyPage.from_data(data["page"]) if data.get("page") is not None else None
