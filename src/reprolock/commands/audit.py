@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from reprolock.records import Environment, SourceFile
     from reprolock.render.views import GraphView
     from reprolock.sources.probe import RunningProbe
+    from reprolock.sources.recordcache import RecordCache
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
@@ -53,7 +54,7 @@ def _audit(args: argparse.Namespace, context: Context, policy: Policy, python: s
     if python is None:
         found = run_file_checks(files, None)
     else:
-        env, found, facts = _environment_step(python, files, context, started=started)
+        env, found, facts = _environment_step(python, files, args, context, started=started)
     if with_index:
         index_findings, index_facts = audit_index(files, args, context, environment=env)
         found.extend(index_findings)
@@ -115,9 +116,19 @@ def _graph(env: Environment, files: Sequence[SourceFile]) -> GraphView:
     return GraphView.from_contract(graph.to_dict())
 
 
+def _record_cache(args: argparse.Namespace, context: Context) -> RecordCache | None:
+    """The run's memory of what each RECORD names, in the cache folder (none with ``--no-cache``)."""
+    from reprolock.index.cache import run_cache_dir  # noqa: PLC0415 - the folder choice only, no index code
+    from reprolock.sources.recordcache import RecordCache  # noqa: PLC0415 - environment audits only
+
+    folder = run_cache_dir(context.cwd, os.environ, cache_dir=args.cache_dir, no_cache=args.no_cache)
+    return RecordCache(folder) if folder is not None else None
+
+
 def _environment_step(
     python: str,
     files: Sequence[SourceFile],
+    args: argparse.Namespace,
     context: Context,
     *,
     started: RunningProbe | None,
@@ -127,7 +138,7 @@ def _environment_step(
     from reprolock.dependencies import resolve_edges  # noqa: PLC0415
     from reprolock.sources.environment import inspect, local_modules  # noqa: PLC0415
 
-    env = inspect(python, context.cwd, started=started)
+    env = inspect(python, context.cwd, started=started, records=_record_cache(args, context))
     interpreter = env.interpreter
     target = Target(
         version=".".join(interpreter.version.split(".")[:2]),

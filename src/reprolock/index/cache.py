@@ -37,6 +37,14 @@ def default_cache_dir(env: Mapping[str, str]) -> Path:
     return Path(base) / "reprolock"
 
 
+def run_cache_dir(cwd: Path, env: Mapping[str, str], *, cache_dir: str | None, no_cache: bool) -> Path | None:
+    """The run's cache folder: ``--cache-dir`` (relative to ``cwd``), else :func:`default_cache_dir`; ``None`` with ``--no-cache``."""
+    if no_cache:
+        return None
+    folder = Path(cache_dir) if cache_dir else default_cache_dir(env)
+    return folder if folder.is_absolute() else cwd / folder
+
+
 @dataclass(frozen=True, slots=True)
 class Freshness:
     """What the index's headers say about keeping an answer."""

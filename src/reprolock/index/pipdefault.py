@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reprolock.index.cache import Cache, default_cache_dir
+from reprolock.index.cache import Cache, run_cache_dir
 from reprolock.index.config import pip_default_index, read_pip_config
 
 if TYPE_CHECKING:
@@ -27,10 +27,8 @@ PIP_DEFAULT_AGE = 86400.0
 
 def open_cache(args: argparse.Namespace, context: Context, env: Mapping[str, str]) -> Cache | None:
     """The run's cache (``--cache-dir``, else the user cache folder); ``None`` with ``--no-cache``."""
-    if args.no_cache:
-        return None
-    folder = Path(args.cache_dir) if args.cache_dir else default_cache_dir(env)
-    return Cache(folder if folder.is_absolute() else context.cwd / folder)
+    folder = run_cache_dir(context.cwd, env, cache_dir=args.cache_dir, no_cache=args.no_cache)
+    return Cache(folder) if folder is not None else None
 
 
 def pip_default_key(python: str) -> str:
