@@ -10,10 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from reprolock.commands.output import deliver
 from reprolock.policy import build_policy, read_config
-from reprolock.records import FileKind
-from reprolock.report import build_report
 from reprolock.sources.environment import choose_python
-from reprolock.sources.loader import discover, load
 
 if TYPE_CHECKING:
     import argparse
@@ -65,6 +62,11 @@ def _run(args: argparse.Namespace, context: Context) -> int:
 
 
 def _audit(args: argparse.Namespace, context: Context, policy: Policy, python: str | None, started: RunningProbe | None) -> int:
+    # Loaded here, once the probe has started: the interpreter starts up meanwhile.
+    from reprolock.records import FileKind  # noqa: PLC0415
+    from reprolock.report import build_report  # noqa: PLC0415
+    from reprolock.sources.loader import discover, load  # noqa: PLC0415
+
     kind = FileKind(args.kind) if args.kind else None
     if python is not None and not args.paths and not args.freeze and not discover(context.cwd):
         files: tuple[SourceFile, ...] = ()  # an environment alone is enough to audit
