@@ -41,8 +41,8 @@ def _index_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--index-url", metavar="URL", help="PEP 503/691 simple index (default: pip's configuration, else the target pip's default)")
     group.add_argument("--extra-index-url", action="append", default=[], metavar="URL", help="another index to consult; repeatable")
     group.add_argument("--offline", action="store_true", help="no network: use cached index data only; what is not cached is reported as unknown")
-    group.add_argument("--cache-dir", metavar="DIR", help="index cache folder (default: the user cache folder)")
-    group.add_argument("--no-cache", action="store_true", help="neither read nor write the index cache")
+    group.add_argument("--cache-dir", metavar="DIR", help="cache folder for index data and environment scans (default: the user cache folder)")
+    group.add_argument("--no-cache", action="store_true", help="neither read nor write the cache (index data, environment scans)")
 
 
 def _report_options(parser: argparse.ArgumentParser) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from packaging.utils import canonicalize_name
-
 from reprolock.errors import UsageError
 from reprolock.rules import RULES, Severity, lookup
 
@@ -77,6 +75,8 @@ def parse_fail_on(values: Sequence[str], where: str) -> tuple[Severity | None, f
 
 def parse_ignore(value: str, where: str) -> tuple[str, str | None]:
     """``RULE`` or ``RULE:PACKAGE``."""
+    from packaging.utils import canonicalize_name  # noqa: PLC0415 - packaging loads after audit has started its probe
+
     code, _, package = value.partition(":")
     return _rule_code(code, where), canonicalize_name(package) if package.strip() else None
 

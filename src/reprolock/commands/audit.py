@@ -2,31 +2,54 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
 import os
 from typing import TYPE_CHECKING, Any
 
-from reprolock.checks import Target, run_file_checks
 from reprolock.commands.output import deliver
 from reprolock.policy import build_policy, read_config
-from reprolock.records import FileKind
-from reprolock.report import build_report
 from reprolock.sources.environment import choose_python
-from reprolock.sources.loader import discover, load
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
 
+    from reprolock.checks import Target
     from reprolock.commands import Context
     from reprolock.findings import Finding
     from reprolock.policy import Policy
     from reprolock.records import Environment, SourceFile
     from reprolock.render.views import GraphView
     from reprolock.sources.probe import RunningProbe
+    from reprolock.sources.recordcache import RecordCache
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
+    with _collector_paused():
+        return _run(args, context)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector for the audit, then restore it as it was.
+
+    An audit is short and leaves few reference cycles, but it builds tens of
+    thousands of small objects (modules, records, index summaries) that would
+    make the collector run and rescan them a hundred times; the index finder
+    does the same while it decodes pages.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _run(args: argparse.Namespace, context: Context) -> int:
     policy = build_policy(read_config(context.cwd / "pyproject.toml"), fail_on=args.fail_on, ignore=args.ignore)
     python = choose_python(args.python, context.cwd, os.environ)
     if python is None:
@@ -39,6 +62,11 @@ def run(args: argparse.Namespace, context: Context) -> int:
 
 
 def _audit(args: argparse.Namespace, context: Context, policy: Policy, python: str | None, started: RunningProbe | None) -> int:
+    # Loaded here, once the probe has started: the interpreter starts up meanwhile.
+    from reprolock.records import FileKind  # noqa: PLC0415
+    from reprolock.report import build_report  # noqa: PLC0415
+    from reprolock.sources.loader import discover, load  # noqa: PLC0415
+
     kind = FileKind(args.kind) if args.kind else None
     if python is not None and not args.paths and not args.freeze and not discover(context.cwd):
         files: tuple[SourceFile, ...] = ()  # an environment alone is enough to audit
@@ -46,13 +74,15 @@ def _audit(args: argparse.Namespace, context: Context, policy: Policy, python: s
         files = load(args.paths, cwd=context.cwd, kind=kind, freeze=args.freeze, stdin=context.stdin)
     env: Environment | None = None
     facts: dict[str, dict[str, Any]] = {}
-    if python is None:
-        found = run_file_checks(files, Target.running())
-    else:
-        env, found, facts = _environment_step(python, files, context, started=started)
-    if uses_index(args, environment=env is not None, environ=os.environ):
-        from reprolock.index.audit import audit_index  # noqa: PLC0415 - the index code loads only when used
+    with_index = uses_index(args, environment=python is not None, environ=os.environ)
+    if with_index:
+        from reprolock.index.audit import audit_index  # noqa: PLC0415 - only when used; imported while the probe runs
 
+    if python is None:
+        found = run_file_checks(files, None)
+    else:
+        env, found, facts = _environment_step(python, files, args, context, started=started)
+    if with_index:
         index_findings, index_facts = audit_index(files, args, context, environment=env)
         found.extend(index_findings)
         for name, known in index_facts.items():
@@ -61,6 +91,17 @@ def _audit(args: argparse.Namespace, context: Context, policy: Policy, python: s
     if env is not None and args.format in DRAWN_FORMATS:
         report = dataclasses.replace(report, graph=_graph(env, files))
     return deliver(report, args.format, args.output, verbose=args.verbose, context=context)
+
+
+def run_file_checks(files: Sequence[SourceFile], target: Target | None) -> list[Finding]:
+    """The static file rules for ``files`` meant for ``target`` (``None``: the running Python).
+
+    The checks (and ``packaging``, which they parse with) load here, after the
+    interpreter probe has started, so the probe runs while they import.
+    """
+    from reprolock.checks import Target, run_file_checks  # noqa: PLC0415 - imported while the probe runs
+
+    return run_file_checks(files, target if target is not None else Target.running())
 
 
 def uses_index(args: argparse.Namespace, *, environment: bool, environ: Mapping[str, str]) -> bool:
@@ -81,7 +122,7 @@ def _wants_pip_default(args: argparse.Namespace, context: Context, python: str) 
     """Whether the probe asks the target's pip for its default index (only when the index rules need it)."""
     if args.no_index:
         return False
-    from reprolock.index.audit import wants_pip_default  # noqa: PLC0415 - the index code loads only when used
+    from reprolock.index.pipdefault import wants_pip_default  # noqa: PLC0415 - the index code loads only when used
 
     return wants_pip_default(args, context, python)
 
@@ -102,19 +143,29 @@ def _graph(env: Environment, files: Sequence[SourceFile]) -> GraphView:
     return GraphView.from_contract(graph.to_dict())
 
 
+def _record_cache(args: argparse.Namespace, context: Context) -> RecordCache | None:
+    """The run's memory of what each RECORD names, in the cache folder (none with ``--no-cache``)."""
+    from reprolock.index.cache import run_cache_dir  # noqa: PLC0415 - the folder choice only, no index code
+    from reprolock.sources.recordcache import RecordCache  # noqa: PLC0415 - environment audits only
+
+    folder = run_cache_dir(context.cwd, os.environ, cache_dir=args.cache_dir, no_cache=args.no_cache)
+    return RecordCache(folder) if folder is not None else None
+
+
 def _environment_step(
     python: str,
     files: Sequence[SourceFile],
+    args: argparse.Namespace,
     context: Context,
     *,
     started: RunningProbe | None,
 ) -> tuple[Environment, list[Finding], dict[str, dict[str, Any]]]:
     """Inspect the interpreter, then run the file rules for it and the environment rules."""
-    from reprolock.checks import declared_roots, run_environment_checks  # noqa: PLC0415 - environment audits only
+    from reprolock.checks import Target, declared_roots, run_environment_checks  # noqa: PLC0415 - environment audits only
     from reprolock.dependencies import resolve_edges  # noqa: PLC0415
     from reprolock.sources.environment import inspect, local_modules  # noqa: PLC0415
 
-    env = inspect(python, context.cwd, started=started)
+    env = inspect(python, context.cwd, started=started, records=_record_cache(args, context))
     interpreter = env.interpreter
     target = Target(
         version=".".join(interpreter.version.split(".")[:2]),

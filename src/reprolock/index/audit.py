@@ -7,20 +7,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reprolock.checks.index import IndexData, check_index, subjects_from
-from reprolock.index.cache import Cache, default_cache_dir
-from reprolock.index.config import pip_default_index, read_pip_config, select_indexes
+from reprolock.index.config import select_indexes
 from reprolock.index.finder import IndexFinder
 from reprolock.index.models import IndexTarget
-
-_PIP_DEFAULT_AGE = 86400.0
-"""Seconds the target pip's default index is remembered."""
+from reprolock.index.pipdefault import cached_pip_default, open_cache, pip_default_key, wants_pip_default
 
 if TYPE_CHECKING:
     import argparse
@@ -43,61 +39,13 @@ def open_finder(
 ) -> IndexFinder:
     """The index client for this run's options (credentials split off, cache chosen)."""
     env = os.environ if env is None else env
-    cache = _cache(args, context, env)
+    cache = open_cache(args, context, env)
     if pip_default is None and not (args.index_url or args.extra_index_url):
-        pip_default = _cached_pip_default(python or sys.executable, cache)
+        pip_default = cached_pip_default(python or sys.executable, cache)
     elif pip_default is not None and cache is not None and python is not None:
-        cache.put_data("interpreters", _pip_default_key(python), pip_default)  # the probe asked: later runs need not
+        cache.put_data("interpreters", pip_default_key(python), pip_default)  # the probe asked: later runs need not
     selection = select_indexes(args.index_url, args.extra_index_url, env=env, python=python, pip_default=pip_default)
     return IndexFinder(selection.indexes, cache=cache, offline=args.offline, progress=context.stderr)
-
-
-def wants_pip_default(args: argparse.Namespace, context: Context, python: str, *, env: Mapping[str, str] | None = None) -> bool:
-    """Whether the environment probe should ask ``python``'s pip for its default index.
-
-    Not when the index rules are off, the indexes are given or configured for
-    pip, or the answer is remembered in the cache (importing pip in the target
-    costs its probe about 30 ms on every run).
-    """
-    if args.no_index or args.index_url or args.extra_index_url:
-        return False
-    env = os.environ if env is None else env
-    if read_pip_config(env, python).get("index-url", "").strip():
-        return False
-    cache = _cache(args, context, env)
-    if cache is None:
-        return True
-    from reprolock.errors import InputError  # noqa: PLC0415
-    from reprolock.sources.probe import find_interpreter  # noqa: PLC0415 - the executable the probe runs (and records)
-
-    try:
-        executable = str(find_interpreter(python, context.cwd))
-    except InputError:
-        return True  # the probe reports it
-    return not isinstance(cache.get_data("interpreters", _pip_default_key(executable), _PIP_DEFAULT_AGE), str)
-
-
-def _cache(args: argparse.Namespace, context: Context, env: Mapping[str, str]) -> Cache | None:
-    if args.no_cache:
-        return None
-    folder = Path(args.cache_dir) if args.cache_dir else default_cache_dir(env)
-    return Cache(folder if folder.is_absolute() else context.cwd / folder)
-
-
-def _pip_default_key(python: str) -> str:
-    return "pip-default-" + hashlib.sha256(str(Path(python).absolute()).encode()).hexdigest()[:16]
-
-
-def _cached_pip_default(python: str, cache: Cache | None) -> str | None:
-    """The target pip's default index, remembered for a day per interpreter (the query costs a subprocess)."""
-    key = _pip_default_key(python)
-    known = cache.get_data("interpreters", key, _PIP_DEFAULT_AGE) if cache else None
-    if isinstance(known, str) and known:
-        return known
-    found = pip_default_index(python)
-    if found and cache:
-        cache.put_data("interpreters", key, found)
-    return found
 
 
 def target_of(interpreter: Interpreter | None) -> IndexTarget:
@@ -167,3 +115,6 @@ def audit_index(
         finder.close()
     data = IndexData(pages, frozenset(finder.unknown), vulnerabilities, sources)
     return check_index(subjects, data)
+
+
+__all__ = ["audit_index", "open_finder", "target_of", "wants_pip_default"]

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reprolock.index.pages import LazyPage
-
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from reprolock.index.pages import LazyPage
 
 DEFAULT_FRESHNESS = 300.0
 """Seconds a page stays fresh when the index sends no ``Cache-Control``."""
@@ -35,6 +35,14 @@ def default_cache_dir(env: Mapping[str, str]) -> Path:
     """The user cache folder: ``$XDG_CACHE_HOME/reprolock`` or ``~/.cache/reprolock``."""
     base = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".cache")
     return Path(base) / "reprolock"
+
+
+def run_cache_dir(cwd: Path, env: Mapping[str, str], *, cache_dir: str | None, no_cache: bool) -> Path | None:
+    """The run's cache folder: ``--cache-dir`` (relative to ``cwd``), else :func:`default_cache_dir`; ``None`` with ``--no-cache``."""
+    if no_cache:
+        return None
+    folder = Path(cache_dir) if cache_dir else default_cache_dir(env)
+    return folder if folder.is_absolute() else cwd / folder
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +91,8 @@ class Cache:
         return self.folder / _LAYOUT / key / f"{name}.json"
 
     def get(self, index_url: str, name: str) -> Entry | None:
+        from reprolock.index.pages import LazyPage  # noqa: PLC0415 - the page code loads only when a page is read
+
         try:
             data = json.loads(self._path(index_url, name).read_bytes())
             page = LazyPage.from_data(data["page"]) if data.get("page") is not None else None

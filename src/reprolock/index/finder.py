@@ -17,7 +17,6 @@ import json
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import unquote, urlsplit
@@ -249,6 +248,8 @@ class IndexFinder:
             if len(jobs) == 1:
                 run(jobs[0])
             else:
+                from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - a warm run fetches nothing
+
                 with ThreadPoolExecutor(max_workers=min(self.concurrency, len(jobs))) as pool:
                     for _ in pool.map(run, jobs):
                         pass
@@ -480,6 +481,8 @@ class IndexFinder:
         if source is None or not self._offers_json(source):
             answers.update(dict.fromkeys(rest))
             return answers
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - only when the index offers the per-version JSON
+
         with ThreadPoolExecutor(max_workers=max(1, min(self.concurrency, len(rest)))) as pool:
             answers.update(zip(rest, pool.map(lambda pair: self.vulnerabilities(*pair), rest), strict=True))
         return answers

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from reprolock.sources.probe import RunningProbe
+    from reprolock.sources.recordcache import RecordCache
 
 
 def choose_python(python: str | None, cwd: Path, environ: Mapping[str, str]) -> str | None:
@@ -44,6 +45,7 @@ def inspect(
     pip_index: bool = True,
     modules: bool = True,
     started: RunningProbe | None = None,
+    records: RecordCache | None = None,
 ) -> Environment:
     """Probe ``python`` (an interpreter or a venv folder; ``None``: the default target) and scan its ``sys.path``.
 
@@ -52,7 +54,9 @@ def inspect(
     target's pip for its default index (a few tens of milliseconds);
     ``modules`` reads each distribution's top-level modules from its RECORD
     (only the module rules need them). ``started`` is a probe already
-    running for ``python`` (see :class:`~reprolock.sources.probe.RunningProbe`).
+    running for ``python`` (see :class:`~reprolock.sources.probe.RunningProbe`);
+    ``records`` remembers what each RECORD names between runs (see
+    :class:`~reprolock.sources.recordcache.RecordCache`).
     """
     import os  # noqa: PLC0415 - only the default lookup reads the process environment
 
@@ -62,7 +66,7 @@ def inspect(
 
         raise UsageError("no interpreter to inspect", hint="give --python PATH, activate a virtualenv or create ./.venv")
     interpreter = started.result() if started is not None else probe(chosen, cwd, environ=environ, pip_index=pip_index)
-    distributions = scan_path(interpreter.sys_path, modules=modules)
+    distributions = scan_path(interpreter.sys_path, modules=modules, records=records)
     if owners:
         asked = [dist.metadata_path for dist in distributions if dist.system_reasons]
         known = os_owners(asked)

@@ -23,6 +23,8 @@ from reprolock.redaction import redact
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
+    from reprolock.sources.recordcache import RecordCache
+
 _NORMALISE = re.compile(r"[-_.]+")
 _EXTENSION = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\..*(?:so|pyd)$")
 _FINDER_MAPPING = re.compile(r"^MAPPING\s*(?::[^=]*)?=\s*(\{.*?\})\s*$", re.MULTILINE | re.DOTALL)
@@ -189,7 +191,16 @@ def _top_level_txt(folder: str, entry: str) -> tuple[tuple[str, ...], tuple[str,
     return tuple(sorted(names - namespaces)), tuple(sorted(namespaces))
 
 
-def _dist_info(entry: str, folder: str, index: int, *, modules: bool = True) -> InstalledDistribution | None:
+def _record_modules(entry: str, folder: str, records: RecordCache | None) -> tuple[tuple[str, ...], tuple[str, ...], list[str]] | None:
+    """What the RECORD of ``folder`` names (see :func:`_modules_from_record`), through ``records`` when given; ``None`` without a RECORD."""
+    path = os.path.join(folder, "RECORD")  # noqa: PTH118 - hot path
+    if records is not None:
+        return records.outcome(entry, os.path.basename(folder), path, _modules_from_record)  # noqa: PTH119 - hot path
+    record = _read(path)
+    return _modules_from_record(record) if record is not None else None
+
+
+def _dist_info(entry: str, folder: str, index: int, *, modules: bool = True, records: RecordCache | None = None) -> InstalledDistribution | None:
     join = os.path.join
     headers = read_headers(join(folder, "METADATA"))
     if not headers.name:
@@ -200,10 +211,10 @@ def _dist_info(entry: str, folder: str, index: int, *, modules: bool = True) -> 
     if not modules:  # the graph and verify need no module lists: skip reading RECORD
         has_record = os.path.exists(join(folder, "RECORD"))  # noqa: PTH110 - hot path
     else:
-        record = _read(join(folder, "RECORD"))
-        has_record = record is not None
-        if record is not None:
-            top, namespaces, finders = _modules_from_record(record)
+        named = _record_modules(entry, folder, records)
+        has_record = named is not None
+        if named is not None:
+            top, namespaces, finders = named
             for finder in finders:
                 top = tuple(sorted({*top, *_finder_modules(join(entry, finder))}))
         if not top and not namespaces:
@@ -289,8 +300,12 @@ def _entry_order(name: str) -> tuple[int, str]:
     return rank, name
 
 
-def scan_entry(entry: str, index: int, *, modules: bool = True) -> Iterator[InstalledDistribution]:
-    """Every distribution whose metadata sits directly in one ``sys.path`` entry (``modules``: read module lists)."""
+def scan_entry(entry: str, index: int, *, modules: bool = True, records: RecordCache | None = None) -> Iterator[InstalledDistribution]:
+    """Every distribution whose metadata sits directly in one ``sys.path`` entry (``modules``: read module lists).
+
+    ``records`` remembers what each RECORD names between runs (see
+    :class:`~reprolock.sources.recordcache.RecordCache`).
+    """
     join = os.path.join
     if entry.endswith(".egg") and os.path.isdir(join(entry, "EGG-INFO")):  # noqa: PTH112 - hot path
         found = _egg_info(entry, join(entry, "EGG-INFO"), index)
@@ -304,7 +319,7 @@ def scan_entry(entry: str, index: int, *, modules: bool = True) -> Iterator[Inst
     for name in sorted(names, key=_entry_order):
         path = join(entry, name)
         if name.endswith(".dist-info"):
-            dist = _dist_info(entry, path, index, modules=modules)
+            dist = _dist_info(entry, path, index, modules=modules, records=records)
         elif name.endswith(".egg-info"):
             dist = _egg_info(entry, path, index)
         else:
@@ -313,7 +328,7 @@ def scan_entry(entry: str, index: int, *, modules: bool = True) -> Iterator[Inst
             yield dist
 
 
-def scan_path(sys_path: Sequence[str], *, modules: bool = True) -> tuple[InstalledDistribution, ...]:
+def scan_path(sys_path: Sequence[str], *, modules: bool = True, records: RecordCache | None = None) -> tuple[InstalledDistribution, ...]:
     """All distributions on ``sys_path``, in import order, every copy.
 
     An entry seen before (the same folder by another name, such as a ``lib64``
@@ -321,6 +336,7 @@ def scan_path(sys_path: Sequence[str], *, modules: bool = True) -> tuple[Install
     folder with the same name and version (Debian ships some packages with
     both a ``.dist-info`` and an ``.egg-info``) is the same install and is
     dropped; with another version it is a stale leftover and is kept.
+    ``records`` (see :func:`scan_entry`) is saved at the end.
     """
     seen_entries: set[str] = set()
     seen_metadata: set[str] = set()
@@ -333,7 +349,7 @@ def scan_path(sys_path: Sequence[str], *, modules: bool = True) -> tuple[Install
             continue
         seen_entries.add(real)
         here: set[tuple[str, str]] = set()
-        for dist in scan_entry(entry, index, modules=modules):
+        for dist in scan_entry(entry, index, modules=modules, records=records):
             key = (dist.name, dist.version)
             metadata = os.path.realpath(dist.metadata_path)
             if key in here or metadata in seen_metadata:
@@ -341,4 +357,6 @@ def scan_path(sys_path: Sequence[str], *, modules: bool = True) -> tuple[Install
             here.add(key)
             seen_metadata.add(metadata)
             found.append(dist)
+    if records is not None:
+        records.save()
     return tuple(found)
