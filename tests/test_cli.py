@@ -293,3 +293,13 @@ def test_no_environment_to_inspect_is_a_usage_error(tmp_path, cli, argv):
     assert result.code == 2
     assert "--python PATH" in result.err
     assert not (tmp_path / "out.txt").exists()
+
+
+def test_text_report_shows_brackets_literally(tmp_path, cli):
+    """Messages are user text, never rich markup: ``[/x]`` must not crash and ``[security]`` must stay."""
+    (tmp_path / "requirements.txt").write_text("requests[security]==2.0 ; [/x]\nflask[async]>=2 ; python_version >= '3.8'\n", encoding="utf-8")
+    result = cli("audit", cwd=tmp_path)
+    assert result.code == 1, result.err
+    assert "internal error" not in result.err
+    assert "[/x]" in result.out
+    assert "requests[security]" in result.out

@@ -58,7 +58,7 @@ def _inputs_table(report: Report) -> Table:
     for source in report.inputs:
         counts = per_file.get(source.path, dict.fromkeys(Severity, 0))
         cells = [Text(str(counts[s]), style=STYLES[s] if counts[s] else "dim") for s in Severity]
-        table.add_row(source.path, source.kind.value, str(len(source.requirements)), *cells)
+        table.add_row(Text(source.path), source.kind.value, str(len(source.requirements)), *cells)
     return table
 
 
@@ -98,8 +98,8 @@ def render_text(report: Report, console: Console, *, verbose: bool = False) -> N
                 str(row.line) if row.line else "",
                 Text(item.severity.value, style=STYLES[item.severity]),
                 item.rule,
-                item.package or "" if row.count == 1 else f"{row.count} packages",
-                row.message,
+                Text(item.package or "" if row.count == 1 else f"{row.count} packages"),
+                Text(row.message),  # user text: never rich markup
             )
         console.print(table)
     if report.findings:
