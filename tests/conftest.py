@@ -39,6 +39,8 @@ def run_cli(*argv: str, cwd: Path | None = None, stdin: str = "") -> Run:
     (the file-rule tests never consult an index; the index tests choose theirs)."""
     if "audit" in argv[:2] and not _INDEX_CHOICES.intersection(argv):
         argv = (*argv, "--no-index")
+    if "audit" in argv[:2] and cwd is None and "--python" not in argv:
+        argv = (*argv, "--files-only")  # the repository root may hold a developer's ./.venv
     out, err = io.StringIO(), io.StringIO()
     code = main(list(argv), stdin=io.StringIO(stdin), stdout=out, stderr=err, cwd=cwd or ROOT)
     return Run(code, out.getvalue(), err.getvalue())

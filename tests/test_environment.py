@@ -283,6 +283,12 @@ def test_default_target_is_virtual_env_then_dot_venv(main_venv, project, monkeyp
     active = run_cli("audit", "--no-index", cwd=project)
     assert active.code == 3
     assert "/no/such/venv" in active.err
+    (project / "requirements.txt").write_text("app==1.0\n", encoding="utf-8")
+    files_only = run_cli("audit", "--no-index", "--files-only", "--format", "json", cwd=project).json
+    assert files_only["environment"] is None  # neither $VIRTUAL_ENV nor ./.venv is looked at
+    assert [row["name"] for row in files_only["packages"]] == ["app"]
+    both = run_cli("audit", "--files-only", "--python", str(main_venv), cwd=project)
+    assert both.code == 2
 
 
 def test_environment_audit_does_not_import_networkx(main_venv, project):

@@ -51,7 +51,7 @@ def _collector_paused() -> Iterator[None]:
 
 def _run(args: argparse.Namespace, context: Context) -> int:
     policy = build_policy(read_config(context.cwd / "pyproject.toml"), fail_on=args.fail_on, ignore=args.ignore)
-    python = choose_python(args.python, context.cwd, os.environ)
+    python = None if args.files_only else choose_python(args.python, context.cwd, os.environ)
     if python is None:
         return _audit(args, context, policy, None, None)
     from reprolock.sources.probe import RunningProbe  # noqa: PLC0415 - environment audits only
