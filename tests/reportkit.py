@@ -11,7 +11,7 @@ from reprolock.records import FileKind, Origin, SourceFile
 from reprolock.render.views import GraphView
 from reprolock.report import PackageRow, Report
 
-SARIF_SCHEMA = ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+SARIF_SCHEMA = ROOT / "fixtures" / "schemas" / "sarif-schema-2.1.0.json"  # a copy of ../shared/schemas (see its README)
 WEBAPP_GRAPH = ROOT / "examples" / "webapp" / "graph.json"
 
 

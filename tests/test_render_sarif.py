@@ -110,3 +110,10 @@ def test_normalised_message_drops_line_numbers_only():
     text = "flask is pinned to 2 different versions: 2.0.1 in a/requirements.txt:6, 2.2.5 in b.txt:11"
     assert normalised_message(text) == "flask is pinned to 2 different versions: 2.0.1 in a/requirements.txt, 2.2.5 in b.txt"
     assert not re.search(r"\.txt:\d", normalised_message(text))
+
+
+def test_the_schema_is_the_shared_copy_unchanged():
+    shared = ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+    if not shared.exists():
+        pytest.skip("../shared is not beside this checkout")
+    assert SARIF_SCHEMA.read_bytes() == shared.read_bytes()
