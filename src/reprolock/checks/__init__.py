@@ -58,6 +58,18 @@ def declared_roots(files: Sequence[SourceFile]) -> list[str]:
     ]
 
 
+def declared_extras(files: Sequence[SourceFile]) -> dict[str, set[str]]:
+    """The extras the files ask of their declared roots (``flask[async]``): they pull in the extra's requirements."""
+    extras: dict[str, set[str]] = {}
+    for source in files:
+        if source.kind in {FileKind.FREEZE, FileKind.CONSTRAINTS}:
+            continue
+        for req in source.requirements:
+            if req.name is not None and req.extras and not req.constraint:
+                extras.setdefault(req.name, set()).update(req.extras)
+    return extras
+
+
 def run_environment_checks(env: Environment, files: Sequence[SourceFile], deps: Dependencies, local: Mapping[str, str]) -> list[Finding]:
     """Every finding the environment rules (RL203, RL3xx, RL4xx) give for ``env`` and the files audited with it."""
     from reprolock.dependencies import find_cycles, reachable  # noqa: PLC0415 - only environment audits need it

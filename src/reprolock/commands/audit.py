@@ -161,7 +161,7 @@ def _environment_step(
     started: RunningProbe | None,
 ) -> tuple[Environment, list[Finding], dict[str, dict[str, Any]]]:
     """Inspect the interpreter, then run the file rules for it and the environment rules."""
-    from reprolock.checks import Target, declared_roots, run_environment_checks  # noqa: PLC0415 - environment audits only
+    from reprolock.checks import Target, declared_extras, run_environment_checks  # noqa: PLC0415 - environment audits only
     from reprolock.dependencies import resolve_edges  # noqa: PLC0415
     from reprolock.sources.environment import inspect, local_modules  # noqa: PLC0415
 
@@ -172,13 +172,8 @@ def _environment_step(
         stdlib=frozenset(name.replace("_", "-").lower() for name in interpreter.stdlib if not name.startswith("_")),
         markers=interpreter.marker_env,
     )
-    root_extras: dict[str, set[str]] = {}
-    for source in files:
-        for req in source.requirements:
-            if req.name and req.extras and req.name in set(declared_roots([source])):
-                root_extras.setdefault(req.name, set()).update(req.extras)
     winners = env.winners()
-    deps = resolve_edges(winners.values(), interpreter.marker_env, root_extras=root_extras)
+    deps = resolve_edges(winners.values(), interpreter.marker_env, root_extras=declared_extras(files))
     found = run_file_checks(files, target)
     found.extend(run_environment_checks(env, files, deps, local_modules(context.cwd)))
     required_by: dict[str, set[str]] = {}

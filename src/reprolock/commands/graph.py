@@ -42,16 +42,11 @@ def _draw(args: argparse.Namespace, context: Context, python: str | None, starte
             hint="give --python PATH (an interpreter or a virtualenv), activate a virtualenv, create ./.venv, or give a pylock.toml",
         )
     roots = _roots([source for source in files if source.kind is not FileKind.PYLOCK])
-    root_extras: dict[str, set[str]] = {}
-    for source in files:
-        for req in source.requirements:
-            if req.name and req.extras and req.name in roots:
-                root_extras.setdefault(req.name, set()).update(req.extras)
     if python is None:
         graph = build_graph(_locked_nodes(locks), {}, roots=roots or None)
     else:
         env = inspect(python, context.cwd, owners=False, pip_index=False, modules=False, started=started)
-        graph = build_graph(env.winners().values(), env.interpreter.marker_env, roots=roots or None, root_extras=root_extras)
+        graph = build_graph(env.winners().values(), env.interpreter.marker_env, roots=roots or None, root_extras=_extras(files))
     if args.package or args.reverse or args.depth is not None:
         try:
             graph = graph.narrow(args.package, reverse=args.reverse, depth=args.depth)
@@ -94,6 +89,14 @@ def _roots(files: list[SourceFile]) -> list[str]:
     from reprolock.checks import declared_roots  # noqa: PLC0415 - the checks package only when files are given
 
     return declared_roots(files)
+
+
+def _extras(files: tuple[SourceFile, ...]) -> dict[str, set[str]]:
+    if not files:
+        return {}
+    from reprolock.checks import declared_extras  # noqa: PLC0415 - the checks package only when files are given
+
+    return declared_extras(files)
 
 
 def _load(inputs: list[str], context: Context) -> tuple[SourceFile, ...]:
