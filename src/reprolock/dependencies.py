@@ -40,6 +40,15 @@ class Node(Protocol):
     def requires(self) -> tuple[str, ...]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class LockedNode:
+    """A locked package as a :class:`Node`: its requirements as the lock records them (bare names when it has no specifiers)."""
+
+    name: str
+    version: str
+    requires: tuple[str, ...]
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class Edge:
     """``source`` requires ``target``; ``extra`` is the source's extra that brought it in (``None``: always)."""

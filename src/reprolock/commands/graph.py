@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reprolock.errors import UsageError
@@ -16,6 +15,7 @@ if TYPE_CHECKING:
     import argparse
 
     from reprolock.commands import Context
+    from reprolock.dependencies import LockedNode
     from reprolock.graph import DependencyGraph
     from reprolock.records import SourceFile
 
@@ -61,22 +61,15 @@ def _draw(args: argparse.Namespace, context: Context, python: str | None, starte
     return 0
 
 
-@dataclass(frozen=True, slots=True)
-class _LockedNode:
-    """A locked package as a graph node: its ``dependencies`` are bare names (the lock has no specifiers)."""
-
-    name: str
-    version: str
-    requires: tuple[str, ...]
-
-
-def _locked_nodes(locks: list[SourceFile]) -> list[_LockedNode]:
+def _locked_nodes(locks: list[SourceFile]) -> list[LockedNode]:
     """The packages of the ``pylock.toml`` files, with the edges the locks record."""
-    nodes: list[_LockedNode] = []
+    from reprolock.dependencies import LockedNode  # noqa: PLC0415 - only for lockfile graphs
+
+    nodes: list[LockedNode] = []
     for source in locks:
         edges = dict(source.lock_dependencies)
         nodes.extend(
-            _LockedNode(req.name, req.pinned_version or "", edges.get(req.name, ()))
+            LockedNode(req.name, req.pinned_version or "", edges.get(req.name, ()))
             for req in source.requirements
             if req.name is not None
         )

@@ -220,7 +220,8 @@ def _with_lock(report: Report, lock: Lock, path: str) -> Report:
     """The report with the lock's contents and its dependency graph, for the HTML and Markdown formats."""
     import dataclasses  # noqa: PLC0415
 
-    from reprolock.graph import build_graph  # noqa: PLC0415 - only the drawn formats need it
+    from reprolock.dependencies import LockedNode  # noqa: PLC0415 - only the drawn formats need these
+    from reprolock.graph import build_graph  # noqa: PLC0415
     from reprolock.render.views import GraphView, LockContents  # noqa: PLC0415
     from reprolock.render.views import LockedPackage as Shown  # noqa: PLC0415
 
@@ -235,18 +236,10 @@ def _with_lock(report: Report, lock: Lock, path: str) -> Report:
         )
         for package in lock.packages
     )
-    nodes = [_Node(package.name, package.version, package.requires or package.dependencies) for package in lock.packages]
+    nodes = [LockedNode(package.name, package.version, package.requires or package.dependencies) for package in lock.packages]
     graph = GraphView.from_contract(build_graph(nodes, {}).to_dict())
     return dataclasses.replace(report, lock=LockContents(path, shown), graph=graph)
 
-
-@dataclass(frozen=True, slots=True)
-class _Node:
-    """A locked package as a graph node: its requirements (with specifiers when the lock knows them)."""
-
-    name: str
-    version: str
-    requires: tuple[str, ...]
 
 
 def _finish(args: argparse.Namespace, context: Context, text: str, count: int) -> list[Finding]:
