@@ -26,7 +26,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpcore
 import httpx
@@ -43,6 +43,7 @@ SocketOption = tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 MAX_REDIRECTS = 10
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_READ_LIMIT = 1 << 20
 
 # httpcore's errors as httpx's, most specific first (a timeout is also a network error).
 _ERRORS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
@@ -73,6 +74,97 @@ class Answer:
     body: bytes
     url: str
     """The final URL (after redirects), without credentials."""
+
+
+class _BulkStream(httpcore.NetworkStream):
+    """A socket stream whose reads take every byte already at hand, up to 1 MiB, not one TLS record.
+
+    A TLS socket returns one record (16 KiB at most) per ``recv``; httpcore and
+    h11 then spend more time per chunk than the socket does, and a multi-megabyte
+    page is hundreds of chunks. After the first (blocking) read this one keeps
+    reading without waiting while data is ready.
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ARG002 - reads up to _READ_LIMIT instead
+        sock = self._sock
+        try:
+            sock.settimeout(timeout)
+            first = sock.recv(_READ_LIMIT)
+            if not first or len(first) >= _READ_LIMIT:
+                return first
+            chunks = [first]
+            size = len(first)
+            sock.settimeout(0.0)
+            try:
+                while size < _READ_LIMIT:
+                    more = sock.recv(_READ_LIMIT - size)
+                    if not more:
+                        break
+                    chunks.append(more)
+                    size += len(more)
+            except (ssl.SSLWantReadError, BlockingIOError):
+                pass
+            return b"".join(chunks)
+        except TimeoutError as exc:
+            raise httpcore.ReadTimeout(str(exc)) from exc
+        except OSError as exc:
+            raise httpcore.ReadError(str(exc)) from exc
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        try:
+            sock = self._sock
+            view = memoryview(buffer)
+            while view:
+                sock.settimeout(timeout)
+                view = view[sock.send(view) :]
+        except TimeoutError as exc:
+            raise httpcore.WriteTimeout(str(exc)) from exc
+        except OSError as exc:
+            raise httpcore.WriteError(str(exc)) from exc
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None) -> httpcore.NetworkStream:
+        try:
+            self._sock.settimeout(timeout)
+            wrapped = ssl_context.wrap_socket(self._sock, server_hostname=server_hostname)
+        except TimeoutError as exc:
+            self._sock.close()
+            raise httpcore.ConnectTimeout(str(exc)) from exc
+        except OSError as exc:
+            self._sock.close()
+            raise httpcore.ConnectError(str(exc)) from exc
+        return _BulkStream(wrapped)
+
+    def get_extra_info(self, info: str) -> Any:  # noqa: ANN401 - httpcore's interface
+        if info == "ssl_object" and isinstance(self._sock, ssl.SSLSocket):
+            return self._sock  # answers selected_alpn_protocol() as the SSL object does
+        if info == "socket":
+            return self._sock
+        if info == "client_addr":
+            return self._sock.getsockname()
+        if info == "server_addr":
+            return self._sock.getpeername()
+        if info == "is_readable":
+            return _readable(self._sock)
+        return None
+
+
+def _readable(sock: socket.socket) -> bool:
+    """Whether a kept-alive socket has data or EOF waiting (then it is dropped, not reused)."""
+    import select  # noqa: PLC0415 - only when a connection is reused
+
+    if sock.fileno() < 0:
+        return True
+    if not hasattr(select, "poll"):  # Windows
+        return bool(select.select([sock], [], [], 0)[0])
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 class ResolveOnce(httpcore.SyncBackend):
@@ -114,7 +206,8 @@ class ResolveOnce(httpcore.SyncBackend):
         failure: Exception | None = None
         for address in self.addresses(host, port):
             try:
-                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+                plain = super().connect_tcp(address, port, timeout, local_address, socket_options)
+                return _BulkStream(plain.get_extra_info("socket"))
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 failure = exc
         raise failure or httpcore.ConnectError(f"no address for {host}")

@@ -425,8 +425,7 @@ class IndexFinder:
         if answer is None:
             answer = self._get(url, {"Accept": "application/json"})
         if answer.status in {404, 410}:
-            page = self._pages.get(name)
-            if page is not None and version in page.file_versions():
+            if self._lists(name, version):
                 self._remember_capability(source, offers=False)
             return None
         try:
@@ -439,6 +438,14 @@ class IndexFinder:
         if self.cache is not None:
             self.cache.put_data(source.url, key, found)
         return found
+
+    def _lists(self, name: str, version: str) -> bool:
+        """Whether the simple page of ``name`` has files of ``version`` (from its summary when there is one)."""
+        for (_, project), facts in list(self._summaries.items()):
+            if project == name and facts is not None:
+                return any(release.version == version for release in facts.releases)
+        page = self._pages.get(name)
+        return page is not None and version in page.file_versions()
 
     def _json_api_source(self) -> IndexSource | None:
         """The index whose per-version JSON is asked: the first remote one, while it is known to offer it or untried."""

@@ -18,7 +18,7 @@ from urllib.parse import urljoin
 from packaging.utils import canonicalize_name
 
 from reprolock.index.models import DistFile, ProjectPage
-from reprolock.index.summary import summarize, summarize_rows
+from reprolock.index.summary import FactsBuilder
 
 if TYPE_CHECKING:
     from reprolock.index.models import IndexTarget, ProjectFacts
@@ -47,10 +47,16 @@ def file_version(filename: str, project: str) -> tuple[str, str] | None:
             break
     else:
         return None
-    # The name may itself hold dashes: split where the prefix names the project.
-    for position, char in enumerate(stem):
-        if char == "-" and canonicalize_name(stem[:position]) == project:
+    # The name may itself hold dashes: split at the first dash where the prefix names the project.
+    # Usually the prefix is the project's own length (canonical names keep the length of "A_b.c").
+    size = len(project)
+    if len(stem) > size + 1 and stem[size] == "-" and canonicalize_name(stem[:size]) == project:
+        return stem[size + 1 :], SDIST
+    position = stem.find("-")
+    while position != -1:
+        if canonicalize_name(stem[:position]) == project:
             return (stem[position + 1 :], SDIST) if position + 1 < len(stem) else None
+        position = stem.find("-", position + 1)
     name, _, version = stem.rpartition("-")
     return (version, SDIST) if name and version else None
 
@@ -73,16 +79,21 @@ class _Absolute:
         return url if url.startswith(("https://", "http://")) else urljoin(self._page_url, url)
 
 
-def json_rows(body: bytes | str, name: str) -> tuple[dict[str, Any], list[Row]]:
-    """Decode a PEP 691 page: the document and its usable files (wheels and sdists with a URL)."""
+def decode_page(body: bytes | str, name: str) -> dict[str, Any]:
+    """Decode a PEP 691 page (its ``name`` normalised); :class:`PageError` when it is not one."""
     try:
         data = json.loads(body)
     except ValueError as exc:
         raise PageError(f"malformed JSON from the index for {name}: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("files"), list):
         raise PageError(f"the index's JSON page for {name} has no files list")
-    project = canonicalize_name(str(data.get("name") or name))
-    data["name"] = project
+    data["name"] = canonicalize_name(str(data.get("name") or name))
+    return data
+
+
+def entry_rows(data: dict[str, Any]) -> list[Row]:
+    """The usable files (wheels and sdists with a URL) of a decoded page, as rows."""
+    project = data["name"]
     rows: list[Row] = []
     append = rows.append
     for item in data["files"]:
@@ -101,7 +112,13 @@ def json_rows(body: bytes | str, name: str) -> tuple[dict[str, Any], list[Row]]:
         parsed = file_version(filename, project)
         if parsed is not None:
             append((filename, parsed[0], parsed[1], item))
-    return data, rows
+    return rows
+
+
+def json_rows(body: bytes | str, name: str) -> tuple[dict[str, Any], list[Row]]:
+    """Decode a PEP 691 page: the document and its usable files."""
+    data = decode_page(body, name)
+    return data, entry_rows(data)
 
 
 def _dist_file(row: Row, absolute: _Absolute) -> DistFile:
@@ -159,14 +176,15 @@ class LazyPage:
     threads: the built page and the summaries are memoised.
     """
 
-    __slots__ = ("_body", "_cached", "_decoded", "_facts", "_lock", "_page", "_page_url", "_parts", "index_url", "name")
+    __slots__ = ("_body", "_cached", "_data", "_facts", "_lock", "_page", "_page_url", "_parts", "_rows", "index_url", "name")
 
     def __init__(self, name: str, index_url: str) -> None:
         self.name = name
         self.index_url = index_url
         self._page: ProjectPage | None = None
         self._body: bytes | str | None = None
-        self._decoded: tuple[dict[str, Any], list[Row]] | None = None
+        self._data: dict[str, Any] | None = None
+        self._rows: list[Row] | None = None
         self._page_url = ""
         self._cached: dict[str, Any] | None = None
         self._parts: list[LazyPage] = []
@@ -182,9 +200,9 @@ class LazyPage:
     @classmethod
     def from_json(cls, body: bytes | str, page_url: str, index_url: str, name: str) -> LazyPage:
         """A PEP 691 page; relative file URLs are resolved against ``page_url`` when files are built."""
-        data, rows = json_rows(body, name)
+        data = decode_page(body, name)
         lazy = cls(data["name"], index_url)
-        lazy._body, lazy._decoded, lazy._page_url = body, (data, rows), page_url
+        lazy._body, lazy._data, lazy._page_url = body, data, page_url
         return lazy
 
     @classmethod
@@ -208,25 +226,33 @@ class LazyPage:
         for part in self._parts:
             part.release()
         if self._body is not None:
-            self._decoded = None
+            self._data = self._rows = None
+
+    def _document(self) -> dict[str, Any] | None:
+        """The decoded page, for a page that came as JSON and has no built files."""
+        if self._body is None or self._page is not None:
+            return None
+        data = self._data
+        if data is None:
+            data = self._data = decode_page(self._body, self.name)
+        return data
 
     def _json(self) -> tuple[dict[str, Any], list[Row]] | None:
         """The decoded page and its usable files, for a page that came as JSON and has no built files."""
-        if self._body is None or self._page is not None:
+        data = self._document()
+        if data is None:
             return None
-        decoded = self._decoded
-        if decoded is None:
-            decoded = json_rows(self._body, self.name)
-            if self._decoded is None:
-                self._decoded = decoded
-        return decoded
+        rows = self._rows
+        if rows is None:
+            rows = self._rows = entry_rows(data)
+        return data, rows
 
     @property
     def status(self) -> tuple[str | None, str | None]:
         """PEP 792 status and reason."""
-        decoded = self._json()
-        if decoded is not None:
-            return _status(decoded[0])
+        data = self._document()
+        if data is not None:
+            return _status(data)
         if self._parts and self._page is None:
             statuses = [part.status for part in self._parts]
             return next((status for status in statuses if status[0]), statuses[0])
@@ -240,7 +266,7 @@ class LazyPage:
         with self._lock:
             if self._page is None:
                 self._page = self._build()
-                self._decoded = self._body = None
+                self._data = self._rows = self._body = None
             return self._page
 
     def _build(self) -> ProjectPage:
@@ -276,13 +302,23 @@ class LazyPage:
         known = self._facts.get(key)
         if known is not None:
             return known
-        if self._page is None and (self._body is not None or self._parts):
-            status, reason = self.status
-            found = summarize_rows(self.name, self.rows(), target, status, reason)
-        else:
-            found = summarize(self.page(), target)
+        builder = FactsBuilder(self.name, target, several=self._page is None and len(self._parts) > 1)
+        self._add_to(builder)
+        found = builder.facts(*self.status)
         self._facts[key] = found
         return found
+
+    def _add_to(self, builder: FactsBuilder) -> None:
+        """Feed this page's files to ``builder``: decoded entries where they lie, else the built files."""
+        if self._page is None and self._parts:
+            for part in self._parts:
+                part._add_to(builder)  # noqa: SLF001 - a part is a LazyPage too
+            return
+        data = self._document()
+        if data is not None:
+            builder.add_entries(data["files"])
+        else:
+            builder.add_files(self.page().files)
 
     def to_data(self) -> dict[str, Any]:
         """The compact cache form, written straight from the decoded entries when the files are not built."""
