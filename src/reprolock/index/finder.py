@@ -23,12 +23,13 @@ from urllib.parse import unquote, urlsplit
 
 from reprolock.errors import IndexUnreachableError
 from reprolock.index.cache import DEFAULT_FRESHNESS, Cache, Entry, Freshness
+from reprolock.index.forked import Forked, JobQueue, can_fork
 from reprolock.index.pages import LazyPage, PageError
 from reprolock.index.summary import facts_from_data, facts_to_data
 from reprolock.redaction import redacted
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
     from reprolock.index.client import Answer, HttpClient
     from reprolock.index.config import IndexSource
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
 _MISSING = object()
 _LOCAL = object()
 _CAPABILITY_FRESHNESS = 86400.0
+_SHARE_FROM = 8
+"""Pages to fetch from which the work is shared with a forked copy of the process (see :mod:`.forked`)."""
 
 
 class _Stale:
@@ -61,15 +64,19 @@ class _Progress:
         self._done = 0
         self._lock = threading.Lock()
 
-    def advance(self) -> None:
+    def advance(self, count: int = 1) -> None:
         if self._stream is None:
             return
         with self._lock:
-            self._done += 1
+            self._done += count
             width = 30
             filled = width * self._done // self._total
             self._stream.write(f"\rreprolock: index [{'#' * filled}{'.' * (width - filled)}] {self._done}/{self._total}")
             self._stream.flush()
+
+    def mute(self) -> None:
+        """Write nothing from now on (a forked copy leaves the terminal to its parent)."""
+        self._stream = None
 
     def close(self) -> None:
         if self._stream is not None and self._done:
@@ -87,6 +94,7 @@ class IndexFinder:
         cache: Cache | None = None,
         offline: bool = False,
         concurrency: int = 16,
+        processes: int = 2,
         progress: TextIO | None = None,
         http: HttpClient | None = None,
         freshness: float = DEFAULT_FRESHNESS,
@@ -95,6 +103,8 @@ class IndexFinder:
         self.cache = cache
         self.offline = offline
         self.concurrency = concurrency
+        self.processes = processes
+        """Processes that share a batch of pages (a forked copy where :func:`~.forked.can_fork`); 1: this one only."""
         self.freshness = freshness
         self._progress = progress if progress is not None else sys.stderr
         self._http = http
@@ -226,8 +236,6 @@ class IndexFinder:
         if not jobs:
             return
         progress = _Progress(self._progress, len(jobs))
-        if probe is not None:
-            jobs.insert(min(len(jobs), self.concurrency - 1), ("", []))  # among the first requests, not last in line
 
         def run(job: tuple[str, list[Any]]) -> None:
             name, answers = job
@@ -245,18 +253,89 @@ class IndexFinder:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            if len(jobs) == 1:
-                run(jobs[0])
-            else:
-                from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - a warm run fetches nothing
-
-                with ThreadPoolExecutor(max_workers=min(self.concurrency, len(jobs))) as pool:
-                    for _ in pool.map(run, jobs):
-                        pass
+            if target is not None and not keep and self.processes > 1 and len(jobs) >= _SHARE_FROM and can_fork():
+                self._share(jobs, target, run, probe=probe, progress=progress)
+                return
+            if probe is not None:
+                jobs.insert(min(len(jobs), self.concurrency - 1), ("", []))  # among the first requests, not last in line
+            self._run_all(jobs, run)
         finally:
             if collecting:
                 gc.enable()
             progress.close()
+
+    def _run_all(self, jobs: list[tuple[str, list[Any]]], run: Callable[[tuple[str, list[Any]]], None]) -> None:
+        """``run`` every job, ``concurrency`` at a time."""
+        if len(jobs) == 1:
+            run(jobs[0])
+            return
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - a warm run fetches nothing
+
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(jobs))) as pool:
+            for _ in pool.map(run, jobs):
+                pass
+
+    def _share(
+        self,
+        jobs: list[tuple[str, list[Any]]],
+        target: IndexTarget,
+        run: Callable[[tuple[str, list[Any]]], None],
+        *,
+        probe: tuple[str, str] | None,
+        progress: _Progress,
+    ) -> None:
+        """Summarise ``jobs`` with a forked copy of this process, both taking jobs from one queue (see :mod:`.forked`)."""
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - a warm run fetches nothing
+
+        queue = JobQueue(len(jobs))
+        threads = max(1, self.concurrency // 2)
+        done: list[str] = []
+
+        def drain() -> None:
+            while (number := queue.claim()) is not None:
+                run(jobs[number])
+                done.append(jobs[number][0])
+
+        def copy() -> dict[str, Any]:  # pragma: no cover - runs in the forked copy
+            self._http = None  # its own connections: the parent's are never shared
+            progress.mute()
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                for future in [pool.submit(drain) for _ in range(threads)]:
+                    future.result()
+            key = target.key()
+            summarised = {name: self._summaries[(key, name)] for name in done if (key, name) in self._summaries}
+            return {
+                "facts": {name: facts_to_data(facts) if facts else None for name, facts in summarised.items()},
+                "unknown": sorted(self.unknown.intersection(done)),
+                "requests": self.requests,
+            }
+
+        before = self.requests
+        try:
+            forked = Forked.start(copy)
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                futures = [pool.submit(drain) for _ in range(threads)]
+                if probe is not None:
+                    futures.append(pool.submit(self._probe_early, *probe))
+                for future in futures:
+                    future.result()
+            answer = forked.result()
+        finally:
+            queue.close()
+        theirs = {name for name, _ in jobs} - set(done)
+        if answer is not None:
+            key = target.key()
+            for name, data in dict(answer.get("facts", {})).items():
+                if name in theirs:
+                    self._summaries[(key, name)] = facts_from_data(data) if data is not None else None
+                    theirs.discard(name)
+            self.unknown.update(set(answer.get("unknown", ())) & theirs)
+            progress.advance(len(jobs) - len(done) - len(theirs - self.unknown))
+            theirs -= self.unknown
+            self.requests += int(answer.get("requests", before)) - before
+        for job in jobs:  # what the copy did not answer (it failed): done here
+            if job[0] in theirs:
+                run(job)
 
     def _settle(self, name: str, answers: list[Any], target: IndexTarget | None) -> None:
         """Read the local pages, merge, and (with a ``target``) summarise ``name``; or mark it unknown."""

@@ -1,0 +1,124 @@
+"""Share a batch of page jobs with a forked copy of this process, so both cores work on it.
+
+Fetching and decoding simple pages is CPU work in Python (TLS records, HTTP
+framing, ``json.loads``, the summaries), and threads share one interpreter
+lock: a cold audit of a large environment keeps one core busy while the
+other idles. On Linux, when the process has no other thread (``fork`` then
+copies a consistent state), :class:`Forked` runs a copy of the process that
+takes jobs from the same :class:`JobQueue` as the parent's threads, so the
+two share the work however uneven the pages are, and hands back its answers
+as one JSON document through a pipe. The copy opens its own connections and
+ends with ``os._exit`` (nothing of the parent's is flushed or closed twice).
+
+Anywhere else (macOS, Windows, a process with threads, such as a test
+runner serving an index) nothing is forked and the parent does every job.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import sys
+import threading
+from typing import TYPE_CHECKING, Any
+
+from reprolock import errors
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+_CLAIM = struct.Struct("=I")
+
+
+def can_fork() -> bool:
+    """Whether forking is safe and useful here: Linux, two cores or more, and no thread but this one."""
+    return sys.platform == "linux" and (os.cpu_count() or 1) > 1 and threading.active_count() == 1
+
+
+class JobQueue:
+    """Job numbers ``0 .. count-1`` in a pipe; each :meth:`claim` takes the next, in this process or its fork.
+
+    A read of a few bytes from a pipe is atomic on Linux, so every number is
+    claimed exactly once whichever thread of whichever process reads it.
+    """
+
+    def __init__(self, count: int) -> None:
+        self._read, write = os.pipe()
+        os.set_blocking(self._read, False)
+        payload = b"".join(_CLAIM.pack(number) for number in range(count))
+        try:
+            while payload:  # a pipe holds 64 KiB: 16,384 jobs
+                payload = payload[os.write(write, payload) :]
+        finally:
+            os.close(write)
+
+    def claim(self) -> int | None:
+        """The next job's number; ``None`` when every job is taken."""
+        try:
+            data = os.read(self._read, _CLAIM.size)
+        except BlockingIOError:
+            return None
+        return _CLAIM.unpack(data)[0] if len(data) == _CLAIM.size else None
+
+    def close(self) -> None:
+        os.close(self._read)
+
+
+class Forked:
+    """A forked copy of this process computing one JSON document; :meth:`result` waits for it."""
+
+    def __init__(self, pid: int, read: int) -> None:
+        self._pid = pid
+        self._read = read
+
+    @classmethod
+    def start(cls, work: Callable[[], dict[str, Any]]) -> Forked:
+        """Fork; the copy runs ``work`` and ends. A :class:`~reprolock.errors.ReprolockError` it raises is handed over."""
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the copy ends with os._exit, so coverage never records it
+            status = 1
+            try:
+                os.close(read)
+                try:
+                    answer: dict[str, Any] = {"answer": work()}
+                except errors.ReprolockError as exc:
+                    answer = {"error": {"kind": type(exc).__name__, "message": exc.message, "hint": exc.hint}}
+                _write_all(write, json.dumps(answer, separators=(",", ":")).encode())
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write)
+        return cls(pid, read)
+
+    def result(self) -> dict[str, Any] | None:
+        """The copy's answer; ``None`` when it ended without one (the caller then does its jobs itself).
+
+        A :class:`~reprolock.errors.ReprolockError` raised in the copy is raised here again.
+        """
+        chunks = []
+        try:
+            while chunk := os.read(self._read, 1 << 20):
+                chunks.append(chunk)
+        finally:
+            os.close(self._read)
+            os.waitpid(self._pid, 0)
+        try:
+            message = json.loads(b"".join(chunks))
+        except ValueError:
+            return None
+        failure = message.get("error")
+        if isinstance(failure, dict):
+            kind = getattr(errors, str(failure.get("kind")), errors.IndexUnreachableError)
+            if not (isinstance(kind, type) and issubclass(kind, errors.ReprolockError)):
+                kind = errors.IndexUnreachableError
+            raise kind(str(failure.get("message")), hint=failure.get("hint"))
+        answer = message.get("answer")
+        return answer if isinstance(answer, dict) else None
+
+
+def _write_all(fd: int, data: bytes) -> None:  # pragma: no cover - runs in the forked copy only
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
