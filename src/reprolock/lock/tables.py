@@ -121,8 +121,9 @@ class TableStore:
         chunks: list[bytes] = []
         spans: list[tuple[str, int, int]] = []
         offset = 0
+        encode = json.JSONEncoder(separators=(",", ":")).encode  # one encoder for the thousands of versions of a big page
         for version in table.versions:
-            chunk = json.dumps(table.file_data(version), separators=(",", ":")).encode()
+            chunk = encode(table.file_data(version)).encode()
             spans.append((str(version), offset, len(chunk)))
             chunks.append(chunk)
             offset += len(chunk)
