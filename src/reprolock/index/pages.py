@@ -161,7 +161,7 @@ class LazyPage:
     threads: the built page and the summaries are memoised.
     """
 
-    __slots__ = ("_body", "_cached", "_data", "_decoded", "_facts", "_lock", "_page", "_page_url", "_parts", "index_url", "name")
+    __slots__ = ("_body", "_cached", "_decoded", "_facts", "_lock", "_page", "_page_url", "_parts", "_stored", "index_url", "name")
 
     def __init__(self, name: str, index_url: str) -> None:
         self.name = name
@@ -171,7 +171,7 @@ class LazyPage:
         self._decoded: tuple[dict[str, Any], list[Row]] | None = None
         self._page_url = ""
         self._cached: dict[str, Any] | None = None
-        self._data: dict[str, Any] | None = None
+        self._stored: dict[str, Any] | None = None
         self._parts: list[LazyPage] = []
         self._facts: dict[str, ProjectFacts] = {}
         self._lock = threading.Lock()
@@ -280,7 +280,7 @@ class LazyPage:
         are not built; pages of several indexes and HTML pages use their built files.
         """
         if self._page is None and not self._parts:
-            cached = self._cached if self._cached is not None else self._data
+            cached = self._cached if self._cached is not None else self._stored
             if cached is not None:
                 return VersionRows(self.name, self.index_url, _grouped(cached["files"], 2), _data_file, _same)
             decoded = self._json()
@@ -317,8 +317,8 @@ class LazyPage:
         """The compact cache form, written straight from the decoded entries when the files are not built."""
         if self._cached is not None:
             return self._cached
-        if self._data is not None:
-            return self._data
+        if self._stored is not None:
+            return self._stored
         decoded = self._json()
         if decoded is None:
             return page_to_data(self.page())
@@ -344,7 +344,7 @@ class LazyPage:
                 hash_pairs(metadata),
             ])
         status, reason = _status(data)
-        self._data = {
+        self._stored = {
             "name": self.name,
             "index_url": self.index_url,
             "versions": list(_versions(data, rows)),
@@ -352,7 +352,7 @@ class LazyPage:
             "status_reason": reason,
             "files": files,
         }
-        return self._data  # kept: the lock's stored tables are written from the same rows (see version_rows)
+        return self._stored  # kept: the lock's stored tables are written from the same rows (see version_rows)
 
 
 def _versions(data: dict[str, Any], rows: list[Row]) -> tuple[str, ...]:
