@@ -165,7 +165,7 @@ def test_stored_tables_are_per_target_and_expire(tmp_path):
         store = TableStore(tmp_path, "https://x.test/simple/", target, max_age=300.0)
         assert store.load("demo") is None
         table = PageTable(page, target)
-        store.save(page, table)
+        store.save(table)
         stored = store.load("demo")
         assert stored is not None
         assert [str(release.version) for release in stored.iter_releases(Wanted())] == versions

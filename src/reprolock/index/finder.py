@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from reprolock.index.client import Answer, HttpClient
     from reprolock.index.config import IndexSource
     from reprolock.index.models import DistFile, IndexTarget, ProjectFacts, ProjectPage
+    from reprolock.index.pages import VersionRows
 
 _MISSING = object()
 _LOCAL = object()
@@ -150,6 +151,18 @@ class IndexFinder:
             raise NotCachedError(f"the index page of {name} is not in the cache and --offline was given", hint="run once without --offline")
         lazy = self._pages.get(name)
         return lazy.page() if lazy is not None else None
+
+    def version_rows(self, name: str) -> VersionRows | None:
+        """The files of ``name`` grouped by version, built only per version asked for (the lock's candidate tables).
+
+        Like :meth:`project` (merged from every index, ``None`` when none has it),
+        without turning every file of the page into a :class:`DistFile`.
+        """
+        self.prefetch([name])
+        if name in self.unknown:
+            raise NotCachedError(f"the index page of {name} is not in the cache and --offline was given", hint="run once without --offline")
+        lazy = self._pages.get(name)
+        return lazy.version_rows() if lazy is not None else None
 
     def pages(self, names: Iterable[str]) -> dict[str, ProjectPage | None]:
         """Pages for many projects at once; names in :attr:`unknown` are left out."""
@@ -353,8 +366,8 @@ class IndexFinder:
             self._summarize(name, lazy, target)
             if lazy is not None:
                 lazy.release()  # freed here, in the worker, while other pages are still downloading
-        elif lazy is not None:
-            lazy.page()  # the resolver reads every file: built here, in the worker, while others download
+        # Without a target the files are built when asked for: the lock's tables
+        # (see version_rows) build only the versions the resolver visits.
 
     def _from_cache(self, source: IndexSource, name: str) -> LazyPage | object | None:
         """The cached page while fresh (or offline), else ``_Stale`` (ask the index) or ``_MISSING`` (offline)."""

@@ -21,6 +21,8 @@ from reprolock.index.models import DistFile, ProjectPage
 from reprolock.index.summary import FactsBuilder
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from reprolock.index.models import IndexTarget, ProjectFacts
 
 WHEEL = "bdist_wheel"
@@ -176,7 +178,7 @@ class LazyPage:
     threads: the built page and the summaries are memoised.
     """
 
-    __slots__ = ("_body", "_cached", "_data", "_facts", "_lock", "_page", "_page_url", "_parts", "_rows", "index_url", "name")
+    __slots__ = ("_body", "_cached", "_data", "_facts", "_lock", "_page", "_page_url", "_parts", "_rows", "_stored", "index_url", "name")
 
     def __init__(self, name: str, index_url: str) -> None:
         self.name = name
@@ -187,6 +189,7 @@ class LazyPage:
         self._rows: list[Row] | None = None
         self._page_url = ""
         self._cached: dict[str, Any] | None = None
+        self._stored: dict[str, Any] | None = None
         self._parts: list[LazyPage] = []
         self._facts: dict[str, ProjectFacts] = {}
         self._lock = threading.Lock()
@@ -296,6 +299,32 @@ class LazyPage:
             return decoded[1]
         return [_row_of(item) for item in self.page().files]
 
+    def version_rows(self) -> VersionRows:
+        """Its files grouped by version text, made into :class:`DistFile` objects only per version asked for.
+
+        From the decoded JSON entries or the compact cache form when the files
+        are not built; pages of several indexes and HTML pages use their built files.
+        """
+        if self._page is None and not self._parts:
+            cached = self._cached if self._cached is not None else self._stored
+            if cached is not None:
+                return VersionRows(self.name, self.index_url, _grouped(cached["files"], 2), _data_file, _same)
+            decoded = self._json()
+            if decoded is not None:
+                absolute = _Absolute(self._page_url)
+                return VersionRows(
+                    self.name,
+                    self.index_url,
+                    _grouped(decoded[1], 1),
+                    lambda row: _dist_file(row, absolute),
+                    lambda row: _compact(row, absolute),
+                )
+        page = self.page()
+        groups: dict[str, list[Any]] = {}
+        for item in page.files:
+            groups.setdefault(item.version, []).append(item)
+        return VersionRows(page.name, page.index_url, groups, _same, file_data)
+
     def facts(self, target: IndexTarget) -> ProjectFacts:
         """The release summary for ``target`` (memoised per target)."""
         key = target.key()
@@ -324,6 +353,8 @@ class LazyPage:
         """The compact cache form, written straight from the decoded entries when the files are not built."""
         if self._cached is not None:
             return self._cached
+        if self._stored is not None:
+            return self._stored
         decoded = self._json()
         if decoded is None:
             return page_to_data(self.page())
@@ -349,7 +380,7 @@ class LazyPage:
                 hash_pairs(metadata),
             ])
         status, reason = _status(data)
-        return {
+        self._stored = {
             "name": self.name,
             "index_url": self.index_url,
             "versions": list(_versions(data, rows)),
@@ -357,6 +388,7 @@ class LazyPage:
             "status_reason": reason,
             "files": files,
         }
+        return self._stored  # kept: the lock's stored tables are written from the same rows (see version_rows)
 
 
 def _versions(data: dict[str, Any], rows: list[Row]) -> tuple[str, ...]:
@@ -407,3 +439,98 @@ def page_from_data(data: dict[str, Any]) -> ProjectPage:
         status=data.get("status"),
         status_reason=data.get("status_reason"),
     )
+
+
+def file_data(file: DistFile) -> list[Any]:
+    """A built file in the compact form (a list in ``_FIELDS`` order)."""
+    return [getattr(file, key) for key in _FIELDS]
+
+
+def _data_file(row: list[Any]) -> DistFile:
+    """A file of the compact form (as read from the cache, or as :meth:`LazyPage.to_data` made it), built."""
+    values = dict(zip(_FIELDS, row, strict=True))
+    values["hashes"] = _pair_tuple(values["hashes"])
+    values["core_metadata_hashes"] = _pair_tuple(values["core_metadata_hashes"])
+    return DistFile(**values)
+
+
+def _pair_tuple(value: object) -> tuple[tuple[str, str], ...]:
+    """Hash pairs of the compact form: lists once read back from JSON, tuples as made in memory."""
+    if not isinstance(value, list | tuple):
+        return ()
+    return tuple((str(pair[0]), str(pair[1])) for pair in value)
+
+
+def _compact(row: Row, absolute: _Absolute) -> list[Any]:
+    """A decoded entry in the compact form, equal to :func:`file_data` of the file it builds."""
+    filename, version, packagetype, item = row
+    yanked = item.get("yanked", False)
+    metadata = item.get("core-metadata", item.get("dist-info-metadata", False))
+    size = item.get("size")
+    return [
+        filename,
+        absolute(str(item["url"])),
+        version,
+        packagetype,
+        hash_pairs(item.get("hashes")),
+        item.get("requires-python") or None,
+        bool(yanked),
+        yanked if isinstance(yanked, str) and yanked else None,
+        item.get("upload-time"),
+        size if isinstance(size, int) else None,
+        bool(metadata),
+        hash_pairs(metadata),
+    ]
+
+
+def _same(item: Any) -> Any:  # noqa: ANN401 - the identity, for entries that need no conversion
+    return item
+
+
+def _grouped(items: list[Any], position: int) -> dict[str, list[Any]]:
+    """``items`` (sequences) grouped by the version text at ``position``, each group in page order."""
+    groups: dict[str, list[Any]] = {}
+    for item in items:
+        text = item[position]
+        group = groups.get(text)
+        if group is None:
+            groups[text] = [item]
+        else:
+            group.append(item)
+    return groups
+
+
+class VersionRows:
+    """A page's files grouped by version text, in page order, as whatever form the page holds them in.
+
+    ``groups`` maps each version text to its entries (decoded JSON rows,
+    compact cache rows, or built files); :meth:`files` builds one version's
+    :class:`DistFile` objects and :meth:`data` gives them in the compact form
+    without building them. Nothing is memoised here: the caller keeps what it builds.
+    """
+
+    __slots__ = ("_build", "_compact", "groups", "index_url", "name")
+
+    def __init__(
+        self,
+        name: str,
+        index_url: str,
+        groups: dict[str, list[Any]],
+        build: Callable[[Any], DistFile],
+        compact: Callable[[Any], list[Any]],
+    ) -> None:
+        self.name = name
+        self.index_url = index_url
+        self.groups = groups
+        self._build = build
+        self._compact = compact
+
+    def files(self, text: str) -> list[DistFile]:
+        """The files of version text ``text``, in page order."""
+        build = self._build
+        return [build(item) for item in self.groups.get(text, ())]
+
+    def data(self, text: str) -> list[list[Any]]:
+        """The files of version text ``text`` in the compact form (as :func:`file_data` gives it), in page order."""
+        compact = self._compact
+        return [compact(item) for item in self.groups.get(text, ())]

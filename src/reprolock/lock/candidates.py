@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import itertools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
@@ -25,9 +25,10 @@ from packaging.version import InvalidVersion, Version
 from reprolock.versions import parse_version, python_admits
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
-    from reprolock.index.models import DistFile, ProjectPage
+    from reprolock.index.models import DistFile, PackageFinder, ProjectPage
+    from reprolock.index.pages import VersionRows
     from reprolock.lock.target import LockTarget
 
 WHEEL = "bdist_wheel"
@@ -169,6 +170,20 @@ class ProjectTable:
         """Every file of ``version`` (sorted by file name)."""
         raise NotImplementedError
 
+    def files_of(self, text: str) -> tuple[DistFile, ...]:
+        """Every file of version ``text``, compared by value (``1.0`` is ``1.0.0``); sorted by file name.
+
+        Tables that know the page's files also answer a version that is not PEP 440 valid (by its text).
+        """
+        version = parse_version(text)
+        return self.files(version) if version is not None and version in self._known else ()
+
+    def file_data(self, version: Version) -> list[list[Any]]:
+        """The files of ``version`` in the compact form of the cache (see :func:`reprolock.index.pages.file_data`)."""
+        from reprolock.index.pages import file_data  # noqa: PLC0415 - only when a table is stored
+
+        return [file_data(file) for file in self.files(version)]
+
     def release(self, version: Version, *, allow_yanked: bool) -> Release | None:
         key = (version, allow_yanked)
         if key not in self._releases:
@@ -200,6 +215,7 @@ class PageTable(ProjectTable):
 
     def __init__(self, page: ProjectPage, target: LockTarget) -> None:
         self._grouped = _by_version(page.files)
+        self._page = page
         self._files: dict[Version, tuple[DistFile, ...]] = {}
         super().__init__(page.name, page.index_url, sorted(self._grouped, reverse=True), target)
 
@@ -207,6 +223,73 @@ class PageTable(ProjectTable):
         if version not in self._files:
             self._files[version] = tuple(sorted(self._grouped.get(version, ()), key=lambda f: f.filename))
         return self._files[version]
+
+    def files_of(self, text: str) -> tuple[DistFile, ...]:
+        if parse_version(text) is None:
+            return tuple(sorted((f for f in self._page.files if f.version == text), key=lambda f: f.filename))
+        return super().files_of(text)
+
+
+class RowTable(ProjectTable):
+    """A :class:`ProjectTable` over a page's files grouped by version text (:class:`VersionRows`).
+
+    The versions are parsed once per distinct text and sorted; a version's
+    :class:`DistFile` objects are built when the resolver (or the lookahead)
+    first asks for them, so a page of thousands of files costs a few built
+    versions. :attr:`built` tells which versions were built.
+    """
+
+    def __init__(self, rows: VersionRows, target: LockTarget) -> None:
+        self.rows = rows
+        texts: dict[Version, list[str]] = {}
+        for text in rows.groups:
+            version = parse_version(text)
+            if version is not None:
+                found = texts.get(version)
+                if found is None:
+                    texts[version] = [text]
+                else:
+                    found.append(text)
+        self._texts = texts
+        self._files: dict[Version, tuple[DistFile, ...]] = {}
+        super().__init__(rows.name, rows.index_url, sorted(texts, reverse=True), target)
+
+    @property
+    def built(self) -> frozenset[Version]:
+        """The versions whose files have been built so far."""
+        return frozenset(self._files)
+
+    def files(self, version: Version) -> tuple[DistFile, ...]:
+        found = self._files.get(version)
+        if found is None:
+            built = [file for text in self._texts.get(version, ()) for file in self.rows.files(text)]
+            found = self._files[version] = tuple(sorted(built, key=lambda f: f.filename))
+        return found
+
+    def files_of(self, text: str) -> tuple[DistFile, ...]:
+        if parse_version(text) is None:
+            return tuple(sorted(self.rows.files(text), key=lambda f: f.filename))
+        return super().files_of(text)
+
+    def file_data(self, version: Version) -> list[list[Any]]:
+        """From the page's entries, building no file (the files of every version are stored)."""
+        data = [row for text in self._texts.get(version, ()) for row in self.rows.data(text)]
+        data.sort(key=lambda row: row[0])
+        return data
+
+
+def project_table(finder: PackageFinder, name: str, target: LockTarget) -> ProjectTable | None:
+    """The candidate table of ``name`` (``None``: the index does not have it).
+
+    Over the page's grouped entries when the finder offers them (see
+    :meth:`reprolock.index.finder.IndexFinder.version_rows`), else over its built page.
+    """
+    version_rows: Callable[[str], VersionRows | None] | None = getattr(finder, "version_rows", None)
+    if version_rows is not None:
+        rows = version_rows(name)
+        return RowTable(rows, target) if rows is not None else None
+    page = finder.project(name)
+    return PageTable(page, target) if page is not None else None
 
 
 def iter_releases(page: ProjectPage, target: LockTarget, wanted: Wanted, *, prefer: str | None = None) -> Iterator[Release]:

@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from reprolock.errors import ReprolockError
-from reprolock.lock.candidates import PageTable, ProjectTable, Wanted
+from reprolock.lock.candidates import ProjectTable, Wanted, project_table
 from reprolock.lock.metadata import Once
 from reprolock.lock.provider import PYTHON, Need, requirement_needs
 
@@ -80,12 +80,9 @@ class Lookahead:
         if self._store is not None and (stored := self._store.load(name)) is not None:
             return stored
         self._go_eager()
-        page = self._finder.project(name)
-        if page is None:
-            return None
-        table = PageTable(page, self._target)
-        if self._store is not None:
-            self._store.save(page, table)
+        table = project_table(self._finder, name, self._target)
+        if table is not None and self._store is not None:
+            self._store.save(table)
         return table
 
     # -- the walk ----------------------------------------------------------------------------------

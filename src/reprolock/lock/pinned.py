@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
 
 from reprolock.findings import Finding, finding
-from reprolock.lock.candidates import files_of_version, release_of
+from reprolock.lock.candidates import project_table
 from reprolock.lock.metadata import MetadataError, MetadataStore
 from reprolock.lock.model import Lock, LockedPackage, Provenance
 from reprolock.lock.provider import evaluate
 from reprolock.lock.resolve import via_file
+from reprolock.versions import parse_version
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -79,20 +79,18 @@ def _fetch(pins: Mapping[str, Pin], finder: PackageFinder, target: LockTarget, *
     try:
         for name in wanted:
             pin = pins[name]
-            page = finder.project(name)
-            files = files_of_version(page, pin.version) if page is not None else ()
-            if page is None or not files:
-                where = "the project is not on the index" if page is None else f"the index has no files of version {pin.version}"
+            table = project_table(finder, name, target)
+            files = table.files_of(pin.version) if table is not None else ()
+            if table is None or not files:
+                where = "the project is not on the index" if table is None else f"the index has no files of version {pin.version}"
                 fetched.not_on_index[name] = where
                 fetched.findings[name] = finding("RL504", f"{name}=={pin.version} cannot be reproduced from the index: {where}", package=name, location=pin.origin)
                 continue
             fetched.files[name] = files
-            fetched.index[name] = page.index_url
+            fetched.index[name] = table.index_url
             if pin.requires is None:
-                try:
-                    release = release_of(page, Version(pin.version), files, target, allow_yanked=True)
-                except InvalidVersion:
-                    release = None
+                version = parse_version(pin.version)
+                release = table.release(version, allow_yanked=True) if version is not None else None
                 if release is not None:
                     releases[name] = release
         store.warm(releases.values())

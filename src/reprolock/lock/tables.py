@@ -26,13 +26,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reprolock.index.models import DistFile
-from reprolock.lock.candidates import PageTable, ProjectTable
+from reprolock.lock.candidates import ProjectTable
 from reprolock.versions import parse_version
 
 if TYPE_CHECKING:
     from packaging.version import Version
 
-    from reprolock.index.models import ProjectPage
     from reprolock.lock.target import LockTarget
 
 _LAYOUT = "lock-tables-v1"
@@ -40,10 +39,6 @@ _FIELDS = (
     "filename", "url", "version", "packagetype", "hashes", "requires_python",
     "yanked", "yanked_reason", "upload_time", "size", "core_metadata", "core_metadata_hashes",
 )  # fmt: skip
-
-
-def _row(file: DistFile) -> list[Any]:
-    return [getattr(file, key) for key in _FIELDS]
 
 
 def _pairs(value: list[list[str]]) -> tuple[tuple[str, str], ...]:
@@ -114,20 +109,25 @@ class TableStore:
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def save(self, page: ProjectPage, table: PageTable) -> None:
-        """Store ``table`` (made from ``page``); failures are ignored (the cache is an optimisation)."""
-        path = self._path(page.name)
+    def save(self, table: ProjectTable) -> None:
+        """Store ``table``; failures are ignored (the cache is an optimisation).
+
+        Every version's files are written, from the page's entries when the
+        table has them (:meth:`ProjectTable.file_data`), so no file is built for it.
+        """
+        path = self._path(table.name)
         if path is None:
             return
         chunks: list[bytes] = []
         spans: list[tuple[str, int, int]] = []
         offset = 0
+        encode = json.JSONEncoder(separators=(",", ":")).encode  # one encoder for the thousands of versions of a big page
         for version in table.versions:
-            chunk = json.dumps([_row(file) for file in table.files(version)], separators=(",", ":")).encode()
+            chunk = encode(table.file_data(version)).encode()
             spans.append((str(version), offset, len(chunk)))
             chunks.append(chunk)
             offset += len(chunk)
-        header = {"fetched": time.time(), "name": page.name, "index_url": page.index_url, "versions": spans}
+        header = {"fetched": time.time(), "name": table.name, "index_url": table.index_url, "versions": spans}
         temporary = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
