@@ -106,6 +106,8 @@ class IndexFinder:
         self.concurrency = concurrency
         self.processes = processes
         """Processes that share a batch of pages (a forked copy where :func:`~.forked.can_fork`); 1: this one only."""
+        self.forked_jobs = 0
+        """How many pages a forked copy fetched and summarised for this finder."""
         self.freshness = freshness
         self._progress = progress if progress is not None else sys.stderr
         self._http = http
@@ -342,6 +344,7 @@ class IndexFinder:
                 if name in theirs:
                     self._summaries[(key, name)] = facts_from_data(data) if data is not None else None
                     theirs.discard(name)
+                    self.forked_jobs += 1
             self.unknown.update(set(answer.get("unknown", ())) & theirs)
             progress.advance(len(jobs) - len(done) - len(theirs - self.unknown))
             theirs -= self.unknown

@@ -1,0 +1,164 @@
+"""A cold batch of pages shared with a forked copy of the process: same answers, every job once, errors handed back.
+
+Forking is only done in a process with no other thread, and the test runner has
+some (the index server), so each case runs in a fresh interpreter started here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from conftest import run_cli
+from reprolock.index.forked import can_fork
+from wheelfactory import Dist
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reprolock forks only on Linux")
+
+
+def python(code: str, *args: str) -> dict:
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code), *args], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_no_fork_while_other_threads_run(index_server):
+    assert index_server is not None  # its thread is running in this process
+    assert not can_fork()
+
+
+def test_every_job_is_claimed_exactly_once_by_the_parent_and_the_copy():
+    found = python("""
+        import json, threading, time
+        from reprolock.index.forked import Forked, JobQueue, can_fork
+
+        assert can_fork()
+        queue = JobQueue(3000)
+
+        def drain():
+            taken = []
+            while (number := queue.claim()) is not None:
+                taken.append(number)
+                time.sleep(0.0005)
+            return taken
+
+        def threads():
+            found, workers = [], []
+            for _ in range(4):
+                worker = threading.Thread(target=lambda: found.extend(drain()))
+                worker.start()
+                workers.append(worker)
+            for worker in workers:
+                worker.join()
+            return found
+
+        forked = Forked.start(lambda: {"taken": threads()})
+        mine = threads()
+        print(json.dumps({"mine": mine, "theirs": forked.result()["taken"]}))
+    """)
+    mine, theirs = found["mine"], found["theirs"]
+    assert mine  # both processes took work
+    assert theirs
+    assert sorted(mine + theirs) == list(range(3000))
+
+
+def test_an_error_in_the_copy_is_raised_in_the_parent_and_a_crash_gives_no_answer():
+    found = python("""
+        import json, os
+        from reprolock.errors import IndexUnreachableError, InputError
+        from reprolock.index.forked import Forked
+
+        def fail():
+            raise InputError("bad thing in x.txt:3", hint="fix it")
+
+        try:
+            Forked.start(fail).result()
+            raised = None
+        except InputError as exc:
+            raised = [type(exc).__name__, exc.message, exc.hint, exc.exit_code]
+        crashed = Forked.start(lambda: os._exit(3)).result()
+        print(json.dumps({"raised": raised, "crashed": crashed, "fine": Forked.start(lambda: {"a": [1]}).result()}))
+    """)
+    assert found["raised"] == ["InputError", "bad thing in x.txt:3", "fix it", 3]
+    assert found["crashed"] is None
+    assert found["fine"] == {"a": [1]}
+
+
+SUMMARIES = """
+    import json, sys
+    from reprolock.index.client import HttpClient
+    from reprolock.index.config import split_credentials
+    from reprolock.index.finder import IndexFinder
+    from reprolock.index.models import IndexTarget
+    from reprolock.index.summary import facts_to_data
+
+    url, processes, names = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(",")
+    finder = IndexFinder([split_credentials(url)], processes=processes, http=HttpClient(timeout=10.0, retries=1, backoff=0.01))
+    try:
+        found = finder.summaries(names, IndexTarget("3.11.7"))
+    except Exception as exc:
+        print(json.dumps({"error": [type(exc).__name__, str(exc), getattr(exc, "exit_code", None)]}))
+        sys.exit(0)
+    print(json.dumps({
+        "facts": {name: facts_to_data(facts) if facts else None for name, facts in found.items()},
+        "unknown": sorted(finder.unknown),
+        "forked": finder.forked_jobs,
+        "requests": finder.requests,
+    }))
+"""
+
+
+@pytest.fixture
+def many(index_server):
+    names = [f"proj{number:02d}" for number in range(12)]
+    for number, name in enumerate(names):
+        for minor in range(number % 4 + 1):
+            index_server.add_wheel(Dist(name, f"1.{minor}"), yanked=(minor == 1 and number % 3 == 0))
+    for name in names:  # slow pages: the parent's threads cannot take every job before the copy starts
+        index_server.fault(name, "slow", delay=0.3)
+    return index_server, names
+
+
+def test_a_forked_copy_summarises_part_of_the_batch_with_the_same_answers(many):
+    server, names = many
+    wanted = ",".join([*names, "missing-project"])
+    shared = python(SUMMARIES, server.url, "2", wanted)
+    alone = python(SUMMARIES, server.url, "1", wanted)
+    assert 0 < shared["forked"] < len(names) + 1
+    assert alone["forked"] == 0
+    assert shared["facts"] == alone["facts"]
+    assert shared["facts"]["missing-project"] is None
+    assert shared["facts"]["proj03"]["releases"][0][0] == "1.3"
+    assert shared["requests"] == alone["requests"] == len(names) + 1
+
+
+def test_an_unreachable_index_in_the_copy_ends_the_run_with_exit_4(many):
+    server, names = many
+    for name in names:
+        server.fault(name, "500")
+    found = python(SUMMARIES, server.url, "2", ",".join(names))
+    kind, message, code = found["error"]
+    assert kind == "IndexUnreachableError"
+    assert code == 4
+    assert "500" in message
+
+
+def test_the_cli_forks_and_reports_as_without_forking(many, tmp_path):
+    server, names = many
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("".join(f"{name}==1.0\n" for name in names))
+    command = [sys.executable, "-m", "reprolock", "audit", str(requirements), "--index-url", server.url, "--no-cache", "--format", "json"]
+    env = {"PIP_CONFIG_FILE": "/dev/null", "PATH": "/usr/bin:/bin", "NO_COLOR": "1"}
+    forked = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False, env=env, cwd=tmp_path)
+    assert forked.returncode in {0, 1}, forked.stderr
+    alone = run_cli("audit", str(requirements), "--index-url", server.url, "--no-cache", "--format", "json", cwd=tmp_path)
+    assert alone.code == forked.returncode
+    ours, theirs = json.loads(forked.stdout), alone.json
+    drift = sorted((item["package"], item["detail"]["latest"]) for item in ours["findings"] if item["rule"] == "RL501")
+    assert drift == sorted((item["package"], item["detail"]["latest"]) for item in theirs["findings"] if item["rule"] == "RL501")
+    assert ("proj03", "1.3") in drift
+    assert "proj09" not in {name for name, _ in drift}  # its only newer release, 1.1, is yanked
