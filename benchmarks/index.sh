@@ -15,7 +15,14 @@ uv=${UV:-/work/bench/tools/bin/uv}
 runs=${RUNS:-10}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+bin=$(cd "$(dirname "$bin")" && pwd)/bin
+mkdir "$work/empty"
+cd "$work/empty"  # no project file is discovered: the environment alone is audited
 export NO_COLOR=1
+# Every tool asks the same index: the machine's pip.conf (file:// mirrors, find-links) is turned off,
+# so reprolock and pip use the target pip's default index, as uv does.
+export PIP_CONFIG_FILE=/dev/null
+unset PIP_FIND_LINKS PIP_INDEX_URL PIP_EXTRA_INDEX_URL UV_INDEX_URL UV_EXTRA_INDEX_URL
 
 cold=(-n "reprolock audit --python (cold)" "$bin/reprolock audit --python $target --cache-dir $work/cache")
 warm=(-n "reprolock audit --python (warm cache)" "$bin/reprolock audit --python $target --cache-dir $work/warm")

@@ -15,6 +15,10 @@ trap 'rm -rf "$work"' EXIT
 mkdir "$work/empty"
 cd "$work/empty"
 export NO_COLOR=1
+# Every tool asks the same index: the machine's pip.conf (file:// mirrors, find-links) is turned off,
+# so reprolock and pip use the target pip's default index, as uv does.
+export PIP_CONFIG_FILE=/dev/null
+unset PIP_FIND_LINKS PIP_INDEX_URL PIP_EXTRA_INDEX_URL UV_INDEX_URL UV_EXTRA_INDEX_URL
 
 commands=(-n "reprolock (warm cache)" "$bin/reprolock audit --python $target --cache-dir $work/warm")
 "$bin/reprolock" audit --python "$target" --cache-dir "$work/warm" > /dev/null || true

@@ -1,7 +1,5 @@
 """``python -m reprolock``."""
 
-import sys
+from reprolock.cli import entry
 
-from reprolock.cli import main
-
-sys.exit(main())
+entry()
