@@ -30,6 +30,7 @@ from reprolock.redaction import redacted
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
+    from concurrent.futures import Future
 
     from reprolock.index.client import Answer, HttpClient
     from reprolock.index.config import IndexSource
@@ -40,6 +41,8 @@ _MISSING = object()
 _LOCAL = object()
 _CAPABILITY_FRESHNESS = 86400.0
 _SHARE_FROM = 8
+_TAIL = 65536
+"""Bytes read from the end of a wheel for its central directory (and, often, its METADATA)."""
 """Pages to fetch from which the work is shared with a forked copy of the process (see :mod:`.forked`)."""
 
 
@@ -454,12 +457,20 @@ class IndexFinder:
 
         if file.url.startswith("file:"):
             return _local_metadata(file)
+        tail: Future[Answer] | None = None
+        if file.packagetype == "bdist_wheel" and not file.core_metadata:
+            # Not advertised: the index may serve it all the same, else the wheel's tail is needed.
+            # Both are asked at once, which saves a round trip for each wheel on the critical path.
+            from concurrent.futures import Future  # noqa: PLC0415 - a warm run reads no metadata
+
+            tail = Future()
+            threading.Thread(target=_settle_future, args=(tail, self._get, file.url, {"Range": f"bytes=-{_TAIL}"}), daemon=True).start()
         answer = self._get(file.url + ".metadata")
         if answer.status == 200 and answer.body:
             return answer.body
         if file.packagetype == "bdist_wheel":
             try:
-                return self._ranged_wheel_metadata(file)
+                return self._ranged_wheel_metadata(file, tail.result() if tail is not None else None)
             except MetadataError:
                 pass
         whole = self._download(file)
@@ -475,10 +486,12 @@ class IndexFinder:
             raise IndexUnreachableError(f"could not download {file.filename}: HTTP {answer.status}", hint="check the index")
         return answer.body
 
-    def _ranged_wheel_metadata(self, file: DistFile) -> bytes:
+    def _ranged_wheel_metadata(self, file: DistFile, answer: Answer | None = None) -> bytes:
+        """METADATA from the wheel's last bytes (``answer``, when already asked for) and, if need be, one more range."""
         from reprolock.index.metadata import MetadataError, RangeReader, wheel_metadata  # noqa: PLC0415 - zipfile and tarfile only when metadata is read
 
-        answer = self._get(file.url, {"Range": "bytes=-65536"})
+        if answer is None:
+            answer = self._get(file.url, {"Range": f"bytes=-{_TAIL}"})
         if answer.status == 200:
             import io  # noqa: PLC0415
 
@@ -606,6 +619,14 @@ class IndexFinder:
             self._capabilities[source.url] = offers
         if self.cache is not None:
             self.cache.put_data(source.url, "capabilities", {"per_version_json": offers})
+
+
+def _settle_future(future: Future[Answer], get: Callable[[str, dict[str, str]], Answer], url: str, headers: dict[str, str]) -> None:
+    """``future`` gets ``get(url, headers)``, or the error it raised."""
+    try:
+        future.set_result(get(url, headers))
+    except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on the future
+        future.set_exception(exc)
 
 
 def _local_folder(url: str) -> Path:
