@@ -14,8 +14,9 @@ import textwrap
 import pytest
 
 from conftest import run_cli
+from envfactory import make_venv, pip_install, site_packages
 from reprolock.index.forked import can_fork
-from wheelfactory import Dist
+from wheelfactory import Dist, build_wheel
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reprolock forks only on Linux")
 
@@ -162,3 +163,64 @@ def test_the_cli_forks_and_reports_as_without_forking(many, tmp_path):
     assert drift == sorted((item["package"], item["detail"]["latest"]) for item in theirs["findings"] if item["rule"] == "RL501")
     assert ("proj03", "1.3") in drift
     assert "proj09" not in {name for name, _ in drift}  # its only newer release, 1.1, is yanked
+
+
+def test_a_standby_copy_gets_ready_then_does_its_share_or_leaves_when_cancelled():
+    found = python("""
+        import json, os, time
+        from reprolock.index.forked import Standby, can_fork
+
+        def prepare():
+            return {"ready": os.getpid()}
+
+        def serve(prepared, work, queue):
+            taken = []
+            while (number := queue.claim()) is not None:
+                taken.append(number)
+                time.sleep(0.001)
+            return {"prepared": prepared["ready"], "work": work, "taken": taken}
+
+        standby = Standby.begin(prepare, serve)
+        standby.queue.fill(400)
+        standby.send({"names": ["a", "b"]})
+        mine = []
+        while (number := standby.queue.claim()) is not None:
+            mine.append(number)
+            time.sleep(0.001)
+        answer = standby.result()
+        idle = Standby.begin(prepare, serve)
+        waiting = idle.waiting
+        idle.cancel()
+        time.sleep(0.2)
+        print(json.dumps({"me": os.getpid(), "answer": answer, "mine": mine, "waiting": waiting, "after": idle.waiting,
+                          "gone": os.waitpid(idle._pid, os.WNOHANG)[0] != 0}))
+    """)
+    answer = found["answer"]
+    assert answer["prepared"] != found["me"]  # prepared in the copy
+    assert answer["work"] == {"names": ["a", "b"]}
+    assert answer["taken"]
+    assert found["mine"]
+    assert sorted(answer["taken"] + found["mine"]) == list(range(400))
+    assert found["waiting"] is True
+    assert found["after"] is False
+    assert found["gone"] is True  # a cancelled copy ends on its own
+
+
+def test_an_environment_audit_shares_its_pages_with_a_standby_copy(many, tmp_path):
+    server, names = many
+    wheels = tmp_path / "wheels"
+    for name in names:
+        build_wheel(Dist(name, "1.0"), wheels)
+    venv = make_venv(tmp_path / "venv")
+    pip_install(site_packages(venv), wheels, *names)
+    command = [sys.executable, "-m", "reprolock", "audit", "--python", str(venv), "--index-url", server.url, "--no-cache", "--format", "json"]
+    env = {"PIP_CONFIG_FILE": "/dev/null", "PATH": "/usr/bin:/bin", "NO_COLOR": "1"}
+    forked = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False, env=env, cwd=tmp_path)
+    assert forked.returncode in {0, 1}, forked.stderr
+    alone = run_cli("audit", "--python", str(venv), "--index-url", server.url, "--no-cache", "--format", "json", cwd=tmp_path)
+    assert alone.code == forked.returncode
+    ours, theirs = json.loads(forked.stdout), alone.json
+    drift = sorted((item["package"], item["detail"]["latest"]) for item in ours["findings"] if item["rule"] == "RL501")
+    assert drift == sorted((item["package"], item["detail"]["latest"]) for item in theirs["findings"] if item["rule"] == "RL501")
+    assert ("proj03", "1.3") in drift
+    assert server.hits("/simple/proj") >= 2 * len(names)  # both runs asked for every page

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from reprolock.checks import Target
     from reprolock.commands import Context
     from reprolock.findings import Finding
+    from reprolock.index.forked import Standby
     from reprolock.policy import Policy
     from reprolock.records import Environment, SourceFile
     from reprolock.render.views import GraphView
@@ -56,12 +57,35 @@ def _run(args: argparse.Namespace, context: Context) -> int:
         return _audit(args, context, policy, None, None)
     from reprolock.sources.probe import RunningProbe  # noqa: PLC0415 - environment audits only
 
-    # The interpreter starts up while the files are read and the checks imported.
-    with RunningProbe(python, context.cwd, pip_index=_wants_pip_default(args, context, python)) as started:
-        return _audit(args, context, policy, python, started)
+    standby = _standby(args)
+    try:
+        # The interpreter starts up while the files are read and the checks imported.
+        with RunningProbe(python, context.cwd, pip_index=_wants_pip_default(args, context, python)) as started:
+            return _audit(args, context, policy, python, started, standby=standby)
+    finally:
+        if standby is not None:
+            standby.cancel()
 
 
-def _audit(args: argparse.Namespace, context: Context, policy: Policy, python: str | None, started: RunningProbe | None) -> int:
+def _standby(args: argparse.Namespace) -> Standby | None:
+    """A copy of the process, forked now, that gets ready to share the index pages (an environment audit may need
+    dozens); ``None`` when the index is not asked, or where nothing is forked."""
+    if not uses_index(args, environment=True, environ=os.environ) or args.offline:
+        return None
+    from reprolock.index.forked import prepare_standby  # noqa: PLC0415 - only when the index is asked
+
+    return prepare_standby()
+
+
+def _audit(
+    args: argparse.Namespace,
+    context: Context,
+    policy: Policy,
+    python: str | None,
+    started: RunningProbe | None,
+    *,
+    standby: Standby | None = None,
+) -> int:
     # Loaded here, once the probe has started: the interpreter starts up meanwhile.
     from reprolock.records import FileKind  # noqa: PLC0415
     from reprolock.report import build_report  # noqa: PLC0415
@@ -83,7 +107,7 @@ def _audit(args: argparse.Namespace, context: Context, policy: Policy, python: s
     else:
         env, found, facts = _environment_step(python, files, args, context, started=started)
     if with_index:
-        index_findings, index_facts = audit_index(files, args, context, environment=env)
+        index_findings, index_facts = audit_index(files, args, context, environment=env, standby=standby)
         found.extend(index_findings)
         for name, known in index_facts.items():
             facts.setdefault(name, {}).update(known)

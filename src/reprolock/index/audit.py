@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from reprolock.commands import Context
     from reprolock.findings import Finding
     from reprolock.index.advisories import Vulnerability
+    from reprolock.index.forked import Standby
     from reprolock.records import Environment, Interpreter, SourceFile
 
 
@@ -95,8 +96,12 @@ def audit_index(
     context: Context,
     *,
     environment: Environment | None = None,
+    standby: Standby | None = None,
 ) -> tuple[list[Finding], dict[str, dict[str, Any]]]:
-    """RL501-RL506 for the pinned requirements of ``files`` and the installed distributions."""
+    """RL501-RL506 for the pinned requirements of ``files`` and the installed distributions.
+
+    ``standby`` is a copy of the process forked early to share the pages with (see :mod:`reprolock.index.forked`).
+    """
     subjects = subjects_from(files, environment)
     if not subjects:
         return [], {}
@@ -107,6 +112,7 @@ def audit_index(
         python=interpreter.python if interpreter else None,
         pip_default=interpreter.pip_index_url if interpreter else None,
     )
+    finder.standby = standby
     try:
         probe = (subjects[0].name, subjects[0].version)  # the first version _vulnerabilities asks about, as a rule
         pages = finder.summaries((subject.name for subject in subjects), target_of(interpreter), probe=probe)

@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 from reprolock.errors import IndexUnreachableError
 from reprolock.index.cache import DEFAULT_FRESHNESS, Cache, Entry, Freshness
-from reprolock.index.forked import Forked, JobQueue, can_fork
+from reprolock.index.forked import Forked, JobQueue, Standby, can_fork
 from reprolock.index.pages import LazyPage, PageError
 from reprolock.index.summary import facts_from_data, facts_to_data
 from reprolock.redaction import redacted
@@ -110,6 +110,8 @@ class IndexFinder:
         self.processes = processes
         """Processes that share a batch of pages (a forked copy where :func:`~.forked.can_fork`); 1: this one only."""
         self.forked_jobs = 0
+        self.standby: Standby | None = None
+        """A copy forked early (see :func:`reprolock.index.audit.prepare_standby`) to share the first batch of pages with."""
         """How many pages a forked copy fetched and summarised for this finder."""
         self.freshness = freshness
         self._progress = progress if progress is not None else sys.stderr
@@ -144,6 +146,9 @@ class IndexFinder:
         return self.http().get(url, headers)
 
     def close(self) -> None:
+        if self.standby is not None:
+            self.standby.cancel()
+            self.standby = None
         if self._http is not None:
             self._http.close()
 
@@ -246,7 +251,7 @@ class IndexFinder:
             return
         jobs: list[tuple[str, list[Any]]] = []
         for name in todo:
-            answers: list[Any] = [_LOCAL if source.is_local else self._from_cache(source, name) for source in self.indexes]
+            answers = self._answers(name)
             if any(isinstance(answer, _Stale) for answer in answers):
                 jobs.append((name, answers))
             else:
@@ -254,17 +259,13 @@ class IndexFinder:
         if not jobs:
             return
         progress = _Progress(self._progress, len(jobs))
+        job_run = self._runner(target, keep=keep, progress=progress)
 
         def run(job: tuple[str, list[Any]]) -> None:
-            name, answers = job
-            if not answers:
+            if job[1]:
+                job_run(job)
+            else:
                 self._probe_early(*probe)  # type: ignore[misc]  # only queued with a probe
-                return
-            for position, answer in enumerate(answers):
-                if isinstance(answer, _Stale):
-                    answers[position] = self._fetch_page(self.indexes[position], name, answer.entry, keep=keep)
-            self._settle(name, answers, target)
-            progress.advance()
 
         # Decoding pages makes hundreds of thousands of dicts and no reference cycles:
         # the cycle collector would rescan them all several times, so it waits.
@@ -281,6 +282,23 @@ class IndexFinder:
             if collecting:
                 gc.enable()
             progress.close()
+
+    def _answers(self, name: str) -> list[Any]:
+        """Per index: ``_LOCAL`` (a ``file://`` tree), the fresh cached page, ``_Stale`` (ask) or ``_MISSING`` (offline)."""
+        return [_LOCAL if source.is_local else self._from_cache(source, name) for source in self.indexes]
+
+    def _runner(self, target: IndexTarget | None, *, keep: bool, progress: _Progress) -> Callable[[tuple[str, list[Any]]], None]:
+        """What settles one job: its stale pages fetched, then :meth:`_settle`."""
+
+        def run(job: tuple[str, list[Any]]) -> None:
+            name, answers = job
+            for position, answer in enumerate(answers):
+                if isinstance(answer, _Stale):
+                    answers[position] = self._fetch_page(self.indexes[position], name, answer.entry, keep=keep)
+            self._settle(name, answers, target)
+            progress.advance()
+
+        return run
 
     def _run_all(self, jobs: list[tuple[str, list[Any]]], run: Callable[[tuple[str, list[Any]]], None]) -> None:
         """``run`` every job, ``concurrency`` at a time."""
@@ -302,35 +320,41 @@ class IndexFinder:
         probe: tuple[str, str] | None,
         progress: _Progress,
     ) -> None:
-        """Summarise ``jobs`` with a forked copy of this process, both taking jobs from one queue (see :mod:`.forked`)."""
+        """Summarise ``jobs`` with a forked copy of this process, both taking jobs from one queue (see :mod:`.forked`).
+
+        The copy is the :attr:`standby` one when it waits (it forked early and is
+        ready), else one forked now.
+        """
         from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - a warm run fetches nothing
 
-        queue = JobQueue(len(jobs))
         threads = max(1, self.concurrency // 2)
         done: list[str] = []
+        standby, self.standby = self.standby, None
+        forked: Forked
+        if standby is not None and standby.waiting:
+            queue = standby.queue
+            queue.fill(len(jobs))
+            standby.send(self._work(jobs, target, threads))
+            forked = standby
+        else:
+            if standby is not None:
+                standby.cancel()
+            queue = JobQueue(len(jobs))
+
+            def copy() -> dict[str, Any]:  # pragma: no cover - runs in the forked copy
+                if self.requests:  # the parent's connections are never shared: a client that has made none may be kept
+                    self._http = None
+                progress.mute()
+                return self._drain_copy(jobs, target, run, queue, threads)
+
+            forked = Forked.start(copy)
 
         def drain() -> None:
             while (number := queue.claim()) is not None:
                 run(jobs[number])
                 done.append(jobs[number][0])
 
-        def copy() -> dict[str, Any]:  # pragma: no cover - runs in the forked copy
-            self._http = None  # its own connections: the parent's are never shared
-            progress.mute()
-            with ThreadPoolExecutor(max_workers=threads) as pool:
-                for future in [pool.submit(drain) for _ in range(threads)]:
-                    future.result()
-            key = target.key()
-            summarised = {name: self._summaries[(key, name)] for name in done if (key, name) in self._summaries}
-            return {
-                "facts": {name: facts_to_data(facts) if facts else None for name, facts in summarised.items()},
-                "unknown": sorted(self.unknown.intersection(done)),
-                "requests": self.requests,
-            }
-
-        before = self.requests
         try:
-            forked = Forked.start(copy)
             with ThreadPoolExecutor(max_workers=threads) as pool:
                 futures = [pool.submit(drain) for _ in range(threads)]
                 if probe is not None:
@@ -351,10 +375,67 @@ class IndexFinder:
             self.unknown.update(set(answer.get("unknown", ())) & theirs)
             progress.advance(len(jobs) - len(done) - len(theirs - self.unknown))
             theirs -= self.unknown
-            self.requests += int(answer.get("requests", before)) - before
+            self.requests += int(answer.get("requests", 0))
         for job in jobs:  # what the copy did not answer (it failed): done here
             if job[0] in theirs:
                 run(job)
+
+    def _drain_copy(
+        self, jobs: list[tuple[str, list[Any]]], target: IndexTarget, run: Callable[[tuple[str, list[Any]]], None], queue: JobQueue, threads: int
+    ) -> dict[str, Any]:  # pragma: no cover - runs in the forked copy
+        """In the copy: take jobs from ``queue`` until none is left; the summaries made, for the parent."""
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - a warm run fetches nothing
+
+        done: list[str] = []
+        before = self.requests
+
+        def drain() -> None:
+            while (number := queue.claim()) is not None:
+                run(jobs[number])
+                done.append(jobs[number][0])
+
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            for future in [pool.submit(drain) for _ in range(threads)]:
+                future.result()
+        key = target.key()
+        summarised = {name: self._summaries[(key, name)] for name in done if (key, name) in self._summaries}
+        return {
+            "facts": {name: facts_to_data(facts) if facts else None for name, facts in summarised.items()},
+            "unknown": sorted(self.unknown.intersection(done)),
+            "requests": self.requests - before,
+        }
+
+    def _work(self, jobs: list[tuple[str, list[Any]]], target: IndexTarget, threads: int) -> dict[str, Any]:
+        """What a standby copy needs to do its share of ``jobs`` (credentials go through a pipe, never a file)."""
+        return {
+            "indexes": [[source.url, source.auth] for source in self.indexes],
+            "cache": str(self.cache.folder) if self.cache is not None else None,
+            "freshness": self.freshness,
+            "python": target.python_version,
+            "tags": sorted(target.tags) if target.tags is not None else None,
+            "names": [name for name, _ in jobs],
+            "threads": threads,
+        }
+
+    @classmethod
+    def serve(cls, connections: object, work: dict[str, Any], queue: JobQueue) -> dict[str, Any]:  # pragma: no cover - runs in the standby copy
+        """In a standby copy: do its share of the work :meth:`_work` described, over ``connections`` (made early)."""
+        from reprolock.index.client import HttpClient  # noqa: PLC0415 - the copy imported it while it waited
+        from reprolock.index.config import IndexSource  # noqa: PLC0415
+        from reprolock.index.models import IndexTarget  # noqa: PLC0415
+
+        indexes = [IndexSource(url, auth) for url, auth in work["indexes"]]
+        auth = {source.host: source.auth for source in indexes if source.auth}
+        finder = cls(
+            indexes,
+            cache=Cache(Path(work["cache"])) if work["cache"] else None,
+            freshness=float(work["freshness"]),
+            http=HttpClient(auth=auth, client=connections),  # type: ignore[arg-type]  # the httpx client made by prepare_standby
+        )
+        target = IndexTarget(work["python"], frozenset(work["tags"]) if work["tags"] is not None else None)
+        jobs = [(name, finder._answers(name)) for name in work["names"]]
+        run = finder._runner(target, keep=False, progress=_Progress(None, 0))
+        return finder._drain_copy(jobs, target, run, queue, int(work["threads"]))
 
     def _settle(self, name: str, answers: list[Any], target: IndexTarget | None) -> None:
         """Read the local pages, merge, and (with a ``target``) summarise ``name``; or mark it unknown."""

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 _CLAIM = struct.Struct("=I")
+_MOST = 16384
+"""Jobs a queue holds: a pipe holds 64 KiB (callers share no more than this)."""
 
 
 def can_fork() -> bool:
@@ -43,13 +45,20 @@ class JobQueue:
     claimed exactly once whichever thread of whichever process reads it.
     """
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int | None = None) -> None:
         self._read, write = os.pipe()
+        self._write: int | None = write
         os.set_blocking(self._read, False)
-        payload = b"".join(_CLAIM.pack(number) for number in range(count))
+        if count is not None:
+            self.fill(count)
+
+    def fill(self, count: int) -> None:
+        """Queue jobs ``0 .. count-1`` (once; a queue made before a fork may be filled after it)."""
+        write, self._write = self._write, None
+        if write is None:
+            raise RuntimeError("a job queue is filled once")
         try:
-            while payload:  # a pipe holds 64 KiB: 16,384 jobs
-                payload = payload[os.write(write, payload) :]
+            _write_all(write, b"".join(_CLAIM.pack(number) for number in range(min(count, _MOST))))
         finally:
             os.close(write)
 
@@ -63,6 +72,9 @@ class JobQueue:
 
     def close(self) -> None:
         os.close(self._read)
+        if self._write is not None:
+            os.close(self._write)
+            self._write = None
 
 
 class Forked:
@@ -118,7 +130,99 @@ class Forked:
         return answer if isinstance(answer, dict) else None
 
 
-def _write_all(fd: int, data: bytes) -> None:  # pragma: no cover - runs in the forked copy only
+class Standby(Forked):
+    """A copy forked early, while the parent still reads files: it gets ready (imports, TLS setup), then waits.
+
+    :meth:`send` hands it its work (a JSON document its ``serve`` function reads);
+    :meth:`cancel` sends it away unused. The parent's share of the same work comes
+    from the :class:`JobQueue` made before the fork.
+    """
+
+    def __init__(self, pid: int, read: int, go: int, queue: JobQueue) -> None:
+        super().__init__(pid, read)
+        self._go: int | None = go
+        self.queue = queue
+
+    @classmethod
+    def begin(cls, prepare: Callable[[], object], serve: Callable[[object, dict[str, Any], JobQueue], dict[str, Any]]) -> Standby:
+        """Fork; the copy runs ``prepare()``, waits for :meth:`send`, and answers ``serve(prepared, work, queue)``."""
+        queue = JobQueue()
+        go_read, go_write = os.pipe()
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the copy ends with os._exit, so coverage never records it
+            status = 1
+            try:
+                os.close(read)
+                os.close(go_write)
+                prepared = prepare()
+                chunks = []
+                while chunk := os.read(go_read, 1 << 16):
+                    chunks.append(chunk)
+                if chunks:  # nothing: cancelled
+                    work = json.loads(b"".join(chunks))
+                    try:
+                        answer: dict[str, Any] = {"answer": serve(prepared, work, queue)}
+                    except errors.ReprolockError as exc:
+                        answer = {"error": {"kind": type(exc).__name__, "message": exc.message, "hint": exc.hint}}
+                    _write_all(write, json.dumps(answer, separators=(",", ":")).encode())
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(go_read)
+        os.close(write)
+        return cls(pid, read, go_write, queue)
+
+    def send(self, work: dict[str, Any]) -> None:
+        """Hand over the work (fill :attr:`queue` first); :meth:`result` then waits for the answer."""
+        go, self._go = self._go, None
+        if go is None:
+            raise RuntimeError("a standby copy takes one piece of work")
+        try:
+            _write_all(go, json.dumps(work, separators=(",", ":")).encode())
+        finally:
+            os.close(go)
+
+    @property
+    def waiting(self) -> bool:
+        """Whether it still waits for work."""
+        return self._go is not None
+
+    def cancel(self) -> None:
+        """Send it away without work (nothing happens if it was given some)."""
+        if self._go is None:
+            return
+        os.close(self._go)
+        self._go = None
+        os.close(self._read)
+        self.queue.close()
+        os.waitpid(self._pid, os.WNOHANG)  # it ends on its own: no need to wait for it
+
+
+def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
+
+
+def prepare_standby() -> Standby | None:
+    """A standby copy for an audit's index pages: it makes the HTTP client (httpx's imports, the TLS setup) while
+    the parent probes the interpreter and reads the environment; ``None`` where nothing may be forked.
+
+    Call it before starting other processes or threads.
+    """
+    if not can_fork():
+        return None
+    return Standby.begin(_connections, _serve)
+
+
+def _connections() -> object:  # pragma: no cover - runs in the standby copy
+    from reprolock.index.client import open_client  # noqa: PLC0415 - in the copy, while the parent works
+
+    return open_client()
+
+
+def _serve(connections: object, work: dict[str, Any], queue: JobQueue) -> dict[str, Any]:  # pragma: no cover - runs in the standby copy
+    from reprolock.index.finder import IndexFinder  # noqa: PLC0415 - the finder imports this module
+
+    return IndexFinder.serve(connections, work, queue)
