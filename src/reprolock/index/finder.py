@@ -110,6 +110,8 @@ class IndexFinder:
         self.processes = processes
         """Processes that share a batch of pages (a forked copy where :func:`~.forked.can_fork`); 1: this one only."""
         self.forked_jobs = 0
+        self._free_pages = True
+        """Drop a summarised page's decoded entries at once; a forked copy keeps them, as it exits without freeing."""
         self.standby: Standby | None = None
         """A copy forked early (see :func:`reprolock.index.audit.prepare_standby`) to share the first batch of pages with."""
         """How many pages a forked copy fetched and summarised for this finder."""
@@ -345,6 +347,7 @@ class IndexFinder:
                 if self.requests:  # the parent's connections are never shared: a client that has made none may be kept
                     self._http = None
                 progress.mute()
+                self._free_pages = False
                 return self._drain_copy(jobs, target, run, queue, threads)
 
             forked = Forked.start(copy)
@@ -432,6 +435,7 @@ class IndexFinder:
             freshness=float(work["freshness"]),
             http=HttpClient(auth=auth, client=connections),  # type: ignore[arg-type]  # the httpx client made by prepare_standby
         )
+        finder._free_pages = False
         target = IndexTarget(work["python"], frozenset(work["tags"]) if work["tags"] is not None else None)
         jobs = [(name, finder._answers(name)) for name in work["names"]]
         run = finder._runner(target, keep=False, progress=_Progress(None, 0))
@@ -451,7 +455,7 @@ class IndexFinder:
         self._pages[name] = lazy
         if target is not None:
             self._summarize(name, lazy, target)
-            if lazy is not None:
+            if lazy is not None and self._free_pages:
                 lazy.release()  # freed here, in the worker, while other pages are still downloading
         # Without a target the files are built when asked for: the lock's tables
         # (see version_rows) build only the versions the resolver visits.

@@ -6,13 +6,12 @@ instead of the whole page, which for projects with many wheels is megabytes.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from reprolock.index.models import ProjectFacts, ReleaseFacts
-from reprolock.versions import python_admits
+from reprolock.versions import SortKey, python_admits, sort_key
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -20,8 +19,6 @@ if TYPE_CHECKING:
     from reprolock.index.models import DistFile, IndexTarget, ProjectPage
 
 
-_CANONICAL = re.compile(r"(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*(?:(?:a|b|rc)(?:0|[1-9][0-9]*))?(?:\.post(?:0|[1-9][0-9]*))?(?:\.dev(?:0|[1-9][0-9]*))?")
-"""Versions already in PEP 440 normal form (``str(Version(text)) == text``)."""
 
 
 def summarize(page: ProjectPage, target: IndexTarget) -> ProjectFacts:
@@ -137,34 +134,34 @@ class FactsBuilder:
 
     def facts(self, status: str | None, status_reason: str | None) -> ProjectFacts:
         """Releases newest first (versions that are not PEP 440 valid are left out)."""
-        grouped: dict[Version, list[Any]] = {}
+        grouped: dict[SortKey, list[Any]] = {}
         for text, state in self._releases.items():
-            try:
-                version = Version(text)
-            except InvalidVersion:
+            parsed = sort_key(text)
+            if parsed is None:
                 continue
-            known = grouped.get(version)
+            key, normal, prerelease = parsed
+            known = grouped.get(key)
             if known is None:
-                grouped[version] = [text, *state]
+                grouped[key] = [text, normal, prerelease, *state]
                 continue
             # Two spellings of one version ("1.0" and "1.0.0"): one release.
-            known[1] = known[1] and state[0]
-            known[2] = known[2] or state[1]
-            if state[2] and (known[3] is None or state[2] < known[3]):
-                known[3] = state[2]
-            known[4] = known[4] or state[3]
+            known[3] = known[3] and state[0]
+            known[4] = known[4] or state[1]
+            if state[2] and (known[5] is None or state[2] < known[5]):
+                known[5] = state[2]
+            known[6] = known[6] or state[3]
         releases = []
-        for version in sorted(grouped, reverse=True):
-            text, yanked, reason, uploaded, fits = grouped[version]
+        for key in sorted(grouped, reverse=True):
+            text, normal, prerelease, yanked, reason, uploaded, fits = grouped[key]
             releases.append(
                 ReleaseFacts(
                     version=text,
-                    normalized=text if _CANONICAL.fullmatch(text) else str(version),
+                    normalized=text if normal else str(Version(text)),
                     yanked=yanked,
                     yanked_reason=reason,
                     uploaded=uploaded,
                     fits=fits,
-                    prerelease=version.is_prerelease,
+                    prerelease=prerelease,
                 )
             )
         return ProjectFacts(self.project, tuple(releases), status, status_reason)
