@@ -165,7 +165,7 @@ def test_the_cli_forks_and_reports_as_without_forking(many, tmp_path):
     assert "proj09" not in {name for name, _ in drift}  # its only newer release, 1.1, is yanked
 
 
-def test_a_standby_copy_gets_ready_then_does_its_share_or_leaves_when_cancelled():
+def test_a_standby_copy_gets_ready_then_does_its_share_leaves_when_cancelled_or_fails_cleanly():
     found = python("""
         import json, os, time
         from reprolock.index.forked import Standby, can_fork
@@ -192,8 +192,12 @@ def test_a_standby_copy_gets_ready_then_does_its_share_or_leaves_when_cancelled(
         waiting = idle.waiting
         idle.cancel()
         time.sleep(0.2)
+        broken = Standby.begin(lambda: os._exit(5), serve)
+        time.sleep(0.2)
+        broken.queue.fill(3)
+        sent = broken.send({"names": []})
         print(json.dumps({"me": os.getpid(), "answer": answer, "mine": mine, "waiting": waiting, "after": idle.waiting,
-                          "gone": os.waitpid(idle._pid, os.WNOHANG)[0] != 0}))
+                          "gone": os.waitpid(idle._pid, os.WNOHANG)[0] != 0, "sent": sent, "broken": broken.result()}))
     """)
     answer = found["answer"]
     assert answer["prepared"] != found["me"]  # prepared in the copy
@@ -204,6 +208,8 @@ def test_a_standby_copy_gets_ready_then_does_its_share_or_leaves_when_cancelled(
     assert found["waiting"] is True
     assert found["after"] is False
     assert found["gone"] is True  # a cancelled copy ends on its own
+    assert found["sent"] is False  # a copy that died getting ready takes no work ...
+    assert found["broken"] is None  # ... and gives no answer: the parent does the jobs
 
 
 def test_an_environment_audit_shares_its_pages_with_a_standby_copy(many, tmp_path):

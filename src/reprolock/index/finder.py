@@ -336,8 +336,8 @@ class IndexFinder:
         if standby is not None and standby.waiting:
             queue = standby.queue
             queue.fill(len(jobs))
+            forked = standby  # when it is gone (send fails), its result is None and the parent does every job
             standby.send(self._work(jobs, target, threads))
-            forked = standby
         else:
             if standby is not None:
                 standby.cancel()

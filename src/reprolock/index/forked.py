@@ -173,15 +173,21 @@ class Standby(Forked):
         os.close(write)
         return cls(pid, read, go_write, queue)
 
-    def send(self, work: dict[str, Any]) -> None:
-        """Hand over the work (fill :attr:`queue` first); :meth:`result` then waits for the answer."""
+    def send(self, work: dict[str, Any]) -> bool:
+        """Hand over the work (fill :attr:`queue` first); :meth:`result` then waits for the answer.
+
+        ``False`` when the copy is gone (it failed while it got ready): the caller does the work itself.
+        """
         go, self._go = self._go, None
         if go is None:
             raise RuntimeError("a standby copy takes one piece of work")
         try:
             _write_all(go, json.dumps(work, separators=(",", ":")).encode())
+        except OSError:  # BrokenPipeError: nobody reads any more
+            return False
         finally:
             os.close(go)
+        return True
 
     @property
     def waiting(self) -> bool:
