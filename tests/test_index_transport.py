@@ -131,3 +131,19 @@ def test_a_redirect_loop_is_index_unreachable(two_hosts):
         client.get(f"http://{first}/away/")
     client.close()
     assert len(_Hop.seen) == 11
+
+
+def test_a_fresh_client_keeps_the_name_lookups_and_not_the_connections(index_server):
+    first = HttpClient(timeout=5.0, retries=0)
+    first.resolve(index_server.url)
+    assert first.backend is not None
+    assert first.backend.lookups == 1
+    first.resolve(index_server.url)
+    assert first.backend.lookups == 1  # once per host
+    copy = first.fresh()
+    assert copy.get(index_server.url).status in {200, 404}
+    assert copy.backend is not None
+    assert copy.backend.lookups == 0  # answered from what the first one looked up
+    assert copy.client is not first.client
+    first.close()
+    copy.close()

@@ -21,18 +21,21 @@ so a run answered from the cache never imports httpx.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import httpcore
 import httpx
 
 from reprolock import __version__
 from reprolock.errors import IndexUnreachableError
+from reprolock.index.models import Answer
 from reprolock.redaction import redacted
 
 if TYPE_CHECKING:
@@ -62,18 +65,6 @@ _ERRORS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
     (httpcore.ProxyError, httpx.ProxyError),
     (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """An HTTP answer, read in full."""
-
-    status: int
-    headers: Mapping[str, str]
-    """Lower-case names; repeated headers joined with ``, ``."""
-    body: bytes
-    url: str
-    """The final URL (after redirects), without credentials."""
 
 
 class _BulkStream(httpcore.NetworkStream):
@@ -175,11 +166,16 @@ class ResolveOnce(httpcore.SyncBackend):
     certificate check), so only the lookup is shared.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, known: Mapping[tuple[str, int], list[str]] | None = None) -> None:
         self._lock = threading.Lock()
-        self._addresses: dict[tuple[str, int], list[str]] = {}
+        self._addresses: dict[tuple[str, int], list[str]] = dict(known or {})
         self.lookups = 0
         """How many times a host name was looked up (once per host and port)."""
+
+    def known(self) -> dict[tuple[str, int], list[str]]:
+        """The addresses looked up so far."""
+        with self._lock:
+            return dict(self._addresses)
 
     def addresses(self, host: str, port: int) -> list[str]:
         """The addresses of ``host``, looked up on first use."""
@@ -282,13 +278,28 @@ class HttpClient:
     client: httpx.Client | None = field(default=None, repr=False)
     """The httpx client the GETs go through (closed by :meth:`close`); when none is
     given, :func:`open_client` with ``concurrency`` and ``timeout`` on first use."""
+    backend: ResolveOnce | None = field(default=None, repr=False)
+    """The name lookups of :attr:`client` (when this object made it, or was told)."""
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def _http(self) -> httpx.Client:
         with self._lock:
             if self.client is None:
-                self.client = open_client(concurrency=self.concurrency, timeout=self.timeout)
+                self.backend = ResolveOnce(self.backend.known() if self.backend is not None else None)
+                self.client = open_client(concurrency=self.concurrency, timeout=self.timeout, backend=self.backend)
             return self.client
+
+    def resolve(self, url: str) -> None:
+        """Look up the host of ``url`` now, e.g. before a fork, so that the copies do not all look it up at once."""
+        parts = urlsplit(url)
+        self._http()  # the client and its lookups
+        if self.backend is not None and parts.hostname:
+            with contextlib.suppress(httpcore.ConnectError):  # reported, and retried, by the requests that need it
+                self.backend.addresses(parts.hostname, parts.port or _DEFAULT_PORTS.get(parts.scheme, 443))
+
+    def fresh(self) -> HttpClient:
+        """The same settings and name lookups over new connections (for a forked copy: connections are never shared)."""
+        return HttpClient(self.auth, self.concurrency, self.timeout, self.retries, self.backoff, backend=self.backend)
 
     def get(self, url: str, headers: Mapping[str, str] | None = None, *, retry_status: frozenset[int] = RETRY_STATUS) -> Answer:
         """GET ``url``; 4xx answers are returned, 5xx and network failures retried then raised."""

@@ -32,9 +32,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
     from concurrent.futures import Future
 
-    from reprolock.index.client import Answer, HttpClient
+    from reprolock.index.client import HttpClient
     from reprolock.index.config import IndexSource
-    from reprolock.index.models import DistFile, IndexTarget, ProjectFacts, ProjectPage
+    from reprolock.index.models import Answer, DistFile, IndexTarget, ProjectFacts, ProjectPage
     from reprolock.index.pages import VersionRows
 
 _MISSING = object()
@@ -134,10 +134,10 @@ class IndexFinder:
         """The HTTP client, created (and imported) on first use."""
         with self._lock:
             if self._http is None:
-                from reprolock.index.client import HttpClient, open_client  # noqa: PLC0415 - httpx only when the network is used
+                from reprolock.index.client import HttpClient  # noqa: PLC0415 - httpx only when the network is used
 
                 auth = {source.host: source.auth for source in self.indexes if source.auth}
-                self._http = HttpClient(auth=auth, concurrency=self.concurrency, client=open_client(concurrency=self.concurrency))
+                self._http = HttpClient(auth=auth, concurrency=self.concurrency)  # makes its client (and name lookups) on first use
             return self._http
 
     def _get(self, url: str, headers: dict[str, str] | None = None) -> Answer:
@@ -285,6 +285,12 @@ class IndexFinder:
                 gc.enable()
             progress.close()
 
+    def _resolve_hosts(self) -> None:
+        """Look up every remote index's host now (the HTTP client is made, with its imports)."""
+        for source in self.indexes:
+            if not source.is_local:
+                self.http().resolve(source.url)
+
     def _answers(self, name: str) -> list[Any]:
         """Per index: ``_LOCAL`` (a ``file://`` tree), the fresh cached page, ``_Stale`` (ask) or ``_MISSING`` (offline)."""
         return [_LOCAL if source.is_local else self._from_cache(source, name) for source in self.indexes]
@@ -330,27 +336,23 @@ class IndexFinder:
         from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - a warm run fetches nothing
 
         threads = max(1, self.concurrency // 2)
-        done: list[str] = []
         standby, self.standby = self.standby, None
-        forked: Forked
         if standby is not None and standby.waiting:
-            queue = standby.queue
-            queue.fill(len(jobs))
-            forked = standby  # when it is gone (send fails), its result is None and the parent does every job
-            standby.send(self._work(jobs, target, threads))
-        else:
-            if standby is not None:
-                standby.cancel()
-            queue = JobQueue(len(jobs))
+            self._hand_over(standby, jobs, target, run, probe=probe, progress=progress)
+            return
+        if standby is not None:
+            standby.cancel()
+        queue = JobQueue(len(jobs))
+        done: list[str] = []
 
-            def copy() -> dict[str, Any]:  # pragma: no cover - runs in the forked copy
-                if self.requests:  # the parent's connections are never shared: a client that has made none may be kept
-                    self._http = None
-                progress.mute()
-                self._free_pages = False
-                return self._drain_copy(jobs, target, run, queue, threads)
+        self._resolve_hosts()  # before the fork: two processes must not look the host up at once
 
-            forked = Forked.start(copy)
+        def copy() -> dict[str, Any]:  # pragma: no cover - runs in the forked copy
+            if self._http is not None:  # connections are never shared: new ones, with the names already looked up
+                self._http = self._http.fresh()
+            progress.mute()
+            self._free_pages = False
+            return self._drain_copy(jobs, target, run, queue, threads)
 
         def drain() -> None:
             while (number := queue.claim()) is not None:
@@ -358,6 +360,7 @@ class IndexFinder:
                 done.append(jobs[number][0])
 
         try:
+            forked = Forked.start(copy)
             with ThreadPoolExecutor(max_workers=threads) as pool:
                 futures = [pool.submit(drain) for _ in range(threads)]
                 if probe is not None:
@@ -367,21 +370,66 @@ class IndexFinder:
             answer = forked.result()
         finally:
             queue.close()
+        self._take(answer, jobs, done, target, run, progress=progress)
+
+    def _hand_over(
+        self,
+        standby: Standby,
+        jobs: list[tuple[str, list[Any]]],
+        target: IndexTarget,
+        run: Callable[[tuple[str, list[Any]]], None],
+        *,
+        probe: tuple[str, str] | None,
+        progress: _Progress,
+    ) -> None:
+        """Give every job, and the per-version JSON probe, to the ready standby copy (which shares them with a
+        copy of its own), wait, then do what it left in the queue (nothing, unless it failed)."""
+        queue = standby.queue
+        queue.fill(len(jobs))
+        standby.send(self._work(jobs, target, max(1, self.concurrency // 2), probe=probe))  # gone: result() is None
+        done: list[str] = []
+        try:
+            answer = standby.result()
+            while (number := queue.claim()) is not None:
+                run(jobs[number])
+                done.append(jobs[number][0])
+        finally:
+            queue.close()
+        self._take(answer, jobs, done, target, run, progress=progress)
+
+    def _take(
+        self,
+        answer: dict[str, Any] | None,
+        jobs: list[tuple[str, list[Any]]],
+        done: list[str],
+        target: IndexTarget,
+        run: Callable[[tuple[str, list[Any]]], None],
+        *,
+        progress: _Progress,
+    ) -> None:
+        """Adopt a copy's ``answer``; run here the jobs neither this process (``done``) nor the copy answered."""
         theirs = {name for name, _ in jobs} - set(done)
         if answer is not None:
-            key = target.key()
-            for name, data in dict(answer.get("facts", {})).items():
-                if name in theirs:
-                    self._summaries[(key, name)] = facts_from_data(data) if data is not None else None
+            self._adopt(answer, target)
+            for name in list(theirs):
+                if (target.key(), name) in self._summaries:
                     theirs.discard(name)
                     self.forked_jobs += 1
-            self.unknown.update(set(answer.get("unknown", ())) & theirs)
             progress.advance(len(jobs) - len(done) - len(theirs - self.unknown))
             theirs -= self.unknown
-            self.requests += int(answer.get("requests", 0))
         for job in jobs:  # what the copy did not answer (it failed): done here
             if job[0] in theirs:
                 run(job)
+
+    def _adopt(self, answer: dict[str, Any], target: IndexTarget) -> None:
+        """Take in what a forked copy answered: summaries, unknown names, early per-version JSON answers."""
+        key = target.key()
+        for name, plain in dict(answer.get("facts", {})).items():
+            if (key, name) not in self._summaries:
+                self._summaries[(key, name)] = _unplain(plain)
+        self.unknown.update(answer.get("unknown", ()))
+        self.requests += int(answer.get("requests", 0))
+        self._early.update(answer.get("early", {}))
 
     def _drain_copy(
         self, jobs: list[tuple[str, list[Any]]], target: IndexTarget, run: Callable[[tuple[str, list[Any]]], None], queue: JobQueue, threads: int
@@ -403,13 +451,13 @@ class IndexFinder:
         key = target.key()
         summarised = {name: self._summaries[(key, name)] for name in done if (key, name) in self._summaries}
         return {
-            "facts": {name: facts_to_data(facts) if facts else None for name, facts in summarised.items()},
+            "facts": {name: _plain(facts) for name, facts in summarised.items()},  # plain tuples pickle several times faster
             "unknown": sorted(self.unknown.intersection(done)),
             "requests": self.requests - before,
         }
 
-    def _work(self, jobs: list[tuple[str, list[Any]]], target: IndexTarget, threads: int) -> dict[str, Any]:
-        """What a standby copy needs to do its share of ``jobs`` (credentials go through a pipe, never a file)."""
+    def _work(self, jobs: list[tuple[str, list[Any]]], target: IndexTarget, threads: int, *, probe: tuple[str, str] | None) -> dict[str, Any]:
+        """What a standby copy needs to do ``jobs`` (credentials go through a pipe, never a file)."""
         return {
             "indexes": [[source.url, source.auth] for source in self.indexes],
             "cache": str(self.cache.folder) if self.cache is not None else None,
@@ -418,11 +466,12 @@ class IndexFinder:
             "tags": sorted(target.tags) if target.tags is not None else None,
             "names": [name for name, _ in jobs],
             "threads": threads,
+            "probe": list(probe) if probe is not None else None,
         }
 
     @classmethod
     def serve(cls, connections: object, work: dict[str, Any], queue: JobQueue) -> dict[str, Any]:  # pragma: no cover - runs in the standby copy
-        """In a standby copy: do its share of the work :meth:`_work` described, over ``connections`` (made early)."""
+        """In a standby copy: the work :meth:`_work` described, over ``connections`` (made early), shared with a copy of its own."""
         from reprolock.index.client import HttpClient  # noqa: PLC0415 - the copy imported it while it waited
         from reprolock.index.config import IndexSource  # noqa: PLC0415
         from reprolock.index.models import IndexTarget  # noqa: PLC0415
@@ -433,13 +482,28 @@ class IndexFinder:
             indexes,
             cache=Cache(Path(work["cache"])) if work["cache"] else None,
             freshness=float(work["freshness"]),
-            http=HttpClient(auth=auth, client=connections),  # type: ignore[arg-type]  # the httpx client made by prepare_standby
+            http=HttpClient(auth=auth, client=connections[0], backend=connections[1]),  # type: ignore[index]  # made by prepare_standby
         )
         finder._free_pages = False
         target = IndexTarget(work["python"], frozenset(work["tags"]) if work["tags"] is not None else None)
         jobs = [(name, finder._answers(name)) for name in work["names"]]
         run = finder._runner(target, keep=False, progress=_Progress(None, 0))
-        return finder._drain_copy(jobs, target, run, queue, int(work["threads"]))
+        threads = int(work["threads"])
+        finder._resolve_hosts()  # before the fork: two copies must not look the host up at once
+        helper = Forked.start(lambda: finder._drain_copy(jobs, target, run, queue, threads)) if can_fork() else None
+        probing = None
+        if work.get("probe"):
+            probing = threading.Thread(target=finder._probe_early, args=tuple(work["probe"]))
+            probing.start()
+        answer = finder._drain_copy(jobs, target, run, queue, threads)
+        if probing is not None:
+            probing.join()
+        if helper is not None and (theirs := helper.result()) is not None:
+            answer["facts"].update(theirs.get("facts", {}))
+            answer["unknown"] = sorted({*answer["unknown"], *theirs.get("unknown", ())})
+            answer["requests"] += int(theirs.get("requests", 0))
+        answer["early"] = dict(finder._early)
+        return answer
 
     def _settle(self, name: str, answers: list[Any], target: IndexTarget | None) -> None:
         """Read the local pages, merge, and (with a ``target``) summarise ``name``; or mark it unknown."""
@@ -704,6 +768,19 @@ class IndexFinder:
             self._capabilities[source.url] = offers
         if self.cache is not None:
             self.cache.put_data(source.url, "capabilities", {"per_version_json": offers})
+
+
+def _plain(facts: ProjectFacts | None) -> tuple[Any, ...] | None:
+    return None if facts is None else (facts.name, [tuple(release) for release in facts.releases], facts.status, facts.status_reason)
+
+
+def _unplain(plain: tuple[Any, ...] | None) -> ProjectFacts | None:
+    from reprolock.index.models import ProjectFacts, ReleaseFacts  # noqa: PLC0415 - the models load with the finder anyway
+
+    if plain is None:
+        return None
+    name, releases, status, reason = plain
+    return ProjectFacts(name, tuple(map(ReleaseFacts._make, releases)), status, reason)
 
 
 def _settle_future(future: Future[Answer], get: Callable[[str, dict[str, str]], Answer], url: str, headers: dict[str, str]) -> None:

@@ -7,7 +7,7 @@ other idles. On Linux, when the process has no other thread (``fork`` then
 copies a consistent state), :class:`Forked` runs a copy of the process that
 takes jobs from the same :class:`JobQueue` as the parent's threads, so the
 two share the work however uneven the pages are, and hands back its answers
-as one JSON document through a pipe. The copy opens its own connections and
+as one pickled document through a pipe (written by a fork of this very process, read by it). The copy opens its own connections and
 ends with ``os._exit`` (nothing of the parent's is flushed or closed twice).
 
 Anywhere else (macOS, Windows, a process with threads, such as a test
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import struct
 import sys
 import threading
@@ -97,7 +98,7 @@ class Forked:
                     answer: dict[str, Any] = {"answer": work()}
                 except errors.ReprolockError as exc:
                     answer = {"error": {"kind": type(exc).__name__, "message": exc.message, "hint": exc.hint}}
-                _write_all(write, json.dumps(answer, separators=(",", ":")).encode())
+                _write_all(write, pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
                 status = 0
             finally:
                 os._exit(status)
@@ -117,8 +118,10 @@ class Forked:
             os.close(self._read)
             os.waitpid(self._pid, 0)
         try:
-            message = json.loads(b"".join(chunks))
-        except ValueError:
+            message = pickle.loads(b"".join(chunks))  # noqa: S301 - written by a fork of this very process
+        except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
+            return None
+        if not isinstance(message, dict):
             return None
         failure = message.get("error")
         if isinstance(failure, dict):
@@ -165,7 +168,7 @@ class Standby(Forked):
                         answer: dict[str, Any] = {"answer": serve(prepared, work, queue)}
                     except errors.ReprolockError as exc:
                         answer = {"error": {"kind": type(exc).__name__, "message": exc.message, "hint": exc.hint}}
-                    _write_all(write, json.dumps(answer, separators=(",", ":")).encode())
+                    _write_all(write, pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
                 status = 0
             finally:
                 os._exit(status)
@@ -223,9 +226,10 @@ def prepare_standby() -> Standby | None:
 
 
 def _connections() -> object:  # pragma: no cover - runs in the standby copy
-    from reprolock.index.client import open_client  # noqa: PLC0415 - in the copy, while the parent works
+    from reprolock.index.client import ResolveOnce, open_client  # noqa: PLC0415 - in the copy, while the parent works
 
-    return open_client()
+    backend = ResolveOnce()
+    return (open_client(backend=backend), backend)
 
 
 def _serve(connections: object, work: dict[str, Any], queue: JobQueue) -> dict[str, Any]:  # pragma: no cover - runs in the standby copy

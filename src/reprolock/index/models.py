@@ -7,7 +7,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An HTTP answer, read in full."""
+
+    status: int
+    headers: Mapping[str, str]
+    """Lower-case names; repeated headers joined with ``, ``."""
+    body: bytes
+    url: str
+    """The final URL (after redirects), without credentials."""
 
 
 @dataclass(frozen=True, slots=True)
