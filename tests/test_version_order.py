@@ -5,9 +5,10 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from reprolock.versions import sort_key
+from reprolock.versions import admits, sort_key
 
 TEXTS = [
     "0", "0.0", "1", "1.0", "1.0.0", "1.0.0.0", "1.0.1", "1.0.10", "1.1", "1.10", "2", "10.0",
@@ -44,3 +45,16 @@ def test_keys_compare_exactly_as_versions_do():
 
 def test_most_index_versions_are_read_without_packaging():
     assert all(sort_key(text)[1] for text in ("1.0", "2.31.0", "1.0rc1", "3.0.0a4.dev2", "1.0.post2"))  # type: ignore[index]
+
+
+SPECIFIERS = [
+    ">=1.0", "<2", "<=1.0", ">1.0", "==1.0", "!=1.0", ">=1.0,<2", ">1.0a1,<1.0.post1", "<1.0", ">1.0.post0",
+    "==1.0.*", "~=1.0", "===1.0", ">=1!0", "<1.0rc1", ">=1.0.dev0,!=1.0.1", "==1.0+local", "!=1.0+local", ">0.0.1a0",
+]  # fmt: skip
+
+
+def test_admits_answers_as_packaging_does():
+    for text in SPECIFIERS:
+        specifiers = SpecifierSet(text)
+        for version in TEXTS:
+            assert admits(specifiers, version) == specifiers.contains(version, prereleases=True), (text, version)

@@ -86,3 +86,38 @@ def _key(epoch: int, release: tuple[int, ...], *, pre: tuple[str, int] | None, p
     dev_key = (1,) if dev is None else (0, dev)
     local_key = () if local is None else tuple((1, int(part), "") if part.isdigit() else (0, 0, part) for part in re.split(r"[._-]", local))
     return (epoch, release[:end], pre_key, post_key, dev_key, local_key)
+
+
+_DIRECT = {">=": tuple.__ge__, "<=": tuple.__le__, "==": tuple.__eq__, "!=": tuple.__ne__, "<": tuple.__lt__, ">": tuple.__gt__}
+
+
+@functools.lru_cache(maxsize=1024)
+def _clauses(specifiers: SpecifierSet) -> tuple[tuple[str, SortKey | None], ...]:
+    """Each clause's operator and the key of its version (``None``: only packaging can answer it)."""
+    found = []
+    for clause in specifiers:
+        parsed = None if clause.version.endswith(".*") or clause.operator not in _DIRECT else sort_key(clause.version)
+        found.append((clause.operator, parsed[0] if parsed is not None else None))
+    return tuple(found)
+
+
+def admits(specifiers: SpecifierSet, text: str) -> bool:
+    """``specifiers.contains(text, prereleases=True)``, mostly by comparing sort keys.
+
+    The answer is packaging's: keys answer only what packaging itself answers by
+    a plain comparison (no wildcard, no local version on the candidate, and for
+    ``<``/``>`` a candidate outside the bound's release family); the rest goes to
+    packaging.
+    """
+    parsed = sort_key(text)
+    if parsed is None:
+        return False
+    key = parsed[0]
+    if key[5]:  # a local version: packaging's rules
+        return specifiers.contains(text, prereleases=True)
+    for operator, bound in _clauses(specifiers):
+        if bound is None or (operator in {"<", ">"} and key[:2] == bound[:2]):
+            return specifiers.contains(text, prereleases=True)
+        if not _DIRECT[operator](key, bound):
+            return False
+    return True

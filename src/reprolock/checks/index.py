@@ -17,7 +17,7 @@ from packaging.version import Version
 from reprolock.findings import Finding, finding
 from reprolock.records import FileKind
 from reprolock.rules import Severity
-from reprolock.versions import parse_specifier, parse_version
+from reprolock.versions import admits, parse_specifier, parse_version
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -66,8 +66,7 @@ def newest(project: ProjectFacts, *, pre: bool, within: Sequence[SpecifierSet] =
             continue
         if not within:
             return release
-        version = parse_version(release.normalized)
-        if version is not None and all(spec.contains(version, prereleases=True) for spec in within):
+        if all(admits(spec, release.normalized) for spec in within):
             return release
     return None
 
