@@ -15,6 +15,7 @@ import pytest
 
 from conftest import run_cli
 from envfactory import make_venv, pip_install, site_packages
+from reprolock.index.cache import fetched_recently
 from reprolock.index.forked import can_fork
 from wheelfactory import Dist, build_wheel
 
@@ -230,3 +231,17 @@ def test_an_environment_audit_shares_its_pages_with_a_standby_copy(many, tmp_pat
     assert drift == sorted((item["package"], item["detail"]["latest"]) for item in theirs["findings"] if item["rule"] == "RL501")
     assert ("proj03", "1.3") in drift
     assert server.hits("/simple/proj") >= 2 * len(names)  # both runs asked for every page
+
+
+def test_a_run_that_fetched_pages_marks_the_cache_so_the_next_forks_no_standby(many, tmp_path):
+    server, names = many
+    cache = tmp_path / "cache"
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("".join(f"{name}==1.0\n" for name in names[:2]))
+    assert not fetched_recently(cache)
+    done = run_cli("audit", str(requirements), "--index-url", server.url, "--cache-dir", str(cache), cwd=tmp_path)
+    assert done.code in {0, 1}, done.err
+    assert fetched_recently(cache)
+    assert not fetched_recently(cache, freshness=0.0)
+    again = run_cli("audit", str(requirements), "--index-url", server.url, "--cache-dir", str(cache), "--offline", cwd=tmp_path)
+    assert again.out == done.out  # answered from the cache

@@ -57,7 +57,7 @@ def _run(args: argparse.Namespace, context: Context) -> int:
         return _audit(args, context, policy, None, None)
     from reprolock.sources.probe import RunningProbe  # noqa: PLC0415 - environment audits only
 
-    standby = _standby(args)
+    standby = _standby(args, context)
     try:
         # The interpreter starts up while the files are read and the checks imported.
         with RunningProbe(python, context.cwd, pip_index=_wants_pip_default(args, context, python)) as started:
@@ -67,12 +67,18 @@ def _run(args: argparse.Namespace, context: Context) -> int:
             standby.cancel()
 
 
-def _standby(args: argparse.Namespace) -> Standby | None:
-    """A copy of the process, forked now, that gets ready to share the index pages (an environment audit may need
-    dozens); ``None`` when the index is not asked, or where nothing is forked."""
+def _standby(args: argparse.Namespace, context: Context) -> Standby | None:
+    """A copy of the process, forked now, that gets ready to fetch the index pages (an environment audit may need
+    dozens); ``None`` when the index is not asked, when a run fetched pages into the cache in the last few minutes
+    (they are likely fresh: the copy would only take a core from the interpreter probe), or where nothing is forked."""
     if not uses_index(args, environment=True, environ=os.environ) or args.offline:
         return None
-    from reprolock.index.forked import prepare_standby  # noqa: PLC0415 - only when the index is asked
+    from reprolock.index.cache import fetched_recently, run_cache_dir  # noqa: PLC0415 - only when the index is asked
+
+    folder = run_cache_dir(context.cwd, os.environ, cache_dir=args.cache_dir, no_cache=args.no_cache)
+    if folder is not None and fetched_recently(folder):
+        return None
+    from reprolock.index.forked import prepare_standby  # noqa: PLC0415
 
     return prepare_standby()
 

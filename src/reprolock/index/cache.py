@@ -45,6 +45,17 @@ def run_cache_dir(cwd: Path, env: Mapping[str, str], *, cache_dir: str | None, n
     return folder if folder.is_absolute() else cwd / folder
 
 
+_FETCHED_MARK = "last-fetch"
+
+
+def fetched_recently(folder: Path, freshness: float = DEFAULT_FRESHNESS) -> bool:
+    """Whether a run fetched index pages into ``folder`` within ``freshness`` seconds (its summaries are then likely fresh)."""
+    try:
+        return time.time() - (folder / _LAYOUT / _FETCHED_MARK).stat().st_mtime < freshness
+    except OSError:
+        return False
+
+
 @dataclass(frozen=True, slots=True)
 class Freshness:
     """What the index's headers say about keeping an answer."""
@@ -133,6 +144,12 @@ class Cache:
             return data["value"]
         except (OSError, ValueError, KeyError, TypeError):
             return None
+
+    def mark_fetched(self) -> None:
+        """Note that pages were just fetched from the network (see :func:`fetched_recently`)."""
+        with contextlib.suppress(OSError):
+            (self.folder / _LAYOUT).mkdir(parents=True, exist_ok=True)
+            (self.folder / _LAYOUT / _FETCHED_MARK).touch()
 
     def put_data(self, index_url: str, key: str, value: object) -> None:
         self._write(self._path(index_url, f"_{key}"), {"fetched": time.time(), "value": value})

@@ -274,6 +274,8 @@ class IndexFinder:
         collecting = gc.isenabled()
         gc.disable()
         try:
+            if self.cache is not None:
+                self.cache.mark_fetched()
             if target is not None and not keep and self.processes > 1 and len(jobs) >= _SHARE_FROM and can_fork():
                 self._share(jobs, target, run, probe=probe, progress=progress)
                 return
