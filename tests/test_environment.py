@@ -17,6 +17,7 @@ from packaging.utils import canonicalize_name
 from conftest import findings, run_cli
 from envfactory import PIP_ENV, base_python, make_venv, pip_install, site_packages
 from reprolock.sources.environment import inspect
+from reprolock.sources.metadata import listed_distributions
 from wheelfactory import Dist, build_all
 
 DISTS = (
@@ -357,3 +358,11 @@ def test_verify_reports_are_headed_verify(main_venv, project):
     assert text.out.startswith("reprolock verify ")
     markdown = run_cli("verify", "lock.txt", "--python", str(main_venv), "--format", "markdown", cwd=project)
     assert markdown.out.startswith("## reprolock verify\n")
+
+
+def test_the_quick_listing_names_what_the_full_scan_finds(main_venv):
+    env = inspect(str(main_venv), main_venv.parent)
+    listed = listed_distributions(env.interpreter.sys_path)
+    assert listed
+    scanned = {(dist.name, dist.version) for dist in env.distributions if dist.metadata_path.endswith(".dist-info")}
+    assert set(listed) == scanned

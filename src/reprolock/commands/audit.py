@@ -14,14 +14,15 @@ from reprolock.sources.environment import choose_python
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from reprolock.checks import Target
     from reprolock.commands import Context
     from reprolock.findings import Finding
+    from reprolock.index.finder import IndexFinder
     from reprolock.index.forked import Standby
     from reprolock.policy import Policy
-    from reprolock.records import Environment, SourceFile
+    from reprolock.records import Environment, Interpreter, SourceFile
     from reprolock.render.views import GraphView
     from reprolock.sources.probe import RunningProbe
     from reprolock.sources.recordcache import RecordCache
@@ -106,14 +107,21 @@ def _audit(
     facts: dict[str, dict[str, Any]] = {}
     with_index = uses_index(args, environment=python is not None, environ=os.environ)
     if with_index:
-        from reprolock.index.audit import audit_index  # noqa: PLC0415 - only when used; imported while the probe runs
+        from reprolock.index.audit import audit_index, begin_index  # noqa: PLC0415 - only when used; imported while the probe runs
 
+    early: list[IndexFinder | None] = []
     if python is None:
         found = run_file_checks(files, None)
     else:
-        env, found, facts = _environment_step(python, files, args, context, started=started)
+
+        def probed(interpreter: Interpreter) -> None:  # the index pages start downloading while the environment is read
+            if with_index:
+                early.append(begin_index(files, args, context, interpreter, standby))
+
+        env, found, facts = _environment_step(python, files, args, context, started=started, probed=probed)
     if with_index:
-        index_findings, index_facts = audit_index(files, args, context, environment=env, standby=standby)
+        finder = early[0] if early else None
+        index_findings, index_facts = audit_index(files, args, context, environment=env, standby=standby, finder=finder)
         found.extend(index_findings)
         for name, known in index_facts.items():
             facts.setdefault(name, {}).update(known)
@@ -189,13 +197,14 @@ def _environment_step(
     context: Context,
     *,
     started: RunningProbe | None,
+    probed: Callable[[Interpreter], None] | None = None,
 ) -> tuple[Environment, list[Finding], dict[str, dict[str, Any]]]:
     """Inspect the interpreter, then run the file rules for it and the environment rules."""
     from reprolock.checks import Target, declared_extras, run_environment_checks  # noqa: PLC0415 - environment audits only
     from reprolock.dependencies import resolve_edges  # noqa: PLC0415
     from reprolock.sources.environment import inspect, local_modules  # noqa: PLC0415
 
-    env = inspect(python, context.cwd, started=started, records=_record_cache(args, context))
+    env = inspect(python, context.cwd, started=started, records=_record_cache(args, context), probed=probed)
     interpreter = env.interpreter
     target = Target(
         version=".".join(interpreter.version.split(".")[:2]),

@@ -90,6 +90,22 @@ def _vulnerabilities(
     return found, tuple(sources)
 
 
+def begin_index(files: Sequence[SourceFile], args: argparse.Namespace, context: Context, interpreter: Interpreter, standby: Standby | None) -> IndexFinder | None:
+    """Open the run's index client and hand the environment's pages to the ``standby`` copy now, before the
+    environment is read (names from its ``.dist-info`` folder names, and the files' pins); :func:`audit_index` collects them.
+    """
+    if standby is None:
+        return None
+    from reprolock.sources.metadata import listed_distributions  # noqa: PLC0415 - environment audits only
+
+    finder = open_finder(args, context, python=interpreter.python, pip_default=interpreter.pip_index_url)
+    finder.standby = standby
+    listed = listed_distributions(interpreter.sys_path)
+    names = [subject.name for subject in subjects_from(files, None)] + [name for name, _ in listed]
+    finder.begin_summaries(names, target_of(interpreter), probe=listed[0] if listed else None)
+    return finder
+
+
 def audit_index(
     files: Sequence[SourceFile],
     args: argparse.Namespace,
@@ -97,22 +113,27 @@ def audit_index(
     *,
     environment: Environment | None = None,
     standby: Standby | None = None,
+    finder: IndexFinder | None = None,
 ) -> tuple[list[Finding], dict[str, dict[str, Any]]]:
     """RL501-RL506 for the pinned requirements of ``files`` and the installed distributions.
 
-    ``standby`` is a copy of the process forked early to share the pages with (see :mod:`reprolock.index.forked`).
+    ``standby`` is a copy of the process forked early to share the pages with (see :mod:`reprolock.index.forked`);
+    ``finder`` the client :func:`begin_index` opened.
     """
     subjects = subjects_from(files, environment)
     if not subjects:
+        if finder is not None:
+            finder.close()
         return [], {}
     interpreter = environment.interpreter if environment else None
-    finder = open_finder(
-        args,
-        context,
-        python=interpreter.python if interpreter else None,
-        pip_default=interpreter.pip_index_url if interpreter else None,
-    )
-    finder.standby = standby
+    if finder is None:
+        finder = open_finder(
+            args,
+            context,
+            python=interpreter.python if interpreter else None,
+            pip_default=interpreter.pip_index_url if interpreter else None,
+        )
+        finder.standby = standby
     try:
         probe = (subjects[0].name, subjects[0].version)  # the first version _vulnerabilities asks about, as a rule
         pages = finder.summaries((subject.name for subject in subjects), target_of(interpreter), probe=probe)
@@ -123,4 +144,4 @@ def audit_index(
     return check_index(subjects, data)
 
 
-__all__ = ["audit_index", "open_finder", "target_of", "wants_pip_default"]
+__all__ = ["audit_index", "begin_index", "open_finder", "target_of", "wants_pip_default"]

@@ -113,6 +113,7 @@ class IndexFinder:
         self._free_pages = True
         """Drop a summarised page's decoded entries at once; a forked copy keeps them, as it exits without freeing."""
         self.standby: Standby | None = None
+        self._handed: tuple[Standby, list[tuple[str, list[Any]]], IndexTarget, _Progress] | None = None
         """A copy forked early (see :func:`reprolock.index.audit.prepare_standby`) to share the first batch of pages with."""
         """How many pages a forked copy fetched and summarised for this finder."""
         self.freshness = freshness
@@ -148,6 +149,9 @@ class IndexFinder:
         return self.http().get(url, headers)
 
     def close(self) -> None:
+        if self._handed is not None:  # never collected (the run failed meanwhile): let the copy finish, unread
+            self._handed[0].cancel()
+            self._handed = None
         if self.standby is not None:
             self.standby.cancel()
             self.standby = None
@@ -199,16 +203,20 @@ class IndexFinder:
         alongside the pages (see :meth:`vulnerabilities`).
         """
         wanted = list(dict.fromkeys(names))
+        self._finish_hand_over()
         found: dict[str, ProjectFacts | None] = {}
         missing = []
+        key = target.key()
         for name in wanted:
+            if (key, name) in self._summaries:  # handed over early (see begin_summaries)
+                found[name] = self._summaries[(key, name)]
+                continue
             stored = self.cache.get_data(self._scope, self._facts_key(target, name), None if self.offline else self.freshness) if self.cache else None
             if isinstance(stored, dict) and "facts" in stored:
                 found[name] = facts_from_data(stored["facts"]) if stored["facts"] is not None else None
             else:
                 missing.append(name)
-        self._fetch(missing, target=target, keep=False, probe=probe)
-        key = target.key()
+        self._fetch(missing, target=target, keep=False, probe=None if self._early else probe)
         for name in missing:
             if name in self.unknown:
                 continue
@@ -217,6 +225,51 @@ class IndexFinder:
             else:
                 found[name] = self._summarize(name, self._pages.get(name), target)
         return {name: found[name] for name in wanted if name in found}
+
+    def begin_summaries(self, names: Iterable[str], target: IndexTarget, *, probe: tuple[str, str] | None = None) -> None:
+        """Hand the pages :meth:`summaries` will need for ``names`` to the waiting :attr:`standby` copy now, and return.
+
+        The copy fetches them while this process goes on (reading the environment,
+        running the other checks); :meth:`summaries` then collects them. Nothing
+        happens without a waiting standby copy or with few pages to fetch.
+        """
+        standby = self.standby
+        if standby is None or not standby.waiting or self.offline or self._handed is not None:
+            return
+        key = target.key()
+        jobs = []
+        for name in dict.fromkeys(names):
+            stored = self.cache.get_data(self._scope, self._facts_key(target, name), self.freshness) if self.cache else None
+            if (key, name) in self._summaries or (isinstance(stored, dict) and "facts" in stored) or name in self.unknown:
+                continue
+            answers = self._answers(name)
+            if any(isinstance(answer, _Stale) for answer in answers):
+                jobs.append((name, answers))
+        if len(jobs) < _SHARE_FROM:
+            return
+        if self.cache is not None:
+            self.cache.mark_fetched()
+        progress = _Progress(self._progress, len(jobs))
+        self.standby = None
+        standby.queue.fill(len(jobs))
+        standby.send(self._work(jobs, target, max(1, self.concurrency // 2), probe=probe))  # gone: result() is None
+        self._handed = (standby, jobs, target, progress)
+
+    def _finish_hand_over(self) -> None:
+        """Collect what :meth:`begin_summaries` handed over (and do what a failed copy left)."""
+        if self._handed is None:
+            return
+        standby, jobs, target, progress = self._handed
+        self._handed = None
+        run = self._runner(target, keep=False, progress=progress)
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._collect(standby, jobs, target, run, progress=progress)
+        finally:
+            if collecting:
+                gc.enable()
+            progress.close()
 
     @property
     def _scope(self) -> str:
@@ -386,9 +439,21 @@ class IndexFinder:
     ) -> None:
         """Give every job, and the per-version JSON probe, to the ready standby copy (which shares them with a
         copy of its own), wait, then do what it left in the queue (nothing, unless it failed)."""
-        queue = standby.queue
-        queue.fill(len(jobs))
+        standby.queue.fill(len(jobs))
         standby.send(self._work(jobs, target, max(1, self.concurrency // 2), probe=probe))  # gone: result() is None
+        self._collect(standby, jobs, target, run, progress=progress)
+
+    def _collect(
+        self,
+        standby: Standby,
+        jobs: list[tuple[str, list[Any]]],
+        target: IndexTarget,
+        run: Callable[[tuple[str, list[Any]]], None],
+        *,
+        progress: _Progress,
+    ) -> None:
+        """Wait for the standby copy's answer, then do what it left in the queue (nothing, unless it failed)."""
+        queue = standby.queue
         done: list[str] = []
         try:
             answer = standby.result()
@@ -741,6 +806,10 @@ class IndexFinder:
         todo = list(dict.fromkeys(pairs))
         if not todo:
             return {}
+        asked = self._json_api_source()
+        if asked is not None and self._early:  # one answered while the pages downloaded goes first: it tells whether to ask more
+            early = set(self._early)
+            todo.sort(key=lambda pair: self._version_url(asked, *pair) not in early)
         answers = {todo[0]: self.vulnerabilities(*todo[0])}
         rest = todo[1:]
         source = next((item for item in self.indexes if not item.is_local), None)
