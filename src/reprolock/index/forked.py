@@ -94,6 +94,7 @@ class Forked:
             status = 1
             try:
                 os.close(read)
+                _detach()
                 try:
                     answer: dict[str, Any] = {"answer": work()}
                 except errors.ReprolockError as exc:
@@ -158,6 +159,7 @@ class Standby(Forked):
             try:
                 os.close(read)
                 os.close(go_write)
+                _detach()
                 prepared = prepare()
                 chunks = []
                 while chunk := os.read(go_read, 1 << 16):
@@ -206,6 +208,15 @@ class Standby(Forked):
         os.close(self._read)
         self.queue.close()
         os.waitpid(self._pid, os.WNOHANG)  # it ends on its own: no need to wait for it
+
+
+def _detach() -> None:  # pragma: no cover - runs in a forked copy
+    """Point the copy's standard streams at /dev/null: it reports through its pipe, and a reader of the parent's
+    output (``$(reprolock ...)``, ``| cat``) must not wait for the copy to end."""
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
 
 
 def _write_all(fd: int, data: bytes) -> None:
