@@ -7,8 +7,11 @@ other idles. On Linux, when the process has no other thread (``fork`` then
 copies a consistent state), :class:`Forked` runs a copy of the process that
 takes jobs from the same :class:`JobQueue` as the parent's threads, so the
 two share the work however uneven the pages are, and hands back its answers
-as one pickled document through a pipe (written by a fork of this very process, read by it). The copy opens its own connections and
-ends with ``os._exit`` (nothing of the parent's is flushed or closed twice).
+pickled through a pipe (written by a fork of this very process, read by it).
+The copy opens its own connections, points its standard streams at
+/dev/null and ends with ``os._exit`` (nothing of the parent's is flushed or
+closed twice). :class:`Standby` is a copy forked early that gets ready while
+the parent works, then takes the work when it is handed over.
 
 Anywhere else (macOS, Windows, a process with threads, such as a test
 runner serving an index) nothing is forked and the parent does every job.
