@@ -124,24 +124,7 @@ def json_rows(body: bytes | str, name: str) -> tuple[dict[str, Any], list[Row]]:
 
 
 def _dist_file(row: Row, absolute: _Absolute) -> DistFile:
-    filename, version, packagetype, item = row
-    yanked = item.get("yanked", False)
-    metadata = item.get("core-metadata", item.get("dist-info-metadata", False))
-    size = item.get("size")
-    return DistFile(
-        filename=filename,
-        url=absolute(str(item["url"])),
-        version=version,
-        packagetype=packagetype,
-        hashes=hash_pairs(item.get("hashes")),
-        requires_python=item.get("requires-python") or None,
-        yanked=bool(yanked),
-        yanked_reason=yanked if isinstance(yanked, str) and yanked else None,
-        upload_time=item.get("upload-time"),
-        size=size if isinstance(size, int) else None,
-        core_metadata=bool(metadata),
-        core_metadata_hashes=hash_pairs(metadata),
-    )
+    return DistFile(*_compact(row, absolute))  # the compact form lists the fields in DistFile's order
 
 
 def _row_of(item: DistFile) -> Row:
@@ -308,7 +291,7 @@ class LazyPage:
         if self._page is None and not self._parts:
             cached = self._cached if self._cached is not None else self._stored
             if cached is not None:
-                return VersionRows(self.name, self.index_url, _grouped(cached["files"], 2), _data_file, _same)
+                return VersionRows(self.name, self.index_url, _grouped(cached["files"], 2), data_file, _same)
             decoded = self._json()
             if decoded is not None:
                 absolute = _Absolute(self._page_url)
@@ -360,25 +343,7 @@ class LazyPage:
             return page_to_data(self.page())
         data, rows = decoded
         absolute = _Absolute(self._page_url)
-        files = []
-        for filename, version, packagetype, item in rows:
-            yanked = item.get("yanked", False)
-            metadata = item.get("core-metadata", item.get("dist-info-metadata", False))
-            size = item.get("size")
-            files.append([
-                filename,
-                absolute(str(item["url"])),
-                version,
-                packagetype,
-                hash_pairs(item.get("hashes")),
-                item.get("requires-python") or None,
-                bool(yanked),
-                yanked if isinstance(yanked, str) and yanked else None,
-                item.get("upload-time"),
-                size if isinstance(size, int) else None,
-                bool(metadata),
-                hash_pairs(metadata),
-            ])
+        files = [_compact(row, absolute) for row in rows]
         status, reason = _status(data)
         self._stored = {
             "name": self.name,
@@ -414,27 +379,15 @@ def page_to_data(page: ProjectPage) -> dict[str, Any]:
         "versions": list(page.versions),
         "status": page.status,
         "status_reason": page.status_reason,
-        "files": [[getattr(item, key) for key in _FIELDS] for item in page.files],
+        "files": [file_data(item) for item in page.files],
     }
 
 
-def _pairs(value: object) -> tuple[tuple[str, str], ...]:
-    if not isinstance(value, list):
-        return ()
-    return tuple((str(pair[0]), str(pair[1])) for pair in value)
-
-
 def page_from_data(data: dict[str, Any]) -> ProjectPage:
-    files = []
-    for row in data["files"]:
-        values = dict(zip(_FIELDS, row, strict=True))
-        values["hashes"] = _pairs(values["hashes"])
-        values["core_metadata_hashes"] = _pairs(values["core_metadata_hashes"])
-        files.append(DistFile(**values))
     return ProjectPage(
         name=data["name"],
         index_url=data["index_url"],
-        files=tuple(files),
+        files=tuple(data_file(row) for row in data["files"]),
         versions=tuple(data["versions"]),
         status=data.get("status"),
         status_reason=data.get("status_reason"),
@@ -446,7 +399,7 @@ def file_data(file: DistFile) -> list[Any]:
     return [getattr(file, key) for key in _FIELDS]
 
 
-def _data_file(row: list[Any]) -> DistFile:
+def data_file(row: list[Any]) -> DistFile:
     """A file of the compact form (as read from the cache, or as :meth:`LazyPage.to_data` made it), built."""
     values = dict(zip(_FIELDS, row, strict=True))
     values["hashes"] = _pair_tuple(values["hashes"])

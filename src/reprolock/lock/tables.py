@@ -25,33 +25,17 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reprolock.index.models import DistFile
+from reprolock.index.pages import data_file
 from reprolock.lock.candidates import ProjectTable
 from reprolock.versions import parse_version
 
 if TYPE_CHECKING:
     from packaging.version import Version
 
+    from reprolock.index.models import DistFile
     from reprolock.lock.target import LockTarget
 
 _LAYOUT = "lock-tables-v1"
-_FIELDS = (
-    "filename", "url", "version", "packagetype", "hashes", "requires_python",
-    "yanked", "yanked_reason", "upload_time", "size", "core_metadata", "core_metadata_hashes",
-)  # fmt: skip
-
-
-def _pairs(value: list[list[str]]) -> tuple[tuple[str, str], ...]:
-    return tuple((str(pair[0]), str(pair[1])) for pair in value)
-
-
-def _file(row: list[Any]) -> DistFile:
-    values = dict(zip(_FIELDS, row, strict=True))
-    values["hashes"] = _pairs(values["hashes"])
-    values["core_metadata_hashes"] = _pairs(values["core_metadata_hashes"])
-    return DistFile(**values)
-
-
 class StoredTable(ProjectTable):
     """A table read from disk: the header now, a version's files when asked."""
 
@@ -76,7 +60,7 @@ class StoredTable(ProjectTable):
             with self._path.open("rb") as stream:
                 stream.seek(self._start + span[0])
                 rows = json.loads(stream.read(span[1]))
-            self._files[version] = tuple(_file(row) for row in rows)
+            self._files[version] = tuple(data_file(row) for row in rows)
         return self._files[version]
 
 
