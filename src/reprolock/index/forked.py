@@ -25,7 +25,7 @@ import pickle
 import struct
 import sys
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from reprolock import errors
 
@@ -94,18 +94,7 @@ class Forked:
         read, write = os.pipe()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the copy ends with os._exit, so coverage never records it
-            status = 1
-            try:
-                os.close(read)
-                _detach()
-                try:
-                    answer: dict[str, Any] = {"answer": work()}
-                except errors.ReprolockError as exc:
-                    answer = {"error": {"kind": type(exc).__name__, "message": exc.message, "hint": exc.hint}}
-                _write_all(write, pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
-                status = 0
-            finally:
-                os._exit(status)
+            _copy_runs(work, write, close=(read,))
         os.close(write)
         return cls(pid, read)
 
@@ -158,25 +147,15 @@ class Standby(Forked):
         read, write = os.pipe()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the copy ends with os._exit, so coverage never records it
-            status = 1
-            try:
-                os.close(read)
-                os.close(go_write)
-                _detach()
+
+            def when_sent() -> dict[str, Any] | None:
                 prepared = prepare()
                 chunks = []
                 while chunk := os.read(go_read, 1 << 16):
                     chunks.append(chunk)
-                if chunks:  # nothing: cancelled
-                    work = json.loads(b"".join(chunks))
-                    try:
-                        answer: dict[str, Any] = {"answer": serve(prepared, work, queue)}
-                    except errors.ReprolockError as exc:
-                        answer = {"error": {"kind": type(exc).__name__, "message": exc.message, "hint": exc.hint}}
-                    _write_all(write, pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
-                status = 0
-            finally:
-                os._exit(status)
+                return serve(prepared, json.loads(b"".join(chunks)), queue) if chunks else None  # nothing: cancelled
+
+            _copy_runs(when_sent, write, close=(read, go_write))
         os.close(go_read)
         os.close(write)
         return cls(pid, read, go_write, queue)
@@ -211,6 +190,26 @@ class Standby(Forked):
         os.close(self._read)
         self.queue.close()
         os.waitpid(self._pid, os.WNOHANG)  # it ends on its own: no need to wait for it
+
+
+def _copy_runs(work: Callable[[], dict[str, Any] | None], write: int, *, close: tuple[int, ...]) -> NoReturn:  # pragma: no cover - in a copy
+    """The forked copy's whole life: close the parent's ends of the pipes, run ``work``, write its answer (or the
+    :class:`~reprolock.errors.ReprolockError` it raised) to ``write``, and end. ``None`` from ``work``: no answer."""
+    status = 1
+    try:
+        for fd in close:
+            os.close(fd)
+        _detach()
+        try:
+            answer = work()
+            message = None if answer is None else {"answer": answer}
+        except errors.ReprolockError as exc:
+            message = {"error": {"kind": type(exc).__name__, "message": exc.message, "hint": exc.hint}}
+        if message is not None:
+            _write_all(write, pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+        status = 0
+    finally:
+        os._exit(status)
 
 
 def _detach() -> None:  # pragma: no cover - runs in a forked copy
