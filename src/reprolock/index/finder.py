@@ -11,6 +11,7 @@ used whatever its age; what it does not hold is *unknown*, not missing.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import json
@@ -29,7 +30,7 @@ from reprolock.index.summary import facts_from_data, facts_to_data
 from reprolock.redaction import redacted
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
     from concurrent.futures import Future
 
     from reprolock.index.client import HttpClient
@@ -211,8 +212,8 @@ class IndexFinder:
             if (key, name) in self._summaries:  # handed over early (see begin_summaries)
                 found[name] = self._summaries[(key, name)]
                 continue
-            stored = self.cache.get_data(self._scope, self._facts_key(target, name), None if self.offline else self.freshness) if self.cache else None
-            if isinstance(stored, dict) and "facts" in stored:
+            stored = self._stored_facts(target, name)
+            if stored is not None:
                 found[name] = facts_from_data(stored["facts"]) if stored["facts"] is not None else None
             else:
                 missing.append(name)
@@ -239,8 +240,7 @@ class IndexFinder:
         key = target.key()
         jobs = []
         for name in dict.fromkeys(names):
-            stored = self.cache.get_data(self._scope, self._facts_key(target, name), self.freshness) if self.cache else None
-            if (key, name) in self._summaries or (isinstance(stored, dict) and "facts" in stored) or name in self.unknown:
+            if (key, name) in self._summaries or name in self.unknown or self._stored_facts(target, name) is not None:
                 continue
             answers = self._answers(name)
             if any(isinstance(answer, _Stale) for answer in answers):
@@ -251,8 +251,7 @@ class IndexFinder:
             self.cache.mark_fetched()
         progress = _Progress(self._progress, len(jobs))
         self.standby = None
-        standby.queue.fill(len(jobs))
-        standby.send(self._work(jobs, target, max(1, self.concurrency // 2), probe=probe))  # gone: result() is None
+        self._send(standby, jobs, target, probe=probe)
         self._handed = (standby, jobs, target, progress)
 
     def _finish_hand_over(self) -> None:
@@ -262,14 +261,13 @@ class IndexFinder:
         standby, jobs, target, progress = self._handed
         self._handed = None
         run = self._runner(target, keep=False, progress=progress)
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with _collector_paused(), contextlib.closing(progress):
             self._collect(standby, jobs, target, run, progress=progress)
-        finally:
-            if collecting:
-                gc.enable()
-            progress.close()
+
+    @property
+    def _threads(self) -> int:
+        """Threads per process when two processes share the pages."""
+        return max(1, self.concurrency // 2)
 
     @property
     def _scope(self) -> str:
@@ -278,6 +276,13 @@ class IndexFinder:
     @staticmethod
     def _facts_key(target: IndexTarget, name: str) -> str:
         return f"facts-{target.key()}-{name}"
+
+    def _stored_facts(self, target: IndexTarget, name: str) -> dict[str, Any] | None:
+        """The cached summary record of ``name`` for ``target`` while fresh (or offline); ``None`` when there is none."""
+        if self.cache is None:
+            return None
+        stored = self.cache.get_data(self._scope, self._facts_key(target, name), None if self.offline else self.freshness)
+        return stored if isinstance(stored, dict) and "facts" in stored else None
 
     def _summarize(self, name: str, lazy: LazyPage | None, target: IndexTarget) -> ProjectFacts | None:
         """The summary of a settled page, written to the cache."""
@@ -322,11 +327,7 @@ class IndexFinder:
             else:
                 self._probe_early(*probe)  # type: ignore[misc]  # only queued with a probe
 
-        # Decoding pages makes hundreds of thousands of dicts and no reference cycles:
-        # the cycle collector would rescan them all several times, so it waits.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with _collector_paused(), contextlib.closing(progress):
             if self.cache is not None:
                 self.cache.mark_fetched()
             if target is not None and not keep and self.processes > 1 and len(jobs) >= _SHARE_FROM and can_fork():
@@ -335,10 +336,6 @@ class IndexFinder:
             if probe is not None:
                 jobs.insert(min(len(jobs), self.concurrency - 1), ("", []))  # among the first requests, not last in line
             self._run_all(jobs, run)
-        finally:
-            if collecting:
-                gc.enable()
-            progress.close()
 
     def _resolve_hosts(self) -> None:
         """Look up every remote index's host now (the HTTP client is made, with its imports)."""
@@ -390,7 +387,7 @@ class IndexFinder:
         """
         from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - a warm run fetches nothing
 
-        threads = max(1, self.concurrency // 2)
+        threads = self._threads
         standby, self.standby = self.standby, None
         if standby is not None and standby.waiting:
             self._hand_over(standby, jobs, target, run, probe=probe, progress=progress)
@@ -410,9 +407,7 @@ class IndexFinder:
             return self._drain_copy(jobs, target, run, queue, threads)
 
         def drain() -> None:
-            while (number := queue.claim()) is not None:
-                run(jobs[number])
-                done.append(jobs[number][0])
+            _drain(queue, jobs, run, done)
 
         try:
             forked = Forked.start(copy)
@@ -439,9 +434,13 @@ class IndexFinder:
     ) -> None:
         """Give every job, and the per-version JSON probe, to the ready standby copy (which shares them with a
         copy of its own), wait, then do what it left in the queue (nothing, unless it failed)."""
-        standby.queue.fill(len(jobs))
-        standby.send(self._work(jobs, target, max(1, self.concurrency // 2), probe=probe))  # gone: result() is None
+        self._send(standby, jobs, target, probe=probe)
         self._collect(standby, jobs, target, run, progress=progress)
+
+    def _send(self, standby: Standby, jobs: list[tuple[str, list[Any]]], target: IndexTarget, *, probe: tuple[str, str] | None) -> None:
+        """Queue ``jobs`` and hand them to ``standby`` (gone: its result is None and this process does them)."""
+        standby.queue.fill(len(jobs))
+        standby.send(self._work(jobs, target, self._threads, probe=probe))
 
     def _collect(
         self,
@@ -457,9 +456,7 @@ class IndexFinder:
         done: list[str] = []
         try:
             answer = standby.result()
-            while (number := queue.claim()) is not None:
-                run(jobs[number])
-                done.append(jobs[number][0])
+            _drain(queue, jobs, run, done)
         finally:
             queue.close()
         self._take(answer, jobs, done, target, run, progress=progress)
@@ -506,14 +503,8 @@ class IndexFinder:
 
         done: list[str] = []
         before = self.requests
-
-        def drain() -> None:
-            while (number := queue.claim()) is not None:
-                run(jobs[number])
-                done.append(jobs[number][0])
-
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            for future in [pool.submit(drain) for _ in range(threads)]:
+            for future in [pool.submit(_drain, queue, jobs, run, done) for _ in range(threads)]:
                 future.result()
         key = target.key()
         summarised = {name: self._summaries[(key, name)] for name in done if (key, name) in self._summaries}
@@ -839,6 +830,26 @@ class IndexFinder:
             self._capabilities[source.url] = offers
         if self.cache is not None:
             self.cache.put_data(source.url, "capabilities", {"per_version_json": offers})
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Decoding pages makes hundreds of thousands of dicts and no reference cycles: the cycle collector would
+    rescan them all several times, so it waits (and is restored as it was)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _drain(queue: JobQueue, jobs: list[tuple[str, list[Any]]], run: Callable[[tuple[str, list[Any]]], None], done: list[str]) -> None:
+    """Run the jobs claimed from ``queue`` until none is left, noting their names in ``done``."""
+    while (number := queue.claim()) is not None:
+        run(jobs[number])
+        done.append(jobs[number][0])
 
 
 def _plain(facts: ProjectFacts | None) -> tuple[Any, ...] | None:
