@@ -488,9 +488,9 @@ class IndexFinder:
     def _adopt(self, answer: dict[str, Any], target: IndexTarget) -> None:
         """Take in what a forked copy answered: summaries, unknown names, early per-version JSON answers."""
         key = target.key()
-        for name, plain in dict(answer.get("facts", {})).items():
+        for name, plain in dict(answer.get("facts", {})).items():  # facts_to_data form
             if (key, name) not in self._summaries:
-                self._summaries[(key, name)] = _unplain(plain)
+                self._summaries[(key, name)] = facts_from_data(plain) if plain is not None else None
         self.unknown.update(answer.get("unknown", ()))
         self.requests += int(answer.get("requests", 0))
         self._early.update(answer.get("early", {}))
@@ -509,7 +509,7 @@ class IndexFinder:
         key = target.key()
         summarised = {name: self._summaries[(key, name)] for name in done if (key, name) in self._summaries}
         return {
-            "facts": {name: _plain(facts) for name, facts in summarised.items()},  # plain tuples pickle several times faster
+            "facts": {name: facts_to_data(facts) if facts else None for name, facts in summarised.items()},  # plain data pickles fast
             "unknown": sorted(self.unknown.intersection(done)),
             "requests": self.requests - before,
         }
@@ -850,19 +850,6 @@ def _drain(queue: JobQueue, jobs: list[tuple[str, list[Any]]], run: Callable[[tu
     while (number := queue.claim()) is not None:
         run(jobs[number])
         done.append(jobs[number][0])
-
-
-def _plain(facts: ProjectFacts | None) -> tuple[Any, ...] | None:
-    return None if facts is None else (facts.name, [tuple(release) for release in facts.releases], facts.status, facts.status_reason)
-
-
-def _unplain(plain: tuple[Any, ...] | None) -> ProjectFacts | None:
-    from reprolock.index.models import ProjectFacts, ReleaseFacts  # noqa: PLC0415 - the models load with the finder anyway
-
-    if plain is None:
-        return None
-    name, releases, status, reason = plain
-    return ProjectFacts(name, tuple(map(ReleaseFacts._make, releases)), status, reason)
 
 
 def _settle_future(future: Future[Answer], get: Callable[[str, dict[str, str]], Answer], url: str, headers: dict[str, str]) -> None:

@@ -167,7 +167,6 @@ class FactsBuilder:
         return ProjectFacts(self.project, tuple(releases), status, status_reason)
 
 
-_FIELDS = ("version", "normalized", "yanked", "yanked_reason", "uploaded", "fits", "prerelease")
 
 
 def facts_to_data(facts: ProjectFacts) -> dict[str, Any]:
@@ -175,7 +174,7 @@ def facts_to_data(facts: ProjectFacts) -> dict[str, Any]:
         "name": facts.name,
         "status": facts.status,
         "status_reason": facts.status_reason,
-        "releases": [[getattr(item, key) for key in _FIELDS] for item in facts.releases],
+        "releases": [list(item) for item in facts.releases],  # the fields in ReleaseFacts order
     }
 
 
