@@ -96,6 +96,7 @@ class Cache:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._folders: set[Path] = set()
+        self._marked = False
 
     def _path(self, index_url: str, name: str) -> Path:
         key = hashlib.sha256(index_url.encode()).hexdigest()[:24]
@@ -146,7 +147,10 @@ class Cache:
             return None
 
     def mark_fetched(self) -> None:
-        """Note that pages were just fetched from the network (see :func:`fetched_recently`)."""
+        """Note that pages were just fetched from the network (see :func:`fetched_recently`); once per run."""
+        if self._marked:
+            return
+        self._marked = True
         with contextlib.suppress(OSError):
             (self.folder / _LAYOUT).mkdir(parents=True, exist_ok=True)
             (self.folder / _LAYOUT / _FETCHED_MARK).touch()
