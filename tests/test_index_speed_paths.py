@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 import gc
 import gzip
-import io
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -15,8 +14,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from conftest import run_cli
-from reprolock.commands import Context
-from reprolock.index.audit import open_finder, wants_pip_default
 from reprolock.index.cache import Cache
 from reprolock.index.client import HttpClient
 from reprolock.index.config import split_credentials
@@ -25,6 +22,7 @@ from reprolock.index.models import IndexTarget
 from reprolock.index.pages import LazyPage
 from reprolock.index.simple import parse_json
 from reprolock.index.summary import summarize
+from reprolock.sources.probe import probe
 from wheelfactory import Dist
 
 PY = ".".join(str(part) for part in sys.version_info[:3])
@@ -187,24 +185,38 @@ def test_http_client_sends_credentials_only_to_their_host(redirecting):
     assert _Redirecting.seen == [("/new/", None)]
 
 
-def _audit_args(**given):
-    options = {"no_index": False, "index_url": None, "extra_index_url": [], "no_cache": False, "cache_dir": "cache", "offline": False}
-    return argparse.Namespace(**{**options, **given})
+def _fake_pip(folder, index_source, *, importable):
+    """A ``pip`` package in ``folder`` whose ``_internal/models/index.py`` is ``index_source``."""
+    models = folder / "pip" / "_internal" / "models"
+    models.mkdir(parents=True)
+    (folder / "pip" / "__init__.py").write_text("" if importable else "raise ImportError('pip was imported')\n")
+    (folder / "pip" / "_internal" / "__init__.py").write_text("")
+    (models / "__init__.py").write_text("")
+    (models / "index.py").write_text(index_source)
+    return {**os.environ, "PYTHONPATH": str(folder)}
 
 
-def test_the_probe_asks_pip_for_its_default_index_only_until_it_is_remembered(tmp_path):
-    context = Context(cwd=tmp_path, stdin=io.StringIO(), stdout=io.StringIO(), stderr=io.StringIO())
-    env = {"PIP_CONFIG_FILE": "/dev/null", "HOME": str(tmp_path)}
-    python = str(tmp_path / "venv")
-    (tmp_path / "venv" / "bin").mkdir(parents=True)
-    (tmp_path / "venv" / "bin" / "python").symlink_to(sys.executable)
-    executable = str(tmp_path / "venv" / "bin" / "python")  # what the probe records as the interpreter
-    assert wants_pip_default(_audit_args(), context, python, env=env)
-    assert not wants_pip_default(_audit_args(no_index=True), context, python, env=env)
-    assert not wants_pip_default(_audit_args(index_url="http://127.0.0.1:9/simple/"), context, python, env=env)
-    assert not wants_pip_default(_audit_args(), context, python, env={**env, "PIP_INDEX_URL": "http://127.0.0.1:9/simple/"})
-    # The probe's answer is remembered when the finder opens: the next run's probe need not ask.
-    open_finder(_audit_args(), context, python=executable, pip_default="http://127.0.0.1:9/simple/", env=env)
-    assert not wants_pip_default(_audit_args(), context, python, env=env)
-    assert wants_pip_default(_audit_args(cache_dir="elsewhere"), context, python, env=env)
-    assert wants_pip_default(_audit_args(no_cache=True), context, python, env=env)
+def test_the_probe_reads_pips_default_index_from_its_source_without_importing_pip(tmp_path):
+    source = 'class PackageIndex:\n    pass\n\n\nPyPI = PackageIndex("http://127.0.0.1:9/", file_storage_domain="127.0.0.1")\n'
+    environ = _fake_pip(tmp_path, source, importable=False)
+    assert probe(sys.executable, tmp_path, environ=environ).pip_index_url == "http://127.0.0.1:9/simple"
+    assert probe(sys.executable, tmp_path, environ=environ, pip_index=False).pip_index_url is None
+
+
+def test_the_probe_imports_pip_when_its_source_has_no_plain_default_line(tmp_path):
+    source = (
+        'URL = "http://127.0.0.1:8/"\n\n\n'
+        "class PackageIndex:\n"
+        "    def __init__(self, url, file_storage_domain):\n"
+        '        self.simple_url = url + "simple"\n\n\n'
+        'PyPI = PackageIndex(URL, file_storage_domain="127.0.0.1")\n'
+    )
+    environ = _fake_pip(tmp_path, source, importable=True)
+    assert probe(sys.executable, tmp_path, environ=environ).pip_index_url == "http://127.0.0.1:8/simple"
+
+
+def test_the_probe_reads_the_same_default_index_as_the_real_pip_imports(tmp_path):
+    imported = subprocess.run(
+        [sys.executable, "-c", "from pip._internal.models.index import PyPI; print(PyPI.simple_url)"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert probe(sys.executable, tmp_path).pip_index_url == imported

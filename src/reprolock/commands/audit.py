@@ -58,14 +58,15 @@ def _run(args: argparse.Namespace, context: Context) -> int:
         return _audit(args, context, policy, None, None)
     from reprolock.sources.probe import RunningProbe  # noqa: PLC0415 - environment audits only
 
-    standby = _standby(args, context)
-    try:
-        # The interpreter starts up while the files are read and the checks imported.
-        with RunningProbe(python, context.cwd, pip_index=_wants_pip_default(args, context, python)) as started:
+    # The interpreter starts up while the files are read and the checks imported (its pip's default index is
+    # asked for whenever the index may be: the probe reads it from pip's source).
+    with RunningProbe(python, context.cwd, pip_index=not args.no_index) as started:
+        standby = _standby(args, context)
+        try:
             return _audit(args, context, policy, python, started, standby=standby)
-    finally:
-        if standby is not None:
-            standby.cancel()
+        finally:
+            if standby is not None:
+                standby.cancel()
 
 
 def _standby(args: argparse.Namespace, context: Context) -> Standby | None:
@@ -154,15 +155,6 @@ def uses_index(args: argparse.Namespace, *, environment: bool, environ: Mapping[
         return False
     named = args.index or args.index_url or args.extra_index_url or args.offline or args.advisories
     return bool(environment or named or environ.get("PIP_INDEX_URL") or environ.get("PIP_EXTRA_INDEX_URL"))
-
-
-def _wants_pip_default(args: argparse.Namespace, context: Context, python: str) -> bool:
-    """Whether the probe asks the target's pip for its default index (only when the index rules need it)."""
-    if args.no_index:
-        return False
-    from reprolock.index.pipdefault import wants_pip_default  # noqa: PLC0415 - the index code loads only when used
-
-    return wants_pip_default(args, context, python)
 
 
 DRAWN_FORMATS = frozenset({"html", "markdown"})

@@ -16,7 +16,7 @@ from reprolock.checks.index import IndexData, check_index, subjects_from
 from reprolock.index.config import select_indexes
 from reprolock.index.finder import IndexFinder
 from reprolock.index.models import IndexTarget
-from reprolock.index.pipdefault import cached_pip_default, open_cache, pip_default_key, wants_pip_default
+from reprolock.index.pipdefault import cached_pip_default, open_cache, pip_default_key
 
 if TYPE_CHECKING:
     import argparse
@@ -144,4 +144,4 @@ def audit_index(
     return check_index(subjects, data)
 
 
-__all__ = ["audit_index", "begin_index", "open_finder", "target_of", "wants_pip_default"]
+__all__ = ["audit_index", "begin_index", "open_finder", "target_of"]

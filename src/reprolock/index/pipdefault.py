@@ -1,19 +1,17 @@
 """The target pip's default index, remembered per interpreter, and the run's cache folder.
 
-Light on purpose: ``audit`` asks :func:`wants_pip_default` before it starts the
-interpreter probe, so this module must not pull in the index rules, the page
-parser or ``packaging``.
+Light on purpose: it must not pull in the index rules, the page parser or
+``packaging``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reprolock.index.cache import Cache, run_cache_dir
-from reprolock.index.config import pip_default_index, read_pip_config
+from reprolock.index.config import pip_default_index
 
 if TYPE_CHECKING:
     import argparse
@@ -46,28 +44,3 @@ def cached_pip_default(python: str, cache: Cache | None) -> str | None:
     if found and cache:
         cache.put_data("interpreters", key, found)
     return found
-
-
-def wants_pip_default(args: argparse.Namespace, context: Context, python: str, *, env: Mapping[str, str] | None = None) -> bool:
-    """Whether the environment probe should ask ``python``'s pip for its default index.
-
-    Not when the index rules are off, the indexes are given or configured for
-    pip, or the answer is remembered in the cache (importing pip in the target
-    costs its probe about 30 ms on every run).
-    """
-    if args.no_index or args.index_url or args.extra_index_url:
-        return False
-    env = os.environ if env is None else env
-    if read_pip_config(env, python).get("index-url", "").strip():
-        return False
-    cache = open_cache(args, context, env)
-    if cache is None:
-        return True
-    from reprolock.errors import InputError  # noqa: PLC0415
-    from reprolock.sources.probe import find_interpreter  # noqa: PLC0415 - the executable the probe runs (and records)
-
-    try:
-        executable = str(find_interpreter(python, context.cwd))
-    except InputError:
-        return True  # the probe reports it
-    return not isinstance(cache.get_data("interpreters", pip_default_key(executable), PIP_DEFAULT_AGE), str)

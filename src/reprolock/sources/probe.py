@@ -3,7 +3,8 @@
 The probe is plain Python that runs on any CPython from 3.8 up and imports
 nothing of reprolock. It prints one JSON object; :func:`probe` turns it into
 an :class:`~reprolock.records.Interpreter`. The only part of pip it touches is
-a one-line query of pip's own default index, inside a ``try``.
+pip's own default index: the constant read from pip's source, else imported
+(inside a ``try``).
 """
 
 from __future__ import annotations
@@ -80,6 +81,21 @@ def _system_site(prefix):
 def _pip_index():
     if "--no-pip" in sys.argv:
         return None
+    # pip's default index is a constant in its source: read it there (importing pip's
+    # internals costs the probe about 25 ms); import them only if the line is not found.
+    try:
+        import importlib.machinery
+        spec = importlib.machinery.PathFinder.find_spec("pip")
+        folder = os.path.dirname(spec.origin) if spec and spec.origin else None
+        if folder:
+            with open(os.path.join(folder, "_internal", "models", "index.py"), encoding="utf-8") as handle:
+                for line in handle:
+                    if line.startswith("PyPI = PackageIndex("):
+                        url = line.split("(", 1)[1].split(",", 1)[0].strip().strip("\"'")
+                        if url.startswith(("https://", "http://")) and url.endswith("/"):
+                            return url + "simple"
+    except Exception:
+        pass
     try:
         from pip._internal.models.index import PyPI
         return PyPI.simple_url
