@@ -7,9 +7,11 @@ some (the index server), so each case runs in a fresh interpreter started here.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
+from typing import Any
 
 import pytest
 
@@ -22,8 +24,11 @@ from wheelfactory import Dist, build_wheel
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reprolock forks only on Linux")
 
 
-def python(code: str, *args: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code), *args], capture_output=True, text=True, timeout=120, check=False)
+def python(code: str, *args: str, env: dict[str, str] | None = None) -> Any:
+    environ = {**os.environ, **(env or {})}
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code), *args], capture_output=True, text=True, timeout=120, check=False, env=environ
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -58,7 +63,7 @@ def test_every_job_is_claimed_exactly_once_by_the_parent_and_the_copy():
                 worker.join()
             return found
 
-        forked = Forked.start(lambda: {"taken": threads()})
+        forked = Forked.start(lambda report: {"taken": threads()})
         mine = threads()
         print(json.dumps({"mine": mine, "theirs": forked.result()["taken"]}))
     """)
@@ -74,20 +79,54 @@ def test_an_error_in_the_copy_is_raised_in_the_parent_and_a_crash_gives_no_answe
         from reprolock.errors import IndexUnreachableError, InputError
         from reprolock.index.forked import Forked
 
-        def fail():
+        def fail(report):
+            report({"before": 1})
             raise InputError("bad thing in x.txt:3", hint="fix it")
 
+        seen = []
         try:
-            Forked.start(fail).result()
+            for message in Forked.start(fail).messages():
+                seen.append(message)
             raised = None
         except InputError as exc:
             raised = [type(exc).__name__, exc.message, exc.hint, exc.exit_code]
-        crashed = Forked.start(lambda: os._exit(3)).result()
-        print(json.dumps({"raised": raised, "crashed": crashed, "fine": Forked.start(lambda: {"a": [1]}).result()}))
+
+        def crash(report):
+            report({"part": 1})
+            os._exit(3)
+
+        crashed = list(Forked.start(crash).messages())
+        print(json.dumps({"raised": raised, "seen": seen, "crashed": crashed, "fine": Forked.start(lambda report: {"a": [1]}).result()}))
     """)
     assert found["raised"] == ["InputError", "bad thing in x.txt:3", "fix it", 3]
-    assert found["crashed"] is None
+    assert found["seen"] == [{"before": 1}]  # what it sent before it failed arrived first
+    assert found["crashed"] == [{"part": 1}]  # a crash ends its messages: the caller does the rest
     assert found["fine"] == {"a": [1]}
+
+
+def test_messages_arrive_while_the_copy_still_works_and_large_ones_whole(tmp_path):
+    found = python("""
+        import json, os, time
+        from reprolock.index.forked import Forked
+
+        def work(report):
+            report({"first": "x" * 3_000_000})  # larger than any pipe: written whole, read whole
+            while not os.path.exists(os.environ["GO"]):  # waits until the parent has read the first message
+                time.sleep(0.01)
+            report({"second": 2})
+            return {"last": 3}
+
+        forked = Forked.start(work)
+        sizes = []
+        for message in forked.messages():
+            if "first" in message:
+                sizes.append(len(message["first"]))
+                open(os.environ["GO"], "w").close()
+            else:
+                sizes.append(message)
+        print(json.dumps(sizes))
+    """, env={"GO": str(tmp_path / "go")})
+    assert found == [3_000_000, {"second": 2}, {"last": 3}]
 
 
 SUMMARIES = """
@@ -174,12 +213,18 @@ def test_a_standby_copy_gets_ready_then_does_its_share_leaves_when_cancelled_or_
         def prepare():
             return {"ready": os.getpid()}
 
-        def serve(prepared, work, queue):
-            taken = []
-            while (number := queue.claim()) is not None:
-                taken.append(number)
-                time.sleep(0.001)
-            return {"prepared": prepared["ready"], "work": work, "taken": taken}
+        def serve(prepared, work, queue, report, helper):
+            def drain(report):
+                taken = []
+                while (number := queue.claim()) is not None:
+                    taken.append(number)
+                    time.sleep(0.001)
+                report({"helper" if report is not first else "standby": taken})
+
+            first = report
+            helped = helper.start(drain)
+            drain(report)
+            return {"prepared": prepared["ready"], "work": work, "helped": helped, "again": helper.start(drain)}
 
         standby = Standby.begin(prepare, serve)
         standby.queue.fill(400)
@@ -188,7 +233,7 @@ def test_a_standby_copy_gets_ready_then_does_its_share_leaves_when_cancelled_or_
         while (number := standby.queue.claim()) is not None:
             mine.append(number)
             time.sleep(0.001)
-        answer = standby.result()
+        messages = list(standby.messages())
         idle = Standby.begin(prepare, serve)
         waiting = idle.waiting
         idle.cancel()
@@ -197,15 +242,20 @@ def test_a_standby_copy_gets_ready_then_does_its_share_leaves_when_cancelled_or_
         time.sleep(0.2)
         broken.queue.fill(3)
         sent = broken.send({"names": []})
-        print(json.dumps({"me": os.getpid(), "answer": answer, "mine": mine, "waiting": waiting, "after": idle.waiting,
-                          "gone": os.waitpid(idle._pid, os.WNOHANG)[0] != 0, "sent": sent, "broken": broken.result()}))
+        print(json.dumps({"me": os.getpid(), "mine": mine, "waiting": waiting, "after": idle.waiting,
+                          "gone": os.waitpid(idle._pid, os.WNOHANG)[0] != 0, "sent": sent, "broken": broken.result(), "messages": messages}))
     """)
-    answer = found["answer"]
+    messages = found["messages"]
+    answer = next(message for message in messages if "prepared" in message)  # the helper's pipe may deliver after it
     assert answer["prepared"] != found["me"]  # prepared in the copy
     assert answer["work"] == {"names": ["a", "b"]}
-    assert answer["taken"]
+    assert answer["helped"] is True  # the standby forked a helper, once
+    assert answer["again"] is False
+    taken = {key: value for message in messages if message is not answer for key, value in message.items()}
+    assert set(taken) == {"standby", "helper"}  # the helper's message came straight to the parent
+    assert taken["standby"]
     assert found["mine"]
-    assert sorted(answer["taken"] + found["mine"]) == list(range(400))
+    assert sorted(taken["standby"] + taken["helper"] + found["mine"]) == list(range(400))
     assert found["waiting"] is True
     assert found["after"] is False
     assert found["gone"] is True  # a cancelled copy ends on its own

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from reprolock.index.client import HttpClient
     from reprolock.index.config import IndexSource
+    from reprolock.index.forked import Helper, Report
     from reprolock.index.models import Answer, DistFile, IndexTarget, ProjectFacts, ProjectPage
     from reprolock.index.pages import VersionRows
 
@@ -399,12 +400,12 @@ class IndexFinder:
 
         self._resolve_hosts()  # before the fork: two processes must not look the host up at once
 
-        def copy() -> dict[str, Any]:  # pragma: no cover - runs in the forked copy
+        def copy(report: Report) -> dict[str, Any]:  # pragma: no cover - runs in the forked copy
             if self._http is not None:  # connections are never shared: new ones, with the names already looked up
                 self._http = self._http.fresh()
             progress.mute()
             self._free_pages = False
-            return self._drain_copy(jobs, target, run, queue, threads)
+            return self._drain_copy(jobs, target, run, queue, threads, report=report)
 
         def drain() -> None:
             _drain(queue, jobs, run, done)
@@ -417,10 +418,10 @@ class IndexFinder:
                     futures.append(pool.submit(self._probe_early, *probe))
                 for future in futures:
                     future.result()
-            answer = forked.result()
+            answered = self._adopt_all(forked, target)
         finally:
             queue.close()
-        self._take(answer, jobs, done, target, run, progress=progress)
+        self._take(answered, jobs, done, run, progress=progress)
 
     def _hand_over(
         self,
@@ -451,68 +452,79 @@ class IndexFinder:
         *,
         progress: _Progress,
     ) -> None:
-        """Wait for the standby copy's answer, then do what it left in the queue (nothing, unless it failed)."""
+        """Take in the standby copies' answers as they come, then do what they left in the queue (nothing, unless they failed)."""
         queue = standby.queue
         done: list[str] = []
         try:
-            answer = standby.result()
+            answered = self._adopt_all(standby, target)
             _drain(queue, jobs, run, done)
         finally:
             queue.close()
-        self._take(answer, jobs, done, target, run, progress=progress)
+        self._take(answered, jobs, done, run, progress=progress)
 
     def _take(
         self,
-        answer: dict[str, Any] | None,
+        answered: set[str],
         jobs: list[tuple[str, list[Any]]],
         done: list[str],
-        target: IndexTarget,
         run: Callable[[tuple[str, list[Any]]], None],
         *,
         progress: _Progress,
     ) -> None:
-        """Adopt a copy's ``answer``; run here the jobs neither this process (``done``) nor the copy answered."""
+        """Count what the copies ``answered``; run here the jobs neither this process (``done``) nor they answered."""
         theirs = {name for name, _ in jobs} - set(done)
-        if answer is not None:
-            self._adopt(answer, target)
-            for name in list(theirs):
-                if (target.key(), name) in self._summaries:
-                    theirs.discard(name)
-                    self.forked_jobs += 1
-            progress.advance(len(jobs) - len(done) - len(theirs - self.unknown))
-            theirs -= self.unknown
-        for job in jobs:  # what the copy did not answer (it failed): done here
-            if job[0] in theirs:
+        self.forked_jobs += len(theirs & answered)
+        progress.advance(len(theirs & answered))
+        for job in jobs:  # what the copies did not answer (one failed): done here
+            if job[0] in theirs - answered:
                 run(job)
 
-    def _adopt(self, answer: dict[str, Any], target: IndexTarget) -> None:
-        """Take in what a forked copy answered: summaries, unknown names, early per-version JSON answers."""
+    def _adopt_all(self, forked: Forked, target: IndexTarget) -> set[str]:
+        """Take in every message of a forked copy (and of the copy it forked) as it comes; the names they answered."""
         key = target.key()
-        for name, plain in dict(answer.get("facts", {})).items():  # facts_to_data form
-            if (key, name) not in self._summaries:
-                self._summaries[(key, name)] = facts_from_data(plain) if plain is not None else None
-        self.unknown.update(answer.get("unknown", ()))
-        self.requests += int(answer.get("requests", 0))
-        self._early.update(answer.get("early", {}))
+        answered: set[str] = set()
+        for message in forked.messages():
+            for name, plain in dict(message.get("facts", {})).items():  # facts_to_data form
+                answered.add(name)
+                if (key, name) not in self._summaries:
+                    self._summaries[(key, name)] = facts_from_data(plain) if plain is not None else None
+            unknown = set(message.get("unknown", ()))
+            answered |= unknown
+            self.unknown |= unknown
+            self.requests += int(message.get("requests", 0))
+            self._early.update(message.get("early", {}))
+        return answered
 
     def _drain_copy(
-        self, jobs: list[tuple[str, list[Any]]], target: IndexTarget, run: Callable[[tuple[str, list[Any]]], None], queue: JobQueue, threads: int
+        self,
+        jobs: list[tuple[str, list[Any]]],
+        target: IndexTarget,
+        run: Callable[[tuple[str, list[Any]]], None],
+        queue: JobQueue,
+        threads: int,
+        *,
+        report: Report,
     ) -> dict[str, Any]:  # pragma: no cover - runs in the forked copy
-        """In the copy: take jobs from ``queue`` until none is left; the summaries made, for the parent."""
+        """In a copy: take jobs from ``queue`` until none is left, reporting each page's summary as soon as it is made."""
         from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - a warm run fetches nothing
 
-        done: list[str] = []
-        before = self.requests
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            for future in [pool.submit(_drain, queue, jobs, run, done) for _ in range(threads)]:
-                future.result()
         key = target.key()
-        summarised = {name: self._summaries[(key, name)] for name in done if (key, name) in self._summaries}
-        return {
-            "facts": {name: facts_to_data(facts) if facts else None for name, facts in summarised.items()},  # plain data pickles fast
-            "unknown": sorted(self.unknown.intersection(done)),
-            "requests": self.requests - before,
-        }
+        before = self.requests
+
+        def run_and_report(job: tuple[str, list[Any]]) -> None:
+            run(job)
+            name = job[0]
+            if name in self.unknown:
+                report({"unknown": [name]})
+            elif (key, name) in self._summaries:
+                facts = self._summaries[(key, name)]
+                report({"facts": {name: facts_to_data(facts) if facts else None}})  # plain data pickles fast
+
+        done: list[str] = []
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            for future in [pool.submit(_drain, queue, jobs, run_and_report, done) for _ in range(threads)]:
+                future.result()
+        return {"requests": self.requests - before}
 
     def _work(self, jobs: list[tuple[str, list[Any]]], target: IndexTarget, threads: int, *, probe: tuple[str, str] | None) -> dict[str, Any]:
         """What a standby copy needs to do ``jobs`` (credentials go through a pipe, never a file)."""
@@ -528,7 +540,7 @@ class IndexFinder:
         }
 
     @classmethod
-    def serve(cls, connections: object, work: dict[str, Any], queue: JobQueue) -> dict[str, Any]:  # pragma: no cover - runs in the standby copy
+    def serve(cls, connections: object, work: dict[str, Any], queue: JobQueue, report: Report, helper: Helper) -> dict[str, Any]:  # pragma: no cover - runs in the standby copy
         """In a standby copy: the work :meth:`_work` described, over ``connections`` (made early), shared with a copy of its own."""
         from reprolock.index.client import HttpClient  # noqa: PLC0415 - the copy imported it while it waited
         from reprolock.index.config import IndexSource  # noqa: PLC0415
@@ -548,18 +560,14 @@ class IndexFinder:
         run = finder._runner(target, keep=False, progress=_Progress(None, 0))
         threads = int(work["threads"])
         finder._resolve_hosts()  # before the fork: two copies must not look the host up at once
-        helper = Forked.start(lambda: finder._drain_copy(jobs, target, run, queue, threads)) if can_fork() else None
+        helper.start(lambda theirs: finder._drain_copy(jobs, target, run, queue, threads, report=theirs))
         probing = None
         if work.get("probe"):
             probing = threading.Thread(target=finder._probe_early, args=tuple(work["probe"]))
             probing.start()
-        answer = finder._drain_copy(jobs, target, run, queue, threads)
+        answer = finder._drain_copy(jobs, target, run, queue, threads, report=report)
         if probing is not None:
             probing.join()
-        if helper is not None and (theirs := helper.result()) is not None:
-            answer["facts"].update(theirs.get("facts", {}))
-            answer["unknown"] = sorted({*answer["unknown"], *theirs.get("unknown", ())})
-            answer["requests"] += int(theirs.get("requests", 0))
         answer["early"] = dict(finder._early)
         return answer
 

@@ -6,8 +6,9 @@ lock: a cold audit of a large environment keeps one core busy while the
 other idles. On Linux, when the process has no other thread (``fork`` then
 copies a consistent state), :class:`Forked` runs a copy of the process that
 takes jobs from the same :class:`JobQueue` as the parent's threads, so the
-two share the work however uneven the pages are, and hands back its answers
-pickled through a pipe (written by a fork of this very process, read by it).
+two share the work however uneven the pages are, and sends each answer back
+as soon as it has it, pickled through a pipe (written by a fork of this very
+process, read by it), so the parent takes them in while the copy works.
 The copy opens its own connections, points its standard streams at
 /dev/null and ends with ``os._exit`` (nothing of the parent's is flushed or
 closed twice). :class:`Standby` is a copy forked early that gets ready while
@@ -19,22 +20,26 @@ runner serving an index) nothing is forked and the parent does every job.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pickle
 import struct
 import sys
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from reprolock import errors
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Iterator
 
 _CLAIM = struct.Struct("=I")
 _MOST = 16384
 """Jobs a queue holds: a pipe holds 64 KiB (callers share no more than this)."""
+_SIZE = struct.Struct("=I")
+_PIPE_SIZE = 1 << 20
 
 
 def can_fork() -> bool:
@@ -81,49 +86,88 @@ class JobQueue:
             self._write = None
 
 
-class Forked:
-    """A forked copy of this process computing one JSON document; :meth:`result` waits for it."""
+Report = Callable[[dict[str, Any]], None]
+"""How a copy sends a message to its parent while it works (see :meth:`Forked.messages`)."""
+Work = Callable[[Report], "dict[str, Any] | None"]
+"""A copy's work: it may report messages as it goes; what it returns is its last message (``None``: none)."""
 
-    def __init__(self, pid: int, read: int) -> None:
+
+class Forked:
+    """A forked copy of this process that sends messages (plain data) back as it works.
+
+    :meth:`messages` yields them as they arrive; :meth:`result` waits for the last
+    one. A copy that a :class:`Standby` forks in turn writes to its own pipe, read
+    here too, so its messages reach the parent without a detour.
+    """
+
+    def __init__(self, pid: int, reads: list[int]) -> None:
         self._pid = pid
-        self._read = read
+        self._reads = reads
 
     @classmethod
-    def start(cls, work: Callable[[], dict[str, Any]]) -> Forked:
+    def start(cls, work: Work) -> Forked:
         """Fork; the copy runs ``work`` and ends. A :class:`~reprolock.errors.ReprolockError` it raises is handed over."""
-        read, write = os.pipe()
+        read, write = _pipe()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the copy ends with os._exit, so coverage never records it
             _copy_runs(work, write, close=(read,))
         os.close(write)
-        return cls(pid, read)
+        return cls(pid, [read])
+
+    def messages(self) -> Iterator[dict[str, Any]]:
+        """Every message of the copy (and of the copy it forked), in the order each sent them, until all have ended.
+
+        A :class:`~reprolock.errors.ReprolockError` raised in a copy is raised
+        here again; a copy that crashes just sends nothing more (the caller does
+        what it left).
+        """
+        try:
+            for kind, payload in _frames(self._reads):
+                if kind == "error":
+                    raise _error(payload)
+                yield payload
+        finally:
+            for fd in self._reads:
+                os.close(fd)
+            self._reads = []
+            os.waitpid(self._pid, 0)
 
     def result(self) -> dict[str, Any] | None:
-        """The copy's answer; ``None`` when it ended without one (the caller then does its jobs itself).
+        """The last message; ``None`` when the copy ended without one."""
+        last = None
+        for last in self.messages():  # noqa: B007 - the last one is wanted
+            pass
+        return last
 
-        A :class:`~reprolock.errors.ReprolockError` raised in the copy is raised here again.
-        """
-        chunks = []
-        try:
-            while chunk := os.read(self._read, 1 << 20):
-                chunks.append(chunk)
-        finally:
-            os.close(self._read)
-            os.waitpid(self._pid, 0)
-        try:
-            message = pickle.loads(b"".join(chunks))  # noqa: S301 - written by a fork of this very process
-        except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
-            return None
-        if not isinstance(message, dict):
-            return None
-        failure = message.get("error")
-        if isinstance(failure, dict):
-            kind = getattr(errors, str(failure.get("kind")), errors.IndexUnreachableError)
-            if not (isinstance(kind, type) and issubclass(kind, errors.ReprolockError)):
-                kind = errors.IndexUnreachableError
-            raise kind(str(failure.get("message")), hint=failure.get("hint"))
-        answer = message.get("answer")
-        return answer if isinstance(answer, dict) else None
+
+def _error(payload: object) -> errors.ReprolockError:
+    """The error a copy handed over, as raised there (an index error when its kind is unknown)."""
+    failure = payload if isinstance(payload, dict) else {}
+    kind = getattr(errors, str(failure.get("kind")), errors.IndexUnreachableError)
+    if not (isinstance(kind, type) and issubclass(kind, errors.ReprolockError)):
+        kind = errors.IndexUnreachableError
+    return kind(str(failure.get("message")), hint=failure.get("hint"))
+
+
+class Helper:
+    """In a :class:`Standby` copy: forks one more copy, whose messages go straight to the parent through a pipe of its own."""
+
+    def __init__(self, write: int, close: tuple[int, ...]) -> None:
+        self._write: int | None = write
+        self._close = close
+
+    def start(self, work: Work) -> bool:  # pragma: no cover - runs in the standby copy
+        """Fork a copy that runs ``work``; ``False`` (nothing forked) where :func:`can_fork` says no, or once done."""
+        write, self._write = self._write, None
+        if write is None:
+            return False
+        if not can_fork():
+            os.close(write)
+            return False
+        if os.fork() == 0:
+            _copy_runs(work, write, close=self._close)
+        os.close(write)
+        return True
 
 
 class Standby(Forked):
@@ -134,34 +178,40 @@ class Standby(Forked):
     from the :class:`JobQueue` made before the fork.
     """
 
-    def __init__(self, pid: int, read: int, go: int, queue: JobQueue) -> None:
-        super().__init__(pid, read)
+    def __init__(self, pid: int, reads: list[int], go: int, queue: JobQueue) -> None:
+        super().__init__(pid, reads)
         self._go: int | None = go
         self.queue = queue
 
     @classmethod
-    def begin(cls, prepare: Callable[[], object], serve: Callable[[object, dict[str, Any], JobQueue], dict[str, Any]]) -> Standby:
-        """Fork; the copy runs ``prepare()``, waits for :meth:`send`, and answers ``serve(prepared, work, queue)``."""
+    def begin(cls, prepare: Callable[[], object], serve: Callable[[object, dict[str, Any], JobQueue, Report, Helper], dict[str, Any] | None]) -> Standby:
+        """Fork; the copy runs ``prepare()``, waits for :meth:`send`, then ``serve(prepared, work, queue, report, helper)``.
+
+        ``helper`` may fork one more copy to share the work (see :class:`Helper`).
+        """
         queue = JobQueue()
         go_read, go_write = os.pipe()
-        read, write = os.pipe()
+        read, write = _pipe()
+        spare_read, spare_write = _pipe()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the copy ends with os._exit, so coverage never records it
 
-            def when_sent() -> dict[str, Any] | None:
+            def when_sent(report: Report) -> dict[str, Any] | None:
                 prepared = prepare()
                 chunks = []
                 while chunk := os.read(go_read, 1 << 16):
                     chunks.append(chunk)
-                return serve(prepared, json.loads(b"".join(chunks)), queue) if chunks else None  # nothing: cancelled
+                if not chunks:  # nothing: cancelled
+                    return None
+                return serve(prepared, json.loads(b"".join(chunks)), queue, report, Helper(spare_write, close=(write, go_read)))
 
-            _copy_runs(when_sent, write, close=(read, go_write))
-        os.close(go_read)
-        os.close(write)
-        return cls(pid, read, go_write, queue)
+            _copy_runs(when_sent, write, close=(read, spare_read, go_write))
+        for fd in (go_read, write, spare_write):
+            os.close(fd)
+        return cls(pid, [read, spare_read], go_write, queue)
 
     def send(self, work: dict[str, Any]) -> bool:
-        """Hand over the work (fill :attr:`queue` first); :meth:`result` then waits for the answer.
+        """Hand over the work (fill :attr:`queue` first); :meth:`messages` then yields the answers.
 
         ``False`` when the copy is gone (it failed while it got ready): the caller does the work itself.
         """
@@ -187,29 +237,91 @@ class Standby(Forked):
             return
         os.close(self._go)
         self._go = None
-        os.close(self._read)
+        for fd in self._reads:
+            os.close(fd)
+        self._reads = []
         self.queue.close()
         os.waitpid(self._pid, os.WNOHANG)  # it ends on its own: no need to wait for it
 
 
-def _copy_runs(work: Callable[[], dict[str, Any] | None], write: int, *, close: tuple[int, ...]) -> NoReturn:  # pragma: no cover - in a copy
-    """The forked copy's whole life: close the parent's ends of the pipes, run ``work``, write its answer (or the
-    :class:`~reprolock.errors.ReprolockError` it raised) to ``write``, and end. ``None`` from ``work``: no answer."""
+def _copy_runs(work: Work, write: int, *, close: tuple[int, ...]) -> NoReturn:  # pragma: no cover - in a copy
+    """The forked copy's whole life: close the parent's ends of the pipes, run ``work`` (which may report messages
+    as it goes), send its answer (or the :class:`~reprolock.errors.ReprolockError` it raised) and end."""
     status = 1
     try:
         for fd in close:
             os.close(fd)
         _detach()
+        report = _Reporter(write)
         try:
-            answer = work()
-            message = None if answer is None else {"answer": answer}
+            answer = work(report)
+            if answer is not None:
+                report.frame("answer", answer)
         except errors.ReprolockError as exc:
-            message = {"error": {"kind": type(exc).__name__, "message": exc.message, "hint": exc.hint}}
-        if message is not None:
-            _write_all(write, pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+            report.frame("error", {"kind": type(exc).__name__, "message": exc.message, "hint": exc.hint})
         status = 0
     finally:
         os._exit(status)
+
+
+class _Reporter:  # pragma: no cover - runs in a forked copy
+    """A copy's end of its pipe: each message a length and a pickle, written whole by one thread at a time."""
+
+    def __init__(self, write: int) -> None:
+        self._write = write
+        self._lock = threading.Lock()
+
+    def __call__(self, message: dict[str, Any]) -> None:
+        self.frame("part", message)
+
+    def frame(self, kind: str, payload: object) -> None:
+        data = pickle.dumps((kind, payload), protocol=pickle.HIGHEST_PROTOCOL)
+        with self._lock:
+            _write_all(self._write, _SIZE.pack(len(data)) + data)
+
+
+def _frames(reads: list[int]) -> Iterator[tuple[str, Any]]:
+    """The ``(kind, payload)`` frames written to the pipes ``reads``, as they come, until every writer has ended.
+
+    A frame cut short (its writer crashed) or unreadable ends that pipe's frames.
+    """
+    import select  # noqa: PLC0415 - only when a copy was forked
+
+    poller = select.poll()
+    pending: dict[int, bytearray] = {}
+    for fd in reads:
+        poller.register(fd, select.POLLIN)
+        pending[fd] = bytearray()
+    while pending:
+        for fd, _ in poller.poll():
+            buffer = pending.get(fd)
+            if buffer is None:
+                continue
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                poller.unregister(fd)
+                del pending[fd]
+                continue
+            buffer += chunk
+            while len(buffer) >= _SIZE.size and len(buffer) >= _SIZE.size + (size := _SIZE.unpack_from(buffer)[0]):
+                data = bytes(buffer[_SIZE.size : _SIZE.size + size])
+                del buffer[: _SIZE.size + size]
+                try:
+                    frame = pickle.loads(data)  # noqa: S301 - written by a fork of this very process
+                except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
+                    frame = None
+                if isinstance(frame, tuple) and len(frame) == 2:
+                    yield frame
+
+
+def _pipe() -> tuple[int, int]:
+    """A pipe for a copy's messages, made large (1 MiB on Linux when allowed) so that the copy rarely waits for its reader."""
+    read, write = os.pipe()
+    with contextlib.suppress(ImportError, AttributeError, OSError):  # F_SETPIPE_SZ is Linux's; above the system's limit, the default
+        import fcntl  # noqa: PLC0415 - POSIX only; forking is Linux only
+
+        fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
+    return read, write
 
 
 def _detach() -> None:  # pragma: no cover - runs in a forked copy
@@ -239,13 +351,18 @@ def prepare_standby() -> Standby | None:
 
 
 def _connections() -> object:  # pragma: no cover - runs in the standby copy
-    from reprolock.index.client import ResolveOnce, open_client  # noqa: PLC0415 - in the copy, while the parent works
+    """The HTTP client, and every module the work needs, loaded while the parent still probes the interpreter."""
+    import concurrent.futures  # noqa: PLC0415, F401 - in the copy, while the parent works
+
+    import reprolock.index.finder  # noqa: PLC0415
+    import reprolock.index.simple  # noqa: PLC0415, F401
+    from reprolock.index.client import ResolveOnce, open_client  # noqa: PLC0415
 
     backend = ResolveOnce()
     return (open_client(backend=backend), backend)
 
 
-def _serve(connections: object, work: dict[str, Any], queue: JobQueue) -> dict[str, Any]:  # pragma: no cover - runs in the standby copy
+def _serve(connections: object, work: dict[str, Any], queue: JobQueue, report: Report, helper: Helper) -> dict[str, Any]:  # pragma: no cover - runs in the standby copy
     from reprolock.index.finder import IndexFinder  # noqa: PLC0415 - the finder imports this module
 
-    return IndexFinder.serve(connections, work, queue)
+    return IndexFinder.serve(connections, work, queue, report, helper)
