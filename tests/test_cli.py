@@ -303,3 +303,25 @@ def test_text_report_shows_brackets_literally(tmp_path, cli):
     assert "internal error" not in result.err
     assert "[/x]" in result.out
     assert "requests[security]" in result.out
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown", "sarif", "html"])
+def test_preloading_a_format_loads_the_modules_its_rendering_then_needs(fmt, tmp_path):
+    # In a fresh interpreter: what rendering imports after preload(fmt) must be nothing of the renderer's own.
+    code = f"""
+import io, sys
+from pathlib import Path
+from reprolock.commands import Context
+from reprolock.commands.output import preload, render
+from reprolock.policy import build_policy
+from reprolock.report import build_report
+preload({fmt!r})
+before = set(sys.modules)
+context = Context(cwd=Path({str(tmp_path)!r}), stdin=io.StringIO(), stdout=io.StringIO(), stderr=io.StringIO())
+report = build_report((), [], build_policy({{}}, fail_on=(), ignore=()), facts={{}})
+render(report, {fmt!r}, verbose=False, context=context, to_file=False)
+print(sorted(name for name in set(sys.modules) - before if name.startswith("reprolock.render")))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

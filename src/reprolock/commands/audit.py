@@ -8,7 +8,7 @@ import gc
 import os
 from typing import TYPE_CHECKING, Any
 
-from reprolock.commands.output import deliver
+from reprolock.commands.output import deliver, preload
 from reprolock.policy import build_policy, read_config
 from reprolock.sources.environment import choose_python
 
@@ -122,6 +122,8 @@ def _audit(
         env, found, facts = _environment_step(python, files, args, context, started=started, probed=probed)
     if with_index:
         finder = early[0] if early else None
+        if finder is not None:  # the pages are being fetched by forked copies: load the renderer meanwhile
+            preload(args.format)
         index_findings, index_facts = audit_index(files, args, context, environment=env, standby=standby, finder=finder)
         found.extend(index_findings)
         for name, known in index_facts.items():
