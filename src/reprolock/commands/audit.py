@@ -9,7 +9,6 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from reprolock.commands.output import deliver, preload
-from reprolock.policy import build_policy, read_config
 from reprolock.sources.environment import choose_python
 
 if TYPE_CHECKING:
@@ -52,21 +51,27 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _run(args: argparse.Namespace, context: Context) -> int:
-    policy = build_policy(read_config(context.cwd / "pyproject.toml"), fail_on=args.fail_on, ignore=args.ignore)
     python = None if args.files_only else choose_python(args.python, context.cwd, os.environ)
     if python is None:
-        return _audit(args, context, policy, None, None)
-    from reprolock.sources.probe import RunningProbe  # noqa: PLC0415 - environment audits only
+        return _audit(args, context, _policy(args, context), None, None)
+    # The standby copy is forked first, before more modules load (it needs none of them), then the interpreter
+    # starts up while the files are read and the checks imported (its pip's default index is asked for whenever
+    # the index may be: the probe reads it from pip's source).
+    standby = _standby(args, context)
+    try:
+        from reprolock.sources.probe import RunningProbe  # noqa: PLC0415 - environment audits only
 
-    # The interpreter starts up while the files are read and the checks imported (its pip's default index is
-    # asked for whenever the index may be: the probe reads it from pip's source).
-    with RunningProbe(python, context.cwd, pip_index=not args.no_index) as started:
-        standby = _standby(args, context)
-        try:
-            return _audit(args, context, policy, python, started, standby=standby)
-        finally:
-            if standby is not None:
-                standby.cancel()
+        with RunningProbe(python, context.cwd, pip_index=not args.no_index) as started:
+            return _audit(args, context, _policy(args, context), python, started, standby=standby)
+    finally:
+        if standby is not None:
+            standby.cancel()
+
+
+def _policy(args: argparse.Namespace, context: Context) -> Policy:
+    from reprolock.policy import build_policy, read_config  # noqa: PLC0415 - after the standby copy is forked
+
+    return build_policy(read_config(context.cwd / "pyproject.toml"), fail_on=args.fail_on, ignore=args.ignore)
 
 
 def _standby(args: argparse.Namespace, context: Context) -> Standby | None:

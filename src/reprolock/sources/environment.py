@@ -10,16 +10,11 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-from reprolock.records import Environment
-from reprolock.sources.metadata import scan_path
-from reprolock.sources.ospackages import os_owners
-from reprolock.sources.probe import probe
-
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from pathlib import Path
 
-    from reprolock.records import Interpreter
+    from reprolock.records import Environment, Interpreter
     from reprolock.sources.probe import RunningProbe
     from reprolock.sources.recordcache import RecordCache
 
@@ -62,6 +57,12 @@ def inspect(
     with the interpreter as soon as the probe answers, before ``sys.path`` is read.
     """
     import os  # noqa: PLC0415 - only the default lookup reads the process environment
+
+    # Loaded here: choose_python is light, so ``audit`` can fork its standby copy before these load.
+    from reprolock.records import Environment  # noqa: PLC0415
+    from reprolock.sources.metadata import scan_path  # noqa: PLC0415
+    from reprolock.sources.ospackages import os_owners  # noqa: PLC0415
+    from reprolock.sources.probe import probe  # noqa: PLC0415
 
     chosen = choose_python(python, cwd, environ if environ is not None else os.environ)
     if chosen is None:
