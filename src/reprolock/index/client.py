@@ -238,16 +238,19 @@ class _Transport(httpx.BaseTransport):
         self._pool.close()
 
 
-def open_client(*, concurrency: int = 16, timeout: float = 20.0, backend: httpcore.NetworkBackend | None = None) -> httpx.Client:
+def open_client(
+    *, concurrency: int = 16, timeout: float = 20.0, backend: httpcore.NetworkBackend | None = None, tls: ssl.SSLContext | None = None
+) -> httpx.Client:
     """The httpx client for one run: ``concurrency`` kept-alive connections, each host resolved once.
 
     ``timeout`` is the read timeout; connecting may take up to ten seconds of it.
     Certificates are checked against the system's trust store (as ``ssl`` finds
     it, ``SSL_CERT_FILE`` included). Proxy variables and ``.netrc`` are not read
-    (credentials come from the index URLs and pip's configuration).
+    (credentials come from the index URLs and pip's configuration). ``tls``: such
+    a context made already (``ssl.create_default_context()``).
     """
     pool = httpcore.ConnectionPool(
-        ssl_context=ssl.create_default_context(),
+        ssl_context=tls if tls is not None else ssl.create_default_context(),
         max_connections=concurrency,
         max_keepalive_connections=concurrency,
         keepalive_expiry=30.0,

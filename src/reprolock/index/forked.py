@@ -351,15 +351,25 @@ def prepare_standby() -> Standby | None:
 
 
 def _connections() -> object:  # pragma: no cover - runs in the standby copy
-    """The HTTP client, and every module the work needs, loaded while the parent still probes the interpreter."""
-    import concurrent.futures  # noqa: PLC0415, F401 - in the copy, while the parent works
+    """The HTTP client, and every module the work needs, loaded while the parent still probes the interpreter.
+
+    The trust store loads in a thread meanwhile (OpenSSL reads it without holding
+    the interpreter lock); that thread has ended before anything else is forked.
+    """
+    import ssl  # noqa: PLC0415 - in the copy, while the parent works
+
+    made: list[ssl.SSLContext] = []
+    loader = threading.Thread(target=lambda: made.append(ssl.create_default_context()))
+    loader.start()
+    import concurrent.futures  # noqa: PLC0415, F401
 
     import reprolock.index.finder  # noqa: PLC0415
     import reprolock.index.simple  # noqa: PLC0415, F401
     from reprolock.index.client import ResolveOnce, open_client  # noqa: PLC0415
 
+    loader.join()
     backend = ResolveOnce()
-    return (open_client(backend=backend), backend)
+    return (open_client(backend=backend, tls=made[0] if made else None), backend)
 
 
 def _serve(connections: object, work: dict[str, Any], queue: JobQueue, report: Report, helper: Helper) -> dict[str, Any]:  # pragma: no cover - runs in the standby copy
