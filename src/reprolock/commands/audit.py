@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import gc
 import os
 from typing import TYPE_CHECKING, Any
 
+from reprolock.collector import collector_paused
 from reprolock.commands.output import deliver, preload
 from reprolock.sources.environment import choose_python
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Callable, Iterator, Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from reprolock.checks import Target
     from reprolock.commands import Context
@@ -28,26 +27,8 @@ if TYPE_CHECKING:
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
-    with _collector_paused():
+    with collector_paused():
         return _run(args, context)
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector for the audit, then restore it as it was.
-
-    An audit is short and leaves few reference cycles, but it builds tens of
-    thousands of small objects (modules, records, index summaries) that would
-    make the collector run and rescan them a hundred times; the index finder
-    does the same while it decodes pages.
-    """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _run(args: argparse.Namespace, context: Context) -> int:

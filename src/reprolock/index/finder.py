@@ -12,7 +12,6 @@ used whatever its age; what it does not hold is *unknown*, not missing.
 from __future__ import annotations
 
 import contextlib
-import gc
 import hashlib
 import json
 import sys
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import unquote, urlsplit
 
+from reprolock.collector import collector_paused
 from reprolock.errors import IndexUnreachableError
 from reprolock.index.cache import DEFAULT_FRESHNESS, Cache, Entry, Freshness
 from reprolock.index.forked import Forked, JobQueue, Standby, can_fork
@@ -30,7 +30,7 @@ from reprolock.index.summary import facts_from_data, facts_to_data
 from reprolock.redaction import redacted
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from collections.abc import Callable, Iterable, Sequence
     from concurrent.futures import Future
 
     from reprolock.index.client import HttpClient
@@ -262,7 +262,7 @@ class IndexFinder:
         standby, jobs, target, progress = self._handed
         self._handed = None
         run = self._runner(target, keep=False, progress=progress)
-        with _collector_paused(), contextlib.closing(progress):
+        with collector_paused(), contextlib.closing(progress):
             self._collect(standby, jobs, target, run, progress=progress)
 
     @property
@@ -328,7 +328,7 @@ class IndexFinder:
             else:
                 self._probe_early(*probe)  # type: ignore[misc]  # only queued with a probe
 
-        with _collector_paused(), contextlib.closing(progress):
+        with collector_paused(), contextlib.closing(progress):
             if self.cache is not None:
                 self.cache.mark_fetched()
             if target is not None and not keep and self.processes > 1 and len(jobs) >= _SHARE_FROM and can_fork():
@@ -838,19 +838,6 @@ class IndexFinder:
             self._capabilities[source.url] = offers
         if self.cache is not None:
             self.cache.put_data(source.url, "capabilities", {"per_version_json": offers})
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Decoding pages makes hundreds of thousands of dicts and no reference cycles: the cycle collector would
-    rescan them all several times, so it waits (and is restored as it was)."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _drain(queue: JobQueue, jobs: list[tuple[str, list[Any]]], run: Callable[[tuple[str, list[Any]]], None], done: list[str]) -> None:
