@@ -95,8 +95,7 @@ Work = Callable[[Report], "dict[str, Any] | None"]
 class Forked:
     """A forked copy of this process that sends messages (plain data) back as it works.
 
-    :meth:`messages` yields them as they arrive; :meth:`result` waits for the last
-    one. A copy that a :class:`Standby` forks in turn writes to its own pipe, read
+    :meth:`messages` yields them as they arrive. A copy that a :class:`Standby` forks in turn writes to its own pipe, read
     here too, so its messages reach the parent without a detour.
     """
 
@@ -127,17 +126,13 @@ class Forked:
                     raise _error(payload)
                 yield payload
         finally:
-            for fd in self._reads:
-                os.close(fd)
-            self._reads = []
+            self._close_reads()
             os.waitpid(self._pid, 0)
 
-    def result(self) -> dict[str, Any] | None:
-        """The last message; ``None`` when the copy ended without one."""
-        last = None
-        for last in self.messages():  # noqa: B007 - the last one is wanted
-            pass
-        return last
+    def _close_reads(self) -> None:
+        for fd in self._reads:
+            os.close(fd)
+        self._reads = []
 
 
 def _error(payload: object) -> errors.ReprolockError:
@@ -237,9 +232,7 @@ class Standby(Forked):
             return
         os.close(self._go)
         self._go = None
-        for fd in self._reads:
-            os.close(fd)
-        self._reads = []
+        self._close_reads()
         self.queue.close()
         os.waitpid(self._pid, os.WNOHANG)  # it ends on its own: no need to wait for it
 
@@ -294,9 +287,7 @@ def _frames(reads: list[int]) -> Iterator[tuple[str, Any]]:
         pending[fd] = bytearray()
     while pending:
         for fd, _ in poller.poll():
-            buffer = pending.get(fd)
-            if buffer is None:
-                continue
+            buffer = pending[fd]
             chunk = os.read(fd, 1 << 20)
             if not chunk:
                 poller.unregister(fd)
