@@ -70,6 +70,10 @@ class IndexServer:
         self.html_only = False
         self.cache_control: str | None = None
         self.send_etag = True
+        self.released = threading.Event()
+        """Set by :meth:`release`: requests held by a ``hold`` fault go on."""
+        self.held = 0
+        """How many requests a ``hold`` fault holds right now."""
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._httpd.daemon_threads = True
@@ -140,8 +144,14 @@ class IndexServer:
         project.status, project.status_reason = status, reason
 
     def fault(self, target: str, kind: str, *, times: int | None = None, delay: float = 2.0) -> None:
-        """Misbehave for ``target`` (a project name or a file name): ``500``, ``slow``, ``malformed``, ``404``, ``huge``."""
+        """Misbehave for ``target`` (a project name or a file name): ``500``, ``slow``, ``malformed``, ``404``, ``huge``.
+
+        ``hold``: answer normally, but only once :meth:`release` is called (or after 5 s).
+        """
         self.faults[target] = Fault(kind, times, delay)
+
+    def release(self) -> None:
+        self.released.set()
 
     def take_fault(self, target: str) -> Fault | None:
         with self._lock:
@@ -218,6 +228,12 @@ def _handler(server: IndexServer) -> type[BaseHTTPRequestHandler]:
             if fault is not None:
                 if fault.kind == "slow":
                     time.sleep(fault.delay)
+                elif fault.kind == "hold":
+                    with server._lock:
+                        server.held += 1
+                    server.released.wait(5)
+                    with server._lock:
+                        server.held -= 1
                 elif fault.kind == "500":
                     self._send(500, b"server error")
                     return

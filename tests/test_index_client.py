@@ -90,6 +90,40 @@ def test_core_metadata_from_pep658_file_advertised_or_not(index_server, advertis
     assert index_server.hits("alpha-1.0-py3-none-any.whl") == 1 + tails
 
 
+@pytest.mark.parametrize("held", ["alpha-1.0-py3-none-any.whl.metadata", "alpha-1.0-py3-none-any.whl"])
+def test_unadvertised_metadata_comes_from_whichever_answer_gives_it_first(index_server, held):
+    # Not advertised: the .metadata file and the wheel's tail are asked at once. While one of the two
+    # answers is held back by the server, the other one is used (the call returns before the release).
+    index_server.add_wheel(Dist("alpha", "1.0", requires=("beta>=2",)))
+    index_server.advertise_metadata = False
+    index_server.fault(held, "hold")
+    finder = finder_for(index_server)
+    (wheel,) = finder.project("alpha").files
+    try:
+        data = finder.core_metadata(wheel)
+        held_then = index_server.held
+    finally:
+        index_server.release()
+    finder.close()
+    assert held_then == 1
+    assert metadata_name(data) == ("alpha", "1.0")
+    assert b"Requires-Dist: beta>=2" in data
+
+
+def test_unadvertised_metadata_waits_for_the_metadata_file_when_the_tail_does_not_hold_it(index_server):
+    big = Dist("gamma", "2.0", files={f"gamma/blob{i}.txt": "x" * 40000 + str(i) for i in range(8)})
+    index_server.add_wheel(big)
+    index_server.advertise_metadata = False
+    finder = finder_for(index_server)
+    (wheel,) = finder.project("gamma").files
+    assert metadata_name(finder.core_metadata(wheel)) == ("gamma", "2.0")
+    finder.close()
+    # the tail alone could not give it (its METADATA is further in), so no second range was asked
+    ranges = [headers["range"] for path, headers in index_server.requests if path.endswith(".whl")]
+    assert ranges == ["bytes=-65536"]
+    assert index_server.hits(".metadata") == 1
+
+
 def test_core_metadata_by_ranged_read_when_no_metadata_file(index_server):
     big = Dist("gamma", "2.0", files={f"gamma/blob{i}.txt": "x" * 40000 + str(i) for i in range(8)})
     index_server.add_wheel(big)

@@ -668,32 +668,59 @@ class IndexFinder:
         return self.cache.folder / "metadata-v1" / key[:2] / f"{key}.metadata"
 
     def _core_metadata(self, file: DistFile) -> bytes:
+        import io  # noqa: PLC0415
+
         from reprolock.index.metadata import MetadataError, sdist_metadata, wheel_metadata  # noqa: PLC0415 - zipfile and tarfile only when metadata is read
 
         if file.url.startswith("file:"):
             return _local_metadata(file)
-        tail: Future[Answer] | None = None
         if file.packagetype == "bdist_wheel" and not file.core_metadata:
-            # Not advertised: the index may serve it all the same, else the wheel's tail is needed.
-            # Both are asked at once, which saves a round trip for each wheel on the critical path.
-            from concurrent.futures import Future  # noqa: PLC0415 - a warm run reads no metadata
-
-            tail = Future()
-            threading.Thread(target=_settle_future, args=(tail, self._get, file.url, {"Range": f"bytes=-{_TAIL}"}), daemon=True).start()
+            return self._unadvertised_wheel_metadata(file)
         answer = self._get(file.url + ".metadata")
         if answer.status == 200 and answer.body:
             return answer.body
         if file.packagetype == "bdist_wheel":
             try:
-                return self._ranged_wheel_metadata(file, tail.result() if tail is not None else None)
+                return self._ranged_wheel_metadata(file)
             except MetadataError:
                 pass
         whole = self._download(file)
         if file.packagetype == "bdist_wheel":
-            import io  # noqa: PLC0415
-
             return wheel_metadata(io.BytesIO(whole), file.filename)
         return sdist_metadata(whole, file.filename)
+
+    def _unadvertised_wheel_metadata(self, file: DistFile) -> bytes:
+        """METADATA of a wheel whose page does not advertise a ``.metadata`` file.
+
+        The index may serve one all the same, and the wheel's last 64 KiB
+        usually hold the METADATA member too. Both are asked at once and the
+        first that gives it is used: an index can take several times as long to
+        refuse a missing ``.metadata`` as to send the tail, and this wait is on
+        the resolver's critical path. (PEP 658 makes the two byte-identical.)
+        """
+        from concurrent.futures import FIRST_COMPLETED, Future, wait  # noqa: PLC0415 - a warm run reads no metadata
+
+        from reprolock.index.metadata import MetadataError, tail_metadata, wheel_metadata  # noqa: PLC0415
+
+        sidecar: Future[Answer] = Future()
+        tail: Future[Answer] = Future()
+        for future, url, headers in ((sidecar, file.url + ".metadata", {}), (tail, file.url, {"Range": f"bytes=-{_TAIL}"})):
+            threading.Thread(target=_settle_future, args=(future, self._get, url, headers), daemon=True).start()
+        waiting = {sidecar, tail}
+        while waiting:
+            done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+            if sidecar in done and sidecar.exception() is None and (answer := sidecar.result()).status == 200 and answer.body:
+                return answer.body
+            if tail in done and tail.exception() is None and (found := tail_metadata(tail.result(), file.filename)) is not None:
+                return found
+        sidecar.result()  # an unreachable index is reported as such
+        try:
+            return self._ranged_wheel_metadata(file, tail.result())
+        except MetadataError:
+            pass
+        import io  # noqa: PLC0415
+
+        return wheel_metadata(io.BytesIO(self._download(file)), file.filename)
 
     def _download(self, file: DistFile) -> bytes:
         answer = self._get(file.url)

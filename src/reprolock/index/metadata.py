@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from reprolock.index.models import Answer
+
 BLOCK = 64 * 1024
 
 
@@ -89,6 +91,34 @@ def wheel_metadata(archive: io.RawIOBase | io.BytesIO, filename: str) -> bytes:
             return wheel.read((preferred or candidates)[0])
     except (zipfile.BadZipFile, KeyError, EOFError) as exc:
         raise MetadataError(f"{filename} is not a readable wheel: {exc}") from None
+
+
+class _BeyondTail(Exception):  # noqa: N818 - a signal, not an error: more of the file is needed
+    pass
+
+
+def _refuse(_start: int, _end: int) -> bytes:
+    raise _BeyondTail
+
+
+def tail_metadata(answer: Answer, filename: str) -> bytes | None:
+    """METADATA from the answer to a ``Range: bytes=-N`` request alone, or ``None`` when it needs more of the wheel.
+
+    A ``200`` answer is the whole wheel (the server ignored the range); a
+    ``206`` answer names the wheel's size in ``Content-Range``.
+    """
+    if answer.status == 200:
+        try:
+            return wheel_metadata(io.BytesIO(answer.body), filename)
+        except MetadataError:
+            return None
+    total = answer.headers.get("content-range", "").rpartition("/")[2]
+    if answer.status != 206 or not total.isdigit():
+        return None
+    try:
+        return wheel_metadata(RangeReader(int(total), _refuse, tail=answer.body), filename)
+    except (_BeyondTail, MetadataError):
+        return None
 
 
 def sdist_metadata(data: bytes, filename: str) -> bytes:
