@@ -9,7 +9,6 @@ the whole file. No network here: the caller passes a ``fetch(start, end)``.
 from __future__ import annotations
 
 import io
-import tarfile
 import zipfile
 from typing import TYPE_CHECKING
 
@@ -123,6 +122,8 @@ def tail_metadata(answer: Answer, filename: str) -> bytes | None:
 
 def sdist_metadata(data: bytes, filename: str) -> bytes:
     """The top-level ``PKG-INFO`` of an sdist (never builds anything)."""
+    import tarfile  # noqa: PLC0415 - sdists only: a lock reads wheels almost always
+
     try:
         if filename.endswith(".zip"):
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
