@@ -9,8 +9,10 @@ the whole file. No network here: the caller passes a ``fetch(start, end)``.
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
-from typing import TYPE_CHECKING
+import zlib
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -64,11 +66,19 @@ class RangeReader(io.RawIOBase):
         data = self._cached(self._position, end)
         if data is None:
             start = self._position
-            stop = max(end, min(self._size, start + BLOCK))
-            data = self._fetch(start, stop)
-            self.requests += 1
-            self._known.append((start, data))
-            data = data[: end - start]
+            after = next(((offset, known) for offset, known in self._known if start < offset < end <= offset + len(known)), None)
+            if after is not None:  # the end is known already: only what comes before it is asked for
+                offset, known = after
+                head = self._fetch(start, offset)
+                self.requests += 1
+                self._known.append((start, head))
+                data = head + known[: end - offset]
+            else:
+                stop = max(end, min(self._size, start + BLOCK))
+                data = self._fetch(start, stop)
+                self.requests += 1
+                self._known.append((start, data))
+                data = data[: end - start]
         self._position += len(data)
         return data
 
@@ -80,6 +90,9 @@ class RangeReader(io.RawIOBase):
 
 def wheel_metadata(archive: io.RawIOBase | io.BytesIO, filename: str) -> bytes:
     """The ``*.dist-info/METADATA`` of a wheel (the one matching the file's name when several)."""
+    found = _direct_metadata(archive, filename)
+    if found is not None:
+        return found
     try:
         with zipfile.ZipFile(archive) as wheel:
             candidates = [name for name in wheel.namelist() if name.count("/") == 1 and name.endswith(".dist-info/METADATA")]
@@ -90,6 +103,79 @@ def wheel_metadata(archive: io.RawIOBase | io.BytesIO, filename: str) -> bytes:
             return wheel.read((preferred or candidates)[0])
     except (zipfile.BadZipFile, KeyError, EOFError) as exc:
         raise MetadataError(f"{filename} is not a readable wheel: {exc}") from None
+
+
+_END = struct.Struct("<4sHHHHIIH")
+_CENTRAL = struct.Struct("<4sHHHHHHIIIHHHHHII")
+_LOCAL = struct.Struct("<4sHHHHHIIIHH")
+_SUFFIX = b".dist-info/METADATA"
+
+
+def _direct_metadata(archive: io.RawIOBase | io.BytesIO, filename: str) -> bytes | None:
+    """METADATA read straight from the zip's central directory, without listing every member as ``zipfile`` does.
+
+    A wheel of thousands of files has a central directory of as many entries;
+    this finds the ``*.dist-info/METADATA`` names in its bytes and reads that
+    member only. ``None`` when the archive is not of the plain kind this
+    reads (zip64, data before the archive, encryption, a compression other
+    than deflate, a checksum that does not match): ``zipfile`` then reads it.
+    """
+
+    def read(start: int, end: int) -> bytes:
+        archive.seek(start)
+        return archive.read(end - start) or b""
+
+    try:
+        size = archive.seek(0, io.SEEK_END)
+        tail_start = max(0, size - (1 << 16))  # a wheel has no archive comment: the end record is in the last bytes
+        tail = read(tail_start, size)
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) - at < _END.size:
+            return None
+        _, disk, first_disk, _, _, directory_size, directory_at, _ = _END.unpack_from(tail, at)
+        if disk or first_disk or tail_start + at != directory_at + directory_size:  # zip64, spanned, or data before it
+            return None
+        directory = read(directory_at, directory_at + directory_size)
+        entries = _metadata_entries(directory)
+        if not entries:
+            return None
+        stem = "-".join(filename.split("-", 2)[:2]).lower().encode()
+        entry = next((entry for name, entry in entries if name.lower().startswith(stem)), entries[0][1])
+        return _member(read, entry)
+    except (struct.error, zlib.error, ValueError):
+        return None
+
+
+def _metadata_entries(directory: bytes) -> list[tuple[bytes, tuple[Any, ...]]]:
+    """The central directory records of top-level ``*.dist-info/METADATA`` members, in directory order."""
+    found = []
+    at = directory.find(_SUFFIX)
+    while at >= 0:
+        start = directory.rfind(b"PK\x01\x02", 0, at)
+        if start >= 0:
+            entry = _CENTRAL.unpack_from(directory, start)
+            name = directory[start + _CENTRAL.size : start + _CENTRAL.size + entry[10]]
+            if start + _CENTRAL.size + entry[10] == at + len(_SUFFIX) and name.count(b"/") == 1:
+                found.append((name, entry))
+        at = directory.find(_SUFFIX, at + 1)
+    return found
+
+
+def _member(read: Callable[[int, int], bytes], entry: tuple[Any, ...]) -> bytes | None:
+    """The bytes of the member ``entry`` describes, checked against its CRC-32; ``None`` for what zipfile must read."""
+    flags, method, crc, packed_size, size, offset = entry[3], entry[4], entry[7], entry[8], entry[9], entry[16]
+    if flags & 1 or method not in {0, 8} or 0xFFFFFFFF in {packed_size, size, offset}:  # encrypted, other compression, zip64
+        return None
+    local = _LOCAL.unpack(read(offset, offset + _LOCAL.size))
+    if local[0] != b"PK\x03\x04":
+        return None
+    start = offset + _LOCAL.size + local[9] + local[10]
+    data = read(start, start + packed_size)
+    if method == 8:
+        data = zlib.decompressobj(-15).decompress(data, size)
+    if len(data) != size or zlib.crc32(data) != crc:
+        return None
+    return data
 
 
 class _BeyondTail(Exception):  # noqa: N818 - a signal, not an error: more of the file is needed
