@@ -180,11 +180,13 @@ def _environment_step(
     probed: Callable[[Interpreter], None] | None = None,
 ) -> tuple[Environment, list[Finding], dict[str, dict[str, Any]]]:
     """Inspect the interpreter, then run the file rules for it and the environment rules."""
-    from reprolock.checks import Target, declared_extras, run_environment_checks  # noqa: PLC0415 - environment audits only
-    from reprolock.dependencies import resolve_edges  # noqa: PLC0415
-    from reprolock.sources.environment import inspect, local_modules  # noqa: PLC0415
+    from reprolock.sources.environment import inspect, local_modules  # noqa: PLC0415 - environment audits only
 
     env = inspect(python, context.cwd, started=started, records=_record_cache(args, context), probed=probed)
+    # Loaded once the pages are handed over: until then the copies that fetch them get ready on the other core.
+    from reprolock.checks import Target, declared_extras, run_environment_checks  # noqa: PLC0415
+    from reprolock.dependencies import resolve_edges  # noqa: PLC0415
+
     interpreter = env.interpreter
     target = Target(
         version=".".join(interpreter.version.split(".")[:2]),

@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reprolock.checks.index import IndexData, check_index, subjects_from
 from reprolock.index.config import select_indexes
 from reprolock.index.finder import IndexFinder
 from reprolock.index.models import IndexTarget
@@ -101,7 +100,11 @@ def begin_index(files: Sequence[SourceFile], args: argparse.Namespace, context: 
     finder = open_finder(args, context, python=interpreter.python, pip_default=interpreter.pip_index_url)
     finder.standby = standby
     listed = listed_distributions(interpreter.sys_path)
-    names = [subject.name for subject in subjects_from(files, None)] + [name for name, _ in listed]
+    names = [name for name, _ in listed]
+    if files:  # the checks load here only when there are files: the copies get ready meanwhile
+        from reprolock.checks.index import subjects_from  # noqa: PLC0415
+
+        names[:0] = [subject.name for subject in subjects_from(files, None)]
     finder.begin_summaries(names, target_of(interpreter), probe=listed[0] if listed else None)
     return finder
 
@@ -120,6 +123,8 @@ def audit_index(
     ``standby`` is a copy of the process forked early to share the pages with (see :mod:`reprolock.index.forked`);
     ``finder`` the client :func:`begin_index` opened.
     """
+    from reprolock.checks.index import IndexData, check_index, subjects_from  # noqa: PLC0415 - after the pages are handed over
+
     subjects = subjects_from(files, environment)
     if not subjects:
         if finder is not None:
