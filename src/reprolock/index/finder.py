@@ -867,6 +867,21 @@ class IndexFinder:
             self.cache.put_data(source.url, "capabilities", {"per_version_json": offers})
 
 
+def warm_up() -> None:
+    """Load the HTTP client (httpx's imports) and the trust store on a daemon thread, for a run that will soon
+    use the network: the trust store loads without the interpreter lock, while the caller goes on.
+
+    Not for a process that forks afterwards (see :func:`~reprolock.index.forked.can_fork`).
+    """
+
+    def load() -> None:
+        from reprolock.index.client import default_tls  # noqa: PLC0415 - the point: imported on this thread
+
+        default_tls()
+
+    threading.Thread(target=load, name="reprolock-warm-up", daemon=True).start()
+
+
 def _drain(queue: JobQueue, jobs: list[tuple[str, list[Any]]], run: Callable[[tuple[str, list[Any]]], None], done: list[str]) -> None:
     """Run the jobs claimed from ``queue`` until none is left, noting their names in ``done``."""
     while (number := queue.claim()) is not None:
