@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 
+import reprolock.index.client as client_module
 from reprolock import __version__
 from reprolock.errors import IndexUnreachableError
 from reprolock.index.client import HttpClient, ResolveOnce, open_client
 from reprolock.index.config import split_credentials
-from reprolock.index.finder import IndexFinder
+from reprolock.index.finder import IndexFinder, warm_up
 from wheelfactory import Dist
 
 
@@ -147,3 +149,17 @@ def test_a_fresh_client_keeps_the_name_lookups_and_not_the_connections(index_ser
     assert copy.client is not first.client
     first.close()
     copy.close()
+
+
+def test_the_trust_store_loads_once_per_process_and_can_load_ahead_on_a_thread():
+    client_module._TLS.clear()
+    warm_up()
+    deadline = time.monotonic() + 30
+    while not client_module._TLS and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(client_module._TLS) == 1  # loaded by the thread, before any client asked
+    made = client_module._TLS[0]
+    assert client_module.default_tls() is made
+    client = open_client()
+    assert client._transport._tls is made  # the run's client uses it
+    client.close()
