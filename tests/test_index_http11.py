@@ -74,7 +74,9 @@ class Scripted:
                     return
 
     def url(self, path: str = "/") -> str:
-        return f"{'https' if self.tls else 'http'}://localhost:{self.port}{path}"
+        if self.tls is not None:  # the certificate names localhost
+            return f"https://localhost:{self.port}{path}"
+        return f"http://127.0.0.1:{self.port}{path}"
 
     def close(self) -> None:
         self._server.close()
