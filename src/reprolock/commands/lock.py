@@ -81,13 +81,13 @@ def regenerate_command(args: argparse.Namespace, inputs: Sequence[str]) -> str:
 
 
 @contextlib.contextmanager
-def open_finder(args: argparse.Namespace, context: Context, target: LockTarget) -> Iterator[PackageFinder]:
-    """The index client for this run (flags, pip configuration of the target, cache), closed afterwards."""
+def open_finder(args: argparse.Namespace, context: Context, target: LockTarget, files: Sequence[SourceFile] = ()) -> Iterator[PackageFinder]:
+    """The index client for this run (flags, the inputs' index lines, pip configuration of the target, cache), closed afterwards."""
     from reprolock.index.audit import open_finder as open_index  # noqa: PLC0415 - the index only when locking
     from reprolock.sources.probe import find_interpreter  # noqa: PLC0415
 
     python = str(find_interpreter(target.python, context.cwd)) if target.python else None
-    finder = open_index(args, context, python=python)
+    finder = open_index(args, context, python=python, files=files)
     try:
         yield finder
     finally:
@@ -203,7 +203,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
     if early is not None:
         findings = early
     else:
-        with open_finder(args, context, target) as finder:
+        with open_finder(args, context, target, files) as finder:
             job = _Job(args, files, target, command, context.cwd)
             if args.from_freeze:
                 lock, findings = _from_freeze(job, finder)

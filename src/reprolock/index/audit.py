@@ -36,15 +36,25 @@ def open_finder(
     python: str | None = None,
     pip_default: str | None = None,
     env: Mapping[str, str] | None = None,
+    files: Sequence[SourceFile] = (),
 ) -> IndexFinder:
-    """The index client for this run's options (credentials split off, cache chosen)."""
+    """The index client for this run's options (credentials split off, cache chosen).
+
+    ``files``: the requirement files read, whose ``--index-url`` / ``--extra-index-url`` lines count when the
+    command line names no index.
+    """
     env = os.environ if env is None else env
     cache = open_cache(args, context, env)
-    if pip_default is None and not (args.index_url or args.extra_index_url):
+    written: tuple[str | None, tuple[str, ...]] = (None, ())
+    if not (args.index_url or args.extra_index_url) and files:
+        from reprolock.sources.requirements import written_indexes_in  # noqa: PLC0415 - only with files
+
+        written = written_indexes_in(files, context.cwd)
+    if pip_default is None and not (args.index_url or args.extra_index_url or written[0]):
         pip_default = cached_pip_default(python or sys.executable, cache)
     elif pip_default is not None and cache is not None and python is not None:
         cache.put_data("interpreters", pip_default_key(python), pip_default)  # the probe asked: later runs need not
-    selection = select_indexes(args.index_url, args.extra_index_url, env=env, python=python, pip_default=pip_default)
+    selection = select_indexes(args.index_url, args.extra_index_url, env=env, python=python, pip_default=pip_default, written=written)
     return IndexFinder(selection.indexes, cache=cache, offline=args.offline, progress=context.stderr)
 
 
@@ -97,7 +107,7 @@ def begin_index(files: Sequence[SourceFile], args: argparse.Namespace, context: 
         return None
     from reprolock.sources.metadata import listed_distributions  # noqa: PLC0415 - environment audits only
 
-    finder = open_finder(args, context, python=interpreter.python, pip_default=interpreter.pip_index_url)
+    finder = open_finder(args, context, python=interpreter.python, pip_default=interpreter.pip_index_url, files=files)
     finder.standby = standby
     listed = listed_distributions(interpreter.sys_path)
     names = [name for name, _ in listed]
@@ -137,6 +147,7 @@ def audit_index(
             context,
             python=interpreter.python if interpreter else None,
             pip_default=interpreter.pip_index_url if interpreter else None,
+            files=files,
         )
         finder.standby = standby
     try:

@@ -4,11 +4,14 @@ Order of precedence, as the contract says:
 
 1. ``--index-url`` / ``--extra-index-url`` on the command line (they replace
    pip's configuration entirely, so a run is reproducible from its flags);
-2. the user's pip configuration: ``PIP_INDEX_URL`` / ``PIP_EXTRA_INDEX_URL``,
+2. ``--index-url`` / ``--extra-index-url`` lines in the requirement files
+   read, as pip and pip-compile take them (the last ``--index-url`` wins;
+   extra indexes add to those of the configuration; ``${VAR}`` is expanded);
+3. the user's pip configuration: ``PIP_INDEX_URL`` / ``PIP_EXTRA_INDEX_URL``,
    then the pip.conf files in pip's own order (``PIP_CONFIG_FILE``, global,
    user, site; a later file wins; ``PIP_CONFIG_FILE=/dev/null`` turns the
    files off);
-3. the default index of the target interpreter's own pip, asked in a
+4. the default index of the target interpreter's own pip, asked in a
    subprocess of that interpreter.
 
 With none of these the run stops with a usage error asking for ``--index-url``.
@@ -32,7 +35,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from reprolock.errors import UsageError
-from reprolock.redaction import MASK, redacted
+from reprolock.redaction import ENV_VAR, MASK, redacted
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -170,11 +173,14 @@ def select_indexes(
     python: str | None = None,
     pip_default: str | None = None,
     netrc_path: Path | None = None,
+    written: tuple[str | None, Sequence[str]] = (None, ()),
 ) -> IndexSelection:
     """The indexes of this run (see the module docstring for the order).
 
     ``pip_default`` is the target's pip default when already known (the
     environment probe records it); otherwise it is asked for lazily.
+    ``written``: the ``--index-url`` and ``--extra-index-url`` values of the
+    requirement files, as written (see :func:`reprolock.sources.requirements.written_indexes`).
     """
     if index_url or extra_index_urls:
         urls = [index_url] if index_url else []
@@ -183,9 +189,13 @@ def select_indexes(
     notes: list[str] = []
     if config.get("find-links"):
         notes.append("pip's find-links folders are not consulted (they are not indexes)")
-    extras = config.get("extra-index-url", "").split()
-    primary = config.get("index-url", "").strip() or None
-    origin = "pip configuration"
+    written_urls = [_expanded(url, env) if url else None for url in (written[0], *written[1])]
+    if any(url and "://" not in url for url in written_urls):
+        notes.append("an --index-url or --extra-index-url line of a requirement file is not a URL: it is not consulted")
+    written_primary, *written_extras = (url if url and "://" in url else None for url in written_urls)
+    extras = [*config.get("extra-index-url", "").split(), *(url for url in written_extras if url)]
+    primary = written_primary or config.get("index-url", "").strip() or None
+    origin = "requirement files" if written_primary else "pip configuration"
     if primary is None:
         primary = pip_default or pip_default_index(python or sys.executable)
         origin = "pip configuration and the target's pip default" if extras else "the target's pip default"
@@ -197,6 +207,11 @@ def select_indexes(
             )
         notes.append("no primary index configured: only pip's extra indexes are consulted")
     return IndexSelection(_sources([*(u for u in [primary] if u), *extras], netrc_path), origin, tuple(notes))
+
+
+def _expanded(url: str, env: Mapping[str, str]) -> str:
+    """``${VAR}`` references replaced by their values, as pip does in requirement files (unset ones are left)."""
+    return ENV_VAR.sub(lambda match: env.get(match.group("name"), match.group(0)), url)
 
 
 def _sources(urls: Sequence[str], netrc_path: Path | None) -> tuple[IndexSource, ...]:

@@ -19,13 +19,14 @@ import optparse
 import re
 import shlex
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pip_requirements_parser as prp
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
+from reprolock.errors import ReprolockError
 from reprolock.records import (
     EnvVarRef,
     FreezeComment,
@@ -38,6 +39,12 @@ from reprolock.records import (
     VcsRef,
 )
 from reprolock.redaction import env_var_names, redact
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+    from reprolock.records import SourceFile
 
 _VCS_SCHEMES = ("git", "hg", "svn", "bzr")
 _HEX_REF = re.compile(r"[0-9a-fA-F]{7,64}")
@@ -205,6 +212,54 @@ def _numbered_lines(text: str) -> list[tuple[int, str, bool]]:
         if match:
             lines.append((number, match.group(2).strip(), True))
     return lines
+
+
+def written_indexes(text: str) -> tuple[str | None, tuple[str, ...]]:
+    """The ``--index-url`` (the last one, as pip takes it) and ``--extra-index-url`` values of requirements ``text``.
+
+    As written: credentials kept and ``${VAR}`` not expanded. For choosing the
+    index only; the records keep these values redacted (see :class:`OptionLine`),
+    and nothing returned here is stored.
+    """
+    primary: str | None = None
+    extras: list[str] = []
+    for _, line, is_comment in _numbered_lines(text):
+        if is_comment or ("index-url" not in line and not line.startswith("-i")):
+            continue
+        try:
+            _, opts, _ = _split_line(line)
+        except (prp.OptionParsingError, ValueError):
+            continue  # reported as an invalid line when the file is read
+        primary = getattr(opts, "index_url", None) or primary
+        extras.extend(getattr(opts, "extra_index_urls", None) or ())
+    return primary, tuple(extras)
+
+
+_INDEX_FLAGS = frozenset({"--index-url", "--extra-index-url"})
+
+
+def written_indexes_in(files: Sequence[SourceFile], cwd: Path) -> tuple[str | None, tuple[str, ...]]:
+    """:func:`written_indexes` of every requirement file in ``files`` that has such lines, read again from disk.
+
+    The last ``--index-url`` of the last file that has one wins; extra indexes
+    add up, in order. A file that cannot be read again is skipped (its records
+    were read already).
+    """
+    from reprolock.sources.textfile import read_text  # noqa: PLC0415 - only when a file names an index
+
+    primary: str | None = None
+    extras: list[str] = []
+    for file in files:
+        if not any(option.option in _INDEX_FLAGS for option in file.options):
+            continue
+        try:
+            text = read_text(cwd / file.path, file.path)
+        except ReprolockError:
+            continue
+        found, more = written_indexes(text)
+        primary = found or primary
+        extras.extend(more)
+    return primary, tuple(dict.fromkeys(extras))
 
 
 def one_line(message: str, line: str) -> str:
