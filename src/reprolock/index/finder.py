@@ -668,9 +668,7 @@ class IndexFinder:
         return self.cache.folder / "metadata-v1" / key[:2] / f"{key}.metadata"
 
     def _core_metadata(self, file: DistFile) -> bytes:
-        import io  # noqa: PLC0415
-
-        from reprolock.index.metadata import MetadataError, sdist_metadata, wheel_metadata  # noqa: PLC0415 - zipfile and tarfile only when metadata is read
+        from reprolock.index.metadata import sdist_metadata  # noqa: PLC0415 - tarfile only when metadata is read
 
         if file.url.startswith("file:"):
             return _local_metadata(file)
@@ -680,14 +678,8 @@ class IndexFinder:
         if answer.status == 200 and answer.body:
             return answer.body
         if file.packagetype == "bdist_wheel":
-            try:
-                return self._ranged_wheel_metadata(file)
-            except MetadataError:
-                pass
-        whole = self._download(file)
-        if file.packagetype == "bdist_wheel":
-            return wheel_metadata(io.BytesIO(whole), file.filename)
-        return sdist_metadata(whole, file.filename)
+            return self._wheel_metadata(file)
+        return sdist_metadata(self._download(file), file.filename)
 
     def _unadvertised_wheel_metadata(self, file: DistFile) -> bytes:
         """METADATA of a wheel whose page does not advertise a ``.metadata`` file.
@@ -700,7 +692,7 @@ class IndexFinder:
         """
         from concurrent.futures import FIRST_COMPLETED, Future, wait  # noqa: PLC0415 - a warm run reads no metadata
 
-        from reprolock.index.metadata import MetadataError, tail_metadata, wheel_metadata  # noqa: PLC0415
+        from reprolock.index.metadata import tail_metadata  # noqa: PLC0415 - zipfile only when metadata is read
 
         sidecar: Future[Answer] = Future()
         tail: Future[Answer] = Future()
@@ -714,13 +706,7 @@ class IndexFinder:
             if tail in done and tail.exception() is None and (found := tail_metadata(tail.result(), file.filename)) is not None:
                 return found
         sidecar.result()  # an unreachable index is reported as such
-        try:
-            return self._ranged_wheel_metadata(file, tail.result())
-        except MetadataError:
-            pass
-        import io  # noqa: PLC0415
-
-        return wheel_metadata(io.BytesIO(self._download(file)), file.filename)
+        return self._wheel_metadata(file, tail.result())
 
     def _download(self, file: DistFile) -> bytes:
         answer = self._get(file.url)
@@ -728,19 +714,15 @@ class IndexFinder:
             raise IndexUnreachableError(f"could not download {file.filename}: HTTP {answer.status}", hint="check the index")
         return answer.body
 
-    def _ranged_wheel_metadata(self, file: DistFile, answer: Answer | None = None) -> bytes:
-        """METADATA from the wheel's last bytes (``answer``, when already asked for) and, if need be, one more range."""
-        from reprolock.index.metadata import MetadataError, RangeReader, wheel_metadata  # noqa: PLC0415 - zipfile and tarfile only when metadata is read
+    def _wheel_metadata(self, file: DistFile, tail: Answer | None = None) -> bytes:
+        """METADATA from the wheel's last bytes (``tail``, when already asked for) and, if need be, more ranges;
+        else (no byte ranges, or ranges that do not give it) from the whole wheel."""
+        import io  # noqa: PLC0415
 
-        if answer is None:
-            answer = self._get(file.url, {"Range": f"bytes=-{_TAIL}"})
-        if answer.status == 200:
-            import io  # noqa: PLC0415
+        from reprolock.index.metadata import MetadataError, tail_archive, wheel_metadata  # noqa: PLC0415 - zipfile only when metadata is read
 
-            return wheel_metadata(io.BytesIO(answer.body), file.filename)
-        total = answer.headers.get("content-range", "").rpartition("/")[2]
-        if answer.status != 206 or not total.isdigit():
-            raise MetadataError(f"{file.filename}: the server does not serve byte ranges")
+        if tail is None:
+            tail = self._get(file.url, {"Range": f"bytes=-{_TAIL}"})
 
         def fetch(start: int, end: int) -> bytes:
             part = self._get(file.url, {"Range": f"bytes={start}-{end - 1}"})
@@ -748,7 +730,13 @@ class IndexFinder:
                 raise MetadataError(f"{file.filename}: range request refused")
             return part.body
 
-        return wheel_metadata(RangeReader(int(total), fetch, tail=answer.body), file.filename)
+        archive = tail_archive(tail, fetch)
+        if archive is not None:
+            try:
+                return wheel_metadata(archive, file.filename)
+            except MetadataError:
+                pass
+        return wheel_metadata(io.BytesIO(self._download(file)), file.filename)
 
     # -- vulnerabilities ---------------------------------------------------
 

@@ -186,22 +186,28 @@ def _refuse(_start: int, _end: int) -> bytes:
     raise _BeyondTail
 
 
-def tail_metadata(answer: Answer, filename: str) -> bytes | None:
-    """METADATA from the answer to a ``Range: bytes=-N`` request alone, or ``None`` when it needs more of the wheel.
+def tail_archive(answer: Answer, fetch: Callable[[int, int], bytes]) -> io.BytesIO | RangeReader | None:
+    """The wheel that the answer to a ``Range: bytes=-N`` request opens; ``None`` when the server serves no byte ranges.
 
     A ``200`` answer is the whole wheel (the server ignored the range); a
-    ``206`` answer names the wheel's size in ``Content-Range``.
+    ``206`` answer names the wheel's size in ``Content-Range``, and more of the
+    wheel is asked of ``fetch(start, end)`` when needed.
     """
     if answer.status == 200:
-        try:
-            return wheel_metadata(io.BytesIO(answer.body), filename)
-        except MetadataError:
-            return None
+        return io.BytesIO(answer.body)
     total = answer.headers.get("content-range", "").rpartition("/")[2]
     if answer.status != 206 or not total.isdigit():
         return None
+    return RangeReader(int(total), fetch, tail=answer.body)
+
+
+def tail_metadata(answer: Answer, filename: str) -> bytes | None:
+    """METADATA from the answer to a ``Range: bytes=-N`` request alone, or ``None`` when it needs more of the wheel."""
+    archive = tail_archive(answer, _refuse)
+    if archive is None:
+        return None
     try:
-        return wheel_metadata(RangeReader(int(total), _refuse, tail=answer.body), filename)
+        return wheel_metadata(archive, filename)
     except (_BeyondTail, MetadataError):
         return None
 
