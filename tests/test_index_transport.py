@@ -10,9 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-import reprolock.index.client as client_module
 from reprolock import __version__
 from reprolock.errors import IndexUnreachableError
+from reprolock.index import http11
 from reprolock.index.client import HttpClient, ResolveOnce, open_client
 from reprolock.index.config import split_credentials
 from reprolock.index.finder import IndexFinder, warm_up
@@ -152,14 +152,14 @@ def test_a_fresh_client_keeps_the_name_lookups_and_not_the_connections(index_ser
 
 
 def test_the_trust_store_loads_once_per_process_and_can_load_ahead_on_a_thread():
-    client_module._TLS.clear()
+    http11._TLS.clear()
     warm_up()
     deadline = time.monotonic() + 30
-    while not client_module._TLS and time.monotonic() < deadline:
+    while not http11._TLS and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert len(client_module._TLS) == 1  # loaded by the thread, before any client asked
-    made = client_module._TLS[0]
-    assert client_module.default_tls() is made
+    assert len(http11._TLS) == 1  # loaded by the thread, before any client asked
+    made = http11._TLS[0]
+    assert http11.default_tls() is made
     client = open_client()
     assert client._transport._tls is made  # the run's client uses it
     client.close()

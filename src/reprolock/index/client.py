@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -46,28 +45,12 @@ from reprolock.index.models import Answer
 from reprolock.redaction import redacted
 
 if TYPE_CHECKING:
+    import ssl
     from collections.abc import Mapping
 
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 MAX_REDIRECTS = 10
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-_TLS: list[ssl.SSLContext] = []
-_TLS_LOCK = threading.Lock()
-
-
-def default_tls() -> ssl.SSLContext:
-    """The system's trust store as ``ssl`` finds it (``SSL_CERT_FILE`` included), loaded once per process.
-
-    Loading it takes tens of milliseconds, during which OpenSSL does not hold the
-    interpreter lock: :func:`reprolock.index.finder.warm_up` starts it on a
-    thread while the rest of the run gets going. A second caller waits for the first.
-    """
-    with _TLS_LOCK:
-        if not _TLS:
-            _TLS.append(ssl.create_default_context())
-        return _TLS[0]
 
 
 class ResolveOnce:
@@ -224,10 +207,10 @@ def open_client(*, concurrency: int = 16, timeout: float = 20.0, backend: Resolv
     Certificates are checked against the system's trust store (as ``ssl`` finds
     it, ``SSL_CERT_FILE`` included). Proxy variables and ``.netrc`` are not read
     (credentials come from the index URLs and pip's configuration). ``tls``: such
-    a context made already (by default the process's :func:`default_tls`).
+    a context made already (by default the process's :func:`~reprolock.index.http11.default_tls`).
     """
     transport = Http11Transport(
-        tls=tls if tls is not None else default_tls(),
+        tls=tls if tls is not None else http11.default_tls(),
         resolver=backend if backend is not None else ResolveOnce(),
         concurrency=concurrency,
     )

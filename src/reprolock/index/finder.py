@@ -863,7 +863,8 @@ def warm_up() -> None:
     """
 
     def load() -> None:
-        from reprolock.index.client import default_tls  # noqa: PLC0415 - the point: imported on this thread
+        import reprolock.index.client  # noqa: F401, PLC0415 - the point: httpx loads on this thread
+        from reprolock.index.http11 import default_tls  # noqa: PLC0415
 
         default_tls()
 

@@ -347,10 +347,9 @@ def _connections() -> object:  # pragma: no cover - runs in the standby copy
     The trust store loads in a thread meanwhile (OpenSSL reads it without holding
     the interpreter lock); that thread has ended before anything else is forked.
     """
-    import ssl  # noqa: PLC0415 - in the copy, while the parent works
+    from reprolock.index.http11 import default_tls  # noqa: PLC0415 - in the copy, while the parent works
 
-    made: list[ssl.SSLContext] = []
-    loader = threading.Thread(target=lambda: made.append(ssl.create_default_context()))
+    loader = threading.Thread(target=default_tls)
     loader.start()
     import concurrent.futures  # noqa: PLC0415, F401
 
@@ -360,7 +359,7 @@ def _connections() -> object:  # pragma: no cover - runs in the standby copy
 
     loader.join()
     backend = ResolveOnce()
-    return (open_client(backend=backend, tls=made[0] if made else None), backend)
+    return (open_client(backend=backend), backend)
 
 
 def _serve(connections: object, work: dict[str, Any], queue: JobQueue, report: Report, helper: Helper) -> dict[str, Any]:  # pragma: no cover - runs in the standby copy

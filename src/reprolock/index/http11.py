@@ -15,6 +15,8 @@ hundred ``recv_into`` calls and one copy, not a Python-level step per record.
 from __future__ import annotations
 
 import select
+import ssl
+import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -23,6 +25,24 @@ if TYPE_CHECKING:
 _HEAD_LIMIT = 64 * 1024
 _RECV = 256 * 1024
 _NO_BODY = frozenset({204, 304})
+
+
+_TLS: list[ssl.SSLContext] = []
+_TLS_LOCK = threading.Lock()
+
+
+def default_tls() -> ssl.SSLContext:
+    """The system's trust store as ``ssl`` finds it (``SSL_CERT_FILE`` included), loaded once per process.
+
+    Loading it takes tens of milliseconds, during which OpenSSL does not hold the
+    interpreter lock: a run about to use the network starts it on a thread while
+    it imports the rest (see :func:`reprolock.index.finder.warm_up` and the
+    standby copy of :mod:`reprolock.index.forked`). A second caller waits for the first.
+    """
+    with _TLS_LOCK:
+        if not _TLS:
+            _TLS.append(ssl.create_default_context())
+        return _TLS[0]
 
 
 class WireError(Exception):
