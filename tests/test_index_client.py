@@ -110,12 +110,17 @@ def test_unadvertised_metadata_comes_from_whichever_answer_gives_it_first(index_
     assert b"Requires-Dist: beta>=2" in data
 
 
-def test_unadvertised_metadata_waits_for_the_metadata_file_when_the_tail_does_not_hold_it(index_server):
-    big = Dist("gamma", "2.0", files={f"gamma/blob{i}.txt": "x" * 40000 + str(i) for i in range(8)})
-    index_server.add_wheel(big)
-    index_server.advertise_metadata = False
+def beyond_the_tail(index_server):
+    """A finder over ``index_server`` and a wheel whose METADATA lies beyond its last 64 KiB (set the server up first)."""
+    index_server.add_wheel(Dist("gamma", "2.0", files={f"gamma/blob{i}.txt": "x" * 40000 + str(i) for i in range(8)}))
     finder = finder_for(index_server)
     (wheel,) = finder.project("gamma").files
+    return finder, wheel
+
+
+def test_unadvertised_metadata_waits_for_the_metadata_file_when_the_tail_does_not_hold_it(index_server):
+    index_server.advertise_metadata = False
+    finder, wheel = beyond_the_tail(index_server)
     assert metadata_name(finder.core_metadata(wheel)) == ("gamma", "2.0")
     finder.close()
     # the tail alone could not give it (its METADATA is further in), so no second range was asked
@@ -125,11 +130,8 @@ def test_unadvertised_metadata_waits_for_the_metadata_file_when_the_tail_does_no
 
 
 def test_core_metadata_by_ranged_read_when_no_metadata_file(index_server):
-    big = Dist("gamma", "2.0", files={f"gamma/blob{i}.txt": "x" * 40000 + str(i) for i in range(8)})
-    index_server.add_wheel(big)
     index_server.serve_metadata = False
-    finder = finder_for(index_server)
-    (wheel,) = finder.project("gamma").files
+    finder, wheel = beyond_the_tail(index_server)
     assert metadata_name(finder.core_metadata(wheel)) == ("gamma", "2.0")
     file_requests = [headers for path, headers in index_server.requests if path.endswith(".whl")]
     assert file_requests
