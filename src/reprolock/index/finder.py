@@ -863,10 +863,10 @@ def warm_up() -> None:
     """
 
     def load() -> None:
-        import reprolock.index.client  # noqa: F401, PLC0415 - the point: httpx loads on this thread
-        from reprolock.index.http11 import default_tls  # noqa: PLC0415
+        from reprolock.index.http11 import default_tls  # noqa: PLC0415 - ssl only: the trust store starts at once
 
         default_tls()
+        import reprolock.index.client  # noqa: F401, PLC0415 - the point: httpx loads on this thread
 
     threading.Thread(target=load, name="reprolock-warm-up", daemon=True).start()
 
