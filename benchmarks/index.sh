@@ -9,6 +9,7 @@
 # Usage: benchmarks/index.sh [REPROLOCK_VENV] [TARGET_VENV]     (RUNS=10 by default; the machine is shared)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
 bin=${1:-.venv}/bin
 target=${2:-/work/bench/venv90}
 uv=${UV:-/work/bench/tools/bin/uv}
@@ -31,11 +32,12 @@ if [[ -n "${BASELINE:-}" ]]; then
   warm+=(-n "baseline audit --python (warm cache)" "$BASELINE/bin/reprolock audit --python $target --cache-dir $work/warm-baseline")
 fi
 
-hyperfine --runs "$runs" -N -i \
+hyperfine --runs "$runs" -N -i --export-json "$work/cold.json" \
   --prepare "rm -rf $work/cache" \
   "${cold[@]}" \
   -n "uv pip list --outdated --no-cache" "$uv pip list --outdated --no-cache --python $target/bin/python" \
   -n "pip list --outdated" "$target/bin/pip list --outdated --no-cache-dir"
+"$bin/python" "$root/benchmarks/medians.py" "$work/cold.json" "uv pip list"
 
 # Warm: the cache is fresh for five minutes, so it is filled right before.
 "$bin/reprolock" audit --python "$target" --cache-dir "$work/warm" > /dev/null || true

@@ -20,12 +20,13 @@ unset PIP_FIND_LINKS PIP_INDEX_URL PIP_EXTRA_INDEX_URL UV_INDEX_URL UV_EXTRA_IND
 index=$("$venv/bin/python" -c 'from pip._internal.models.index import PyPI; print(PyPI.simple_url)')
 cd "$work"
 
-hyperfine --runs "${RUNS:-3}" --export-markdown "$root/benchmarks/results-lock.md" \
+hyperfine --runs "${RUNS:-3}" --export-markdown "$root/benchmarks/results-lock.md" --export-json "$work/cold.json" \
   --prepare "rm -rf $work/pip-cache" \
   -n "reprolock lock (hashes, cold)" "$venv/bin/reprolock lock requirements.in -o reprolock.txt --no-cache --index-url $index" \
   -n "uv pip compile --generate-hashes --no-cache" "$tools/uv pip compile -q --generate-hashes --no-cache requirements.in -o uv.txt --index-url $index" \
   -n "pip-compile (no hashes, cold)" "$tools/pip-compile -q --rebuild --cache-dir $work/pip-cache requirements.in -o pip-compile.txt --index-url $index"
 
+"$venv/bin/python" "$root/benchmarks/medians.py" "$work/cold.json" "uv pip compile"
 echo "pins: reprolock $(grep -c '^[a-z0-9]' reprolock.txt), uv $(grep -c '^[a-z0-9]' uv.txt), pip-compile $(grep -c '^[a-z0-9]' pip-compile.txt)"
 
 "$venv/bin/reprolock" lock requirements.in -o warm.txt --cache-dir "$work/cache" --index-url "$index"
