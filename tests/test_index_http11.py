@@ -248,3 +248,60 @@ def test_tls_checks_the_certificate_for_the_host_name(scripted, certificate):
     assert server.connections == 1
     with open_client(tls=ssl.create_default_context()) as client, pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
         client.get(server.url())
+
+
+@pytest.fixture
+def fresh_trust():
+    """The process's trust stores emptied for the test, and put back after it."""
+    saved = (list(http11._TLS), list(http11._FULL))
+    http11._TLS.clear()
+    http11._FULL.clear()
+    yield
+    http11._TLS[:], http11._FULL[:] = saved
+
+
+def _hashed_folder(tmp_path, monkeypatch, *names: str) -> str:
+    folder = tmp_path / "certs"
+    folder.mkdir()
+    for name in names:
+        (folder / name).write_text("")
+    real = ssl.get_default_verify_paths()
+    monkeypatch.setattr(ssl, "get_default_verify_paths", lambda: real._replace(capath=str(folder)))
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    return str(folder)
+
+
+def test_the_default_trust_reads_a_hashed_certificate_folder_lazily(fresh_trust, tmp_path, monkeypatch):
+    _hashed_folder(tmp_path, monkeypatch, "README", "5a3f0ff8.0")
+    context = http11.default_tls()
+    assert context.cert_store_stats()["x509_ca"] == 0  # nothing read yet: CAs are looked up when a chain needs them
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname
+    wider = http11.wider_tls(context)
+    assert wider is not None
+    assert wider.cert_store_stats()["x509_ca"] > 0  # the whole bundle, for a certificate the folder does not know
+    assert http11.wider_tls(wider) is None
+
+
+@pytest.mark.parametrize("case", ["no hashed names", "SSL_CERT_FILE", "SSL_CERT_DIR"])
+def test_the_whole_trust_store_is_read_when_the_folder_cannot_stand_for_it(fresh_trust, tmp_path, monkeypatch, case):
+    _hashed_folder(tmp_path, monkeypatch, *(["README"] if case == "no hashed names" else ["5a3f0ff8.0"]))
+    if case != "no hashed names":
+        monkeypatch.setenv(case, str(tmp_path / "elsewhere"))
+    context = http11.default_tls()
+    assert context is http11._FULL[0]
+    assert http11.wider_tls(context) is None
+
+
+def test_a_certificate_the_folder_refuses_is_tried_with_the_whole_trust_store(fresh_trust, scripted, certificate, tmp_path):
+    server_side, cert = certificate
+    server = scripted(ok(b"after a second handshake"), ok(b"kept"), tls=server_side)
+    empty = tmp_path / "empty-folder"
+    empty.mkdir()
+    http11._TLS.append(ssl.create_default_context(capath=str(empty)))  # a folder without the server's CA
+    http11._FULL.append(ssl.create_default_context(cafile=str(cert)))  # the whole store, which has it
+    with open_client() as client:
+        assert [client.get(server.url()).content for _ in range(2)] == [b"after a second handshake", b"kept"]
+        assert client._transport._tls is http11._FULL[0]  # later connections go straight to the whole store
+    assert server.connections == 2  # the refused handshake, then one connection kept for both requests

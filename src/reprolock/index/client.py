@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -45,7 +46,6 @@ from reprolock.index.models import Answer
 from reprolock.redaction import redacted
 
 if TYPE_CHECKING:
-    import ssl
     from collections.abc import Mapping
 
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -167,14 +167,23 @@ class Http11Transport(httpx.BaseTransport):
                     return connection
                 connection.close()
         scheme, host, port = origin
-        try:
-            sock = self._resolver.connect(host, port, timeout)
-        except httpx.TransportError as exc:
-            exc.request = request
-            raise
-        if scheme == "https":
+        while True:
+            tls = self._tls
             try:
-                sock = self._tls.wrap_socket(sock, server_hostname=host)
+                sock = self._resolver.connect(host, port, timeout)
+            except httpx.TransportError as exc:
+                exc.request = request
+                raise
+            if scheme != "https":
+                return http11.Connection(sock)
+            try:
+                return http11.Connection(tls.wrap_socket(sock, server_hostname=host))
+            except ssl.SSLCertVerificationError as exc:
+                sock.close()
+                wider = http11.wider_tls(tls)
+                if wider is None:
+                    raise httpx.ConnectError(f"TLS with {host}:{port} failed: {exc}", request=request) from None
+                self._tls = wider  # the certificate folder alone did not do: the whole trust store, from now on
             except TimeoutError:
                 sock.close()
                 msg = f"TLS with {host}:{port} timed out"
@@ -182,7 +191,6 @@ class Http11Transport(httpx.BaseTransport):
             except OSError as exc:
                 sock.close()
                 raise httpx.ConnectError(f"TLS with {host}:{port} failed: {exc}", request=request) from None
-        return http11.Connection(sock)
 
     def _checkin(self, origin: tuple[str, str, int], connection: http11.Connection) -> None:
         with self._lock:

@@ -14,8 +14,11 @@ hundred ``recv_into`` calls and one copy, not a Python-level step per record.
 
 from __future__ import annotations
 
+import os
+import re
 import select
 import ssl
+import sys
 import threading
 from typing import TYPE_CHECKING
 
@@ -28,21 +31,61 @@ _NO_BODY = frozenset({204, 304})
 
 
 _TLS: list[ssl.SSLContext] = []
+_FULL: list[ssl.SSLContext] = []
 _TLS_LOCK = threading.Lock()
+_HASHED = re.compile(r"[0-9a-f]{8}\.[0-9]+")
 
 
 def default_tls() -> ssl.SSLContext:
-    """The system's trust store as ``ssl`` finds it (``SSL_CERT_FILE`` included), loaded once per process.
+    """The context for the index's connections, made once per process: the system's trust store as ``ssl`` finds it.
 
-    Loading it takes tens of milliseconds, during which OpenSSL does not hold the
-    interpreter lock: a run about to use the network starts it on a thread while
-    it imports the rest (see :func:`reprolock.index.finder.warm_up` and the
-    standby copy of :mod:`reprolock.index.forked`). A second caller waits for the first.
+    ``ssl.create_default_context()`` reads the whole CA bundle (about 25 ms of
+    CPU for some 150 certificates). On Linux, when neither ``SSL_CERT_FILE`` nor
+    ``SSL_CERT_DIR`` is set and OpenSSL's certificate folder holds hashed names
+    (``c_rehash``, as Debian's ``update-ca-certificates`` makes it), the context
+    reads that folder only, a CA at a time as a server's chain needs it. The
+    folder is part of the default trust, so this trusts nothing the default does
+    not; a certificate it refuses is tried once more with the full default context
+    (:func:`wider_tls`), so what is accepted is exactly what the default accepts.
+
+    A run about to use the network makes it on a thread while it imports the rest
+    (see :func:`reprolock.index.finder.warm_up` and the standby copy of
+    :mod:`reprolock.index.forked`). A second caller waits for the first.
     """
     with _TLS_LOCK:
         if not _TLS:
-            _TLS.append(ssl.create_default_context())
+            folder = _hashed_folder()
+            _TLS.append(ssl.create_default_context(capath=folder) if folder else _full())
         return _TLS[0]
+
+
+def wider_tls(context: ssl.SSLContext) -> ssl.SSLContext | None:
+    """The full default context when ``context`` is a folder-only :func:`default_tls` (try a refused certificate again with it); else ``None``."""
+    with _TLS_LOCK:
+        if not _TLS or context is not _TLS[0] or (_FULL and context is _FULL[0]):
+            return None
+        return _full()
+
+
+def _full() -> ssl.SSLContext:
+    """``ssl.create_default_context()``, once per process (the caller holds the lock)."""
+    if not _FULL:
+        _FULL.append(ssl.create_default_context())
+    return _FULL[0]
+
+
+def _hashed_folder() -> str | None:
+    """OpenSSL's default certificate folder when the folder alone may stand for the trust store (see :func:`default_tls`)."""
+    if sys.platform != "linux" or os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR"):
+        return None
+    folder = ssl.get_default_verify_paths().capath
+    if not folder:
+        return None
+    try:
+        with os.scandir(folder) as entries:
+            return folder if any(_HASHED.fullmatch(entry.name) for entry in entries) else None
+    except OSError:
+        return None
 
 
 class WireError(Exception):
