@@ -213,7 +213,8 @@ def open_client(*, concurrency: int = 16, timeout: float = 20.0, backend: Resolv
 
     ``timeout`` is the read timeout; connecting may take up to ten seconds of it.
     Certificates are checked against the system's trust store (as ``ssl`` finds
-    it, ``SSL_CERT_FILE`` included). Proxy variables and ``.netrc`` are not read
+    it, ``SSL_CERT_FILE`` included; see :func:`~reprolock.index.http11.default_tls`
+    for the certificate folder read lazily, and the whole store tried when it refuses). Proxy variables and ``.netrc`` are not read
     (credentials come from the index URLs and pip's configuration). ``tls``: such
     a context made already (by default the process's :func:`~reprolock.index.http11.default_tls`).
     """
