@@ -35,14 +35,15 @@ def _run(args: argparse.Namespace, context: Context) -> int:
     python = None if args.files_only else choose_python(args.python, context.cwd, os.environ)
     if python is None:
         return _audit(args, context, _policy(args, context), None, None)
-    # The standby copy is forked first, before more modules load (it needs none of them), then the interpreter
-    # starts up while the files are read and the checks imported (its pip's default index is asked for whenever
-    # the index may be: the probe reads it from pip's source).
-    standby = _standby(args, context)
-    try:
-        from reprolock.sources.probe import RunningProbe  # noqa: PLC0415 - environment audits only
+    # The interpreter starts up first (its pip's default index is asked for whenever the index may be: the probe
+    # reads it from pip's source); meanwhile this process loads the index code and forks the standby copy, which
+    # inherits that code, then reads the files and hands the pages over as soon as the probe answers.
+    from reprolock.sources.probe import RunningProbe  # noqa: PLC0415 - environment audits only
 
+    standby = None
+    try:
         with RunningProbe(python, context.cwd, pip_index=not args.no_index) as started:
+            standby = _standby(args, context)
             return _audit(args, context, _policy(args, context), python, started, standby=standby)
     finally:
         if standby is not None:
@@ -58,7 +59,11 @@ def _policy(args: argparse.Namespace, context: Context) -> Policy:
 def _standby(args: argparse.Namespace, context: Context) -> Standby | None:
     """A copy of the process, forked now, that gets ready to fetch the index pages (an environment audit may need
     dozens); ``None`` when the index is not asked, when a run fetched pages into the cache in the last few minutes
-    (they are likely fresh: the copy would only take a core from the interpreter probe), or where nothing is forked."""
+    (they are likely fresh: the copy would only take a core from the interpreter probe), or where nothing is forked.
+
+    The index code both processes need loads here, before the fork, once for both (the copy then loads only the
+    HTTP client and the trust store).
+    """
     if not uses_index(args, environment=True, environ=os.environ) or args.offline:
         return None
     from reprolock.index.cache import fetched_recently, run_cache_dir  # noqa: PLC0415 - only when the index is asked
@@ -66,6 +71,8 @@ def _standby(args: argparse.Namespace, context: Context) -> Standby | None:
     folder = run_cache_dir(context.cwd, os.environ, cache_dir=args.cache_dir, no_cache=args.no_cache)
     if folder is not None and fetched_recently(folder):
         return None
+    import reprolock.index.audit  # noqa: PLC0415 - shared with the copy (see above)
+    import reprolock.index.simple  # noqa: PLC0415, F401
     from reprolock.index.forked import prepare_standby  # noqa: PLC0415
 
     return prepare_standby()
@@ -82,7 +89,6 @@ def _audit(
 ) -> int:
     # Loaded here, once the probe has started: the interpreter starts up meanwhile.
     from reprolock.records import FileKind  # noqa: PLC0415
-    from reprolock.report import build_report  # noqa: PLC0415
     from reprolock.sources.loader import discover, load  # noqa: PLC0415
 
     kind = FileKind(args.kind) if args.kind else None
@@ -97,12 +103,16 @@ def _audit(
         from reprolock.index.audit import audit_index, begin_index  # noqa: PLC0415 - only when used; imported while the probe runs
 
     early: list[IndexFinder | None] = []
+    if with_index and standby is not None and started is not None:  # the pages, handed over as soon as the probe answers
+        early.append(begin_index(files, args, context, started.result(), standby))
+    from reprolock.report import build_report  # noqa: PLC0415 - after the hand-over
+
     if python is None:
         found = run_file_checks(files, None)
     else:
 
         def probed(interpreter: Interpreter) -> None:  # the index pages start downloading while the environment is read
-            if with_index:
+            if with_index and not early:
                 early.append(begin_index(files, args, context, interpreter, standby))
 
         env, found, facts = _environment_step(python, files, args, context, started=started, probed=probed)

@@ -155,6 +155,7 @@ class RunningProbe:
         self.python = python
         self.cwd = cwd
         self.executable = find_interpreter(python, cwd)
+        self._answer: Interpreter | None = None
         try:
             self._process = subprocess.Popen(  # noqa: S603 - the user chose this interpreter; the probe is a constant
                 [str(self.executable), "-c", PROBE, *([] if pip_index else ["--no-pip"])],
@@ -178,7 +179,12 @@ class RunningProbe:
         self._process.communicate()
 
     def result(self) -> Interpreter:
-        """The interpreter's answer; exit 3 when it cannot be queried."""
+        """The interpreter's answer (read once, then remembered); exit 3 when it cannot be queried."""
+        if self._answer is None:
+            self._answer = self._read()
+        return self._answer
+
+    def _read(self) -> Interpreter:
         try:
             stdout, stderr = self._process.communicate(timeout=PROBE_TIMEOUT)
         except subprocess.TimeoutExpired:
