@@ -267,23 +267,32 @@ def test_a_standby_copy_gets_ready_then_does_its_share_leaves_when_cancelled_or_
     assert found["broken"] == []  # ... and gives no answer: the parent does the jobs
 
 
-def test_an_environment_audit_shares_its_pages_with_a_standby_copy(many, tmp_path):
+@pytest.mark.parametrize("guess", ["right", "wrong"])
+def test_an_environment_audit_shares_its_pages_with_a_standby_copy(many, tmp_path, guess):
     server, names = many
     wheels = tmp_path / "wheels"
     for name in names:
         build_wheel(Dist(name, "1.0"), wheels)
     venv = make_venv(tmp_path / "venv")
     pip_install(site_packages(venv), wheels, *names)
+    if guess == "wrong":  # the virtualenv's files tell another Python version than its interpreter answers
+        config = venv / "pyvenv.cfg"
+        config.write_text(config.read_text().replace("version = 3.", "version = 2."))
     command = [sys.executable, "-m", "reprolock", "audit", "--python", str(venv), "--index-url", server.url, "--no-cache", "--format", "json"]
     env = {"PIP_CONFIG_FILE": "/dev/null", "PATH": "/usr/bin:/bin", "NO_COLOR": "1"}
     forked = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False, env=env, cwd=tmp_path)
     assert forked.returncode in {0, 1}, forked.stderr
+    if guess == "right":  # the pages were handed over before the interpreter answered, and each fetched once
+        assert server.hits("/simple/proj") == len(names)
+    else:  # asked for on the guess (those copies stopped when the interpreter answered), then again
+        assert server.hits("/simple/proj") > len(names)
     alone = run_cli("audit", "--python", str(venv), "--index-url", server.url, "--no-cache", "--format", "json", cwd=tmp_path)
     assert alone.code == forked.returncode
     ours, theirs = json.loads(forked.stdout), alone.json
     drift = sorted((item["package"], item["detail"]["latest"]) for item in ours["findings"] if item["rule"] == "RL501")
     assert drift == sorted((item["package"], item["detail"]["latest"]) for item in theirs["findings"] if item["rule"] == "RL501")
     assert ("proj03", "1.3") in drift
+    assert ours["packages"] == theirs["packages"]
     assert server.hits("/simple/proj") >= 2 * len(names)  # both runs asked for every page
 
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from reprolock.policy import Policy
     from reprolock.records import Environment, Interpreter, SourceFile
     from reprolock.render.views import GraphView
-    from reprolock.sources.probe import RunningProbe
+    from reprolock.sources.probe import Likely, RunningProbe
     from reprolock.sources.recordcache import RecordCache
 
 
@@ -44,7 +44,8 @@ def _run(args: argparse.Namespace, context: Context) -> int:
     try:
         with RunningProbe(python, context.cwd, pip_index=not args.no_index) as started:
             standby = _standby(args, context)
-            return _audit(args, context, _policy(args, context), python, started, standby=standby)
+            ahead = _ahead(args, context, python, standby)
+            return _audit(args, context, _policy(args, context), python, started, standby=standby, ahead=ahead)
     finally:
         if standby is not None:
             standby.cancel()
@@ -78,6 +79,22 @@ def _standby(args: argparse.Namespace, context: Context) -> Standby | None:
     return prepare_standby()
 
 
+def _ahead(args: argparse.Namespace, context: Context, python: str, standby: Standby | None) -> tuple[Likely, IndexFinder] | None:
+    """The pages of a virtualenv audited alone, handed to ``standby`` before the interpreter answers, from what the
+    virtualenv's files tell (see :func:`~reprolock.index.audit.begin_index_likely`); ``None`` when that cannot be."""
+    if standby is None or args.paths or args.freeze:
+        return None
+    from reprolock.sources.loader import discover  # noqa: PLC0415
+    from reprolock.sources.probe import likely_answer  # noqa: PLC0415
+
+    likely = None if discover(context.cwd) else likely_answer(python, context.cwd)
+    if likely is None:
+        return None
+    from reprolock.index.audit import begin_index_likely  # noqa: PLC0415 - loaded by _standby already
+
+    return likely, begin_index_likely(args, context, likely, standby)
+
+
 def _audit(
     args: argparse.Namespace,
     context: Context,
@@ -86,6 +103,7 @@ def _audit(
     started: RunningProbe | None,
     *,
     standby: Standby | None = None,
+    ahead: tuple[Likely, IndexFinder] | None = None,
 ) -> int:
     # Loaded here, once the probe has started: the interpreter starts up meanwhile.
     from reprolock.records import FileKind  # noqa: PLC0415
@@ -104,7 +122,8 @@ def _audit(
 
     early: list[IndexFinder | None] = []
     if with_index and standby is not None and started is not None:  # the pages, handed over as soon as the probe answers
-        early.append(begin_index(files, args, context, started.result(), standby))
+        finder, standby = _hand_over(files, args, context, started.result(), standby=standby, ahead=ahead)
+        early.append(finder)
     from reprolock.report import build_report  # noqa: PLC0415 - after the hand-over
 
     if python is None:
@@ -128,6 +147,32 @@ def _audit(
     if env is not None and args.format in DRAWN_FORMATS:
         report = dataclasses.replace(report, graph=_graph(env, files))
     return deliver(report, args.format, args.output, verbose=args.verbose, context=context)
+
+
+def _hand_over(
+    files: Sequence[SourceFile],
+    args: argparse.Namespace,
+    context: Context,
+    interpreter: Interpreter,
+    *,
+    standby: Standby,
+    ahead: tuple[Likely, IndexFinder] | None,
+) -> tuple[IndexFinder | None, Standby | None]:
+    """The finder whose pages the standby copy fetches, and the copy if it is still free.
+
+    Pages handed over ahead of the probe's answer are kept when the guess was
+    right; else the copies stop and the pages are handed over now, or fetched later
+    by a new copy when the standby was taken.
+    """
+    from reprolock.index.audit import begin_index  # noqa: PLC0415 - loaded by _standby already
+
+    if ahead is not None:
+        likely, guessed = ahead
+        if likely.agrees(interpreter):
+            return guessed, standby
+        guessed.close()
+        return None, None
+    return begin_index(files, args, context, interpreter, standby), standby
 
 
 def run_file_checks(files: Sequence[SourceFile], target: Target | None) -> list[Finding]:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from reprolock.index.advisories import Vulnerability
     from reprolock.index.forked import Standby
     from reprolock.records import Environment, Interpreter, SourceFile
+    from reprolock.sources.probe import Likely
 
 
 def open_finder(
@@ -60,15 +61,20 @@ def open_finder(
 
 def target_of(interpreter: Interpreter | None) -> IndexTarget:
     """The Python whose files count: the inspected interpreter, else the running one."""
+    return target_for(interpreter.version if interpreter is not None else None)
+
+
+def target_for(python_version: str | None) -> IndexTarget:
+    """The target for an interpreter of ``python_version`` on this platform (``None``: the running interpreter)."""
     from packaging import tags  # noqa: PLC0415 - only when the index is consulted
 
-    if interpreter is None:
+    if python_version is None:
         version = ".".join(str(part) for part in sys.version_info[:3])
         return IndexTarget(version, frozenset(str(tag) for tag in tags.sys_tags()))
-    parts = tuple(int(part) for part in interpreter.version.split(".")[:2])
+    parts = tuple(int(part) for part in python_version.split(".")[:2])
     platforms = list(tags.platform_tags())
     found = {*tags.cpython_tags(parts, platforms=platforms), *tags.compatible_tags(parts, f"cp{parts[0]}{parts[1]}", platforms)}
-    return IndexTarget(interpreter.version, frozenset(str(tag) for tag in found))
+    return IndexTarget(python_version, frozenset(str(tag) for tag in found))
 
 
 def _vulnerabilities(
@@ -119,6 +125,23 @@ def begin_index(files: Sequence[SourceFile], args: argparse.Namespace, context: 
     return finder
 
 
+def begin_index_likely(args: argparse.Namespace, context: Context, likely: Likely, standby: Standby) -> IndexFinder:
+    """:func:`begin_index` for an environment audit without files, from what the virtualenv's files tell
+    (:func:`~reprolock.sources.probe.likely_answer`), before the interpreter has answered.
+
+    Keep the finder only if ``likely.agrees(interpreter)``: the copies then
+    fetched the right pages, and :meth:`~IndexFinder.summaries` fetches what the
+    answer adds; else close it (the copies' work is dropped) and begin again.
+    """
+    from reprolock.sources.metadata import listed_distributions  # noqa: PLC0415 - environment audits only
+
+    finder = open_finder(args, context, python=likely.python, pip_default=likely.pip_index_url)
+    finder.standby = standby
+    listed = listed_distributions([likely.site_packages])
+    finder.begin_summaries([name for name, _ in listed], target_for(likely.version), probe=listed[0] if listed else None)
+    return finder
+
+
 def audit_index(
     files: Sequence[SourceFile],
     args: argparse.Namespace,
@@ -160,4 +183,4 @@ def audit_index(
     return check_index(subjects, data)
 
 
-__all__ = ["audit_index", "begin_index", "open_finder", "target_of"]
+__all__ = ["audit_index", "begin_index", "begin_index_likely", "open_finder", "target_for", "target_of"]

@@ -151,8 +151,8 @@ class IndexFinder:
         return self.http().get(url, headers)
 
     def close(self) -> None:
-        if self._handed is not None:  # never collected (the run failed meanwhile): let the copy finish, unread
-            self._handed[0].cancel()
+        if self._handed is not None:  # never collected (the run failed, or the pages were for a wrong guess): the copies stop
+            self._handed[0].abandon()
             self._handed = None
         if self.standby is not None:
             self.standby.cancel()

@@ -226,6 +226,11 @@ class Standby(Forked):
         """Whether it still waits for work."""
         return self._go is not None
 
+    def abandon(self) -> None:
+        """Stop listening to it, given work or not: a copy at work ends at its next message (its pipe is closed)."""
+        self.cancel()
+        self._close_reads()
+
     def cancel(self) -> None:
         """Send it away without work (nothing happens if it was given some)."""
         if self._go is None:
