@@ -39,7 +39,7 @@ def test_module_entry_point_runs():
 
 
 def test_version_imports_no_heavy_module():
-    code = "import sys; from reprolock.cli import main; main(['--version']); print(sorted(m for m in ('rich', 'httpx', 'networkx', 'pip_requirements_parser') if m in sys.modules))"
+    code = "import sys; from reprolock.cli import main; main(['--version']); print(sorted(m for m in ('rich', 'reprolock.index.client', 'networkx', 'pip_requirements_parser') if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip().endswith("[]")
 
@@ -51,7 +51,7 @@ def test_files_only_audit_is_static(project, monkeypatch, extra):
     monkeypatch.delenv("PIP_EXTRA_INDEX_URL", raising=False)
     code = (
         f"import sys; from reprolock.cli import main; code = main(['audit', 'requirements.txt', '--format', 'json', *{extra!r}]);"
-        "print(sorted(m for m in ('httpx', 'networkx', 'reprolock.index.audit', 'reprolock.index.client') if m in sys.modules), file=sys.stderr); sys.exit(code)"
+        "print(sorted(m for m in ('reprolock.index.http11', 'networkx', 'reprolock.index.audit', 'reprolock.index.client') if m in sys.modules), file=sys.stderr); sys.exit(code)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=project, check=False)
     assert done.returncode == 1

@@ -102,7 +102,7 @@ def test_a_warm_audit_sends_no_request_and_imports_no_http_client(tmp_path, inde
     before = len(index.requests)
     code = (
         "import sys; from reprolock.cli import main; code = main(sys.argv[1:]);"
-        "print(sorted(m for m in ('reprolock.index.client', 'httpx') if m in sys.modules), file=sys.stderr); sys.exit(code)"
+        "print(sorted(m for m in ('reprolock.index.client', 'reprolock.index.http11') if m in sys.modules), file=sys.stderr); sys.exit(code)"
     )
     warm = subprocess.run(
         [sys.executable, "-c", code, "audit", "requirements.txt", *options], cwd=tmp_path, capture_output=True, text=True, check=False

@@ -1,4 +1,4 @@
-"""The index's HTTP transport: an injected httpx client, hop-by-hop credentials, one lookup per host."""
+"""The index's HTTP client: an injected connection pool, hop-by-hop credentials, one lookup per host."""
 
 from __future__ import annotations
 
@@ -6,46 +6,50 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
 
-import httpx
 import pytest
 
 from reprolock import __version__
 from reprolock.errors import IndexUnreachableError
 from reprolock.index import http11
-from reprolock.index.client import HttpClient, ResolveOnce, open_client
+from reprolock.index.client import HttpClient, Pool, ResolveOnce, open_client
 from reprolock.index.config import split_credentials
 from reprolock.index.finder import IndexFinder, warm_up
 from wheelfactory import Dist
 
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
-class Recording(httpx.BaseTransport):
-    """httpx's own transport, noting every request that passes through it."""
+
+class Recording(Pool):
+    """The run's own pool, noting every request that passes through it and whether it was closed."""
 
     def __init__(self) -> None:
-        self.inner = httpx.HTTPTransport()
+        super().__init__(tls=http11.default_tls(), resolver=ResolveOnce(), user_agent="injected/1")
         self.seen: list[str] = []
+        self.closed = False
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.seen.append(request.url.path)
-        return self.inner.handle_request(request)
+    def request(self, method: str, url: str, headers: Mapping[str, str] | None = None) -> http11.Answer:
+        self.seen.append(url.split("/", 3)[3])
+        return super().request(method, url, headers)
 
     def close(self) -> None:
-        self.inner.close()
+        self.closed = True
+        super().close()
 
 
-def test_the_finder_fetches_through_the_injected_httpx_client(index_server):
+def test_the_finder_fetches_through_the_injected_pool(index_server):
     index_server.add_wheel(Dist("alpha", "1.0"))
-    transport = Recording()
-    injected = httpx.Client(transport=transport, headers={"User-Agent": "injected/1"})
+    injected = Recording()
     finder = IndexFinder([split_credentials(index_server.url)], http=HttpClient(client=injected, retries=0))
     page = finder.project("alpha")
     finder.close()
     assert page is not None
     assert [item.version for item in page.files] == ["1.0"]
-    assert transport.seen == [path for path, _ in index_server.requests] == ["/simple/alpha/"]
+    assert ["/" + path for path in injected.seen] == [path for path, _ in index_server.requests] == ["/simple/alpha/"]
     assert index_server.requests[0][1]["user-agent"] == "injected/1"
-    assert injected.is_closed  # the finder's client closes the httpx client it was handed
+    assert injected.closed  # the finder's client closes the pool it was handed
 
 
 def test_the_run_client_names_reprolock_and_asks_for_gzip(index_server):
@@ -161,5 +165,5 @@ def test_the_trust_store_loads_once_per_process_and_can_load_ahead_on_a_thread()
     made = http11._TLS[0]
     assert http11.default_tls() is made
     client = open_client()
-    assert client._transport._tls is made  # the run's client uses it
+    assert client._tls is made  # the run's client uses it
     client.close()

@@ -183,7 +183,7 @@ def _check(args: argparse.Namespace, files: Sequence[SourceFile], target: LockTa
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
-    if not args.offline:  # httpx and the trust store load on a thread while the inputs are read
+    if not args.offline:  # the HTTP client and the trust store load on a thread while the inputs are read
         from reprolock.index.finder import warm_up  # noqa: PLC0415 - the index only when locking
 
         warm_up()

@@ -137,7 +137,7 @@ class IndexFinder:
         """The HTTP client, created (and imported) on first use."""
         with self._lock:
             if self._http is None:
-                from reprolock.index.client import HttpClient  # noqa: PLC0415 - httpx only when the network is used
+                from reprolock.index.client import HttpClient  # noqa: PLC0415 - only when the network is used
 
                 auth = {source.host: source.auth for source in self.indexes if source.auth}
                 self._http = HttpClient(auth=auth, concurrency=self.concurrency)  # makes its client (and name lookups) on first use
@@ -856,7 +856,7 @@ class IndexFinder:
 
 
 def warm_up() -> None:
-    """Load the HTTP client (httpx's imports) and the trust store on a daemon thread, for a run that will soon
+    """Load the HTTP client (its imports) and the trust store on a daemon thread, for a run that will soon
     use the network: the trust store loads without the interpreter lock, while the caller goes on.
 
     Not for a process that forks afterwards (see :func:`~reprolock.index.forked.can_fork`).
@@ -866,7 +866,7 @@ def warm_up() -> None:
         from reprolock.index.http11 import default_tls  # noqa: PLC0415 - ssl only: the trust store starts at once
 
         default_tls()
-        import reprolock.index.client  # noqa: F401, PLC0415 - the point: httpx loads on this thread
+        import reprolock.index.client  # noqa: F401, PLC0415 - the point: the client loads on this thread
 
     threading.Thread(target=load, name="reprolock-warm-up", daemon=True).start()
 

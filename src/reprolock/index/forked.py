@@ -336,7 +336,7 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def prepare_standby() -> Standby | None:
-    """A standby copy for an audit's index pages: it makes the HTTP client (httpx's imports, the TLS setup) while
+    """A standby copy for an audit's index pages: it makes the HTTP client (its imports, the TLS setup) while
     the parent probes the interpreter and reads the environment; ``None`` where nothing may be forked.
 
     Call it before starting any thread (a subprocess already started is fine: the copy never waits for it).

@@ -1,11 +1,11 @@
 """HTTP/1.1 over one socket: send a request, read its answer whole, keep the connection for the next.
 
-This is the wire under the index's httpx client (:mod:`reprolock.index.client`
-adapts it to an httpx transport). It does what the index needs and no more:
+This is the wire under the index's client (:mod:`reprolock.index.client` keeps
+these connections in a pool). It does what the index needs and no more:
 one request at a time per connection, answers framed by ``Content-Length``, by
 ``chunked`` transfer coding or by the end of the connection (RFC 9112, section
 6.3), informational ``1xx`` answers skipped, no body for ``HEAD``, ``204`` and
-``304``. Content codings (gzip) are left to httpx.
+``304``. Content codings (gzip) are undone by the client.
 
 A body of known length is read straight into one buffer of that size, whatever
 the number of TLS records it came in: a page of several megabytes costs a few
