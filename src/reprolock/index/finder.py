@@ -112,8 +112,6 @@ class IndexFinder:
         self.processes = processes
         """Processes that share a batch of pages (a forked copy where :func:`~.forked.can_fork`); 1: this one only."""
         self.forked_jobs = 0
-        self._free_pages = True
-        """Drop a summarised page's decoded entries at once; a forked copy keeps them, as it exits without freeing."""
         self.standby: Standby | None = None
         self._handed: tuple[Standby, list[tuple[str, list[Any]]], IndexTarget, _Progress] | None = None
         """A copy forked early (see :func:`reprolock.index.audit.prepare_standby`) to share the first batch of pages with."""
@@ -404,7 +402,6 @@ class IndexFinder:
             if self._http is not None:  # connections are never shared: new ones, with the names already looked up
                 self._http = self._http.fresh()
             progress.mute()
-            self._free_pages = False
             return self._drain_copy(jobs, target, run, queue, threads, report=report)
 
         def drain() -> None:
@@ -554,7 +551,6 @@ class IndexFinder:
             freshness=float(work["freshness"]),
             http=HttpClient(auth=auth, client=connections[0], backend=connections[1]),  # type: ignore[index]  # made by prepare_standby
         )
-        finder._free_pages = False
         target = IndexTarget(work["python"], frozenset(work["tags"]) if work["tags"] is not None else None)
         jobs = [(name, finder._answers(name)) for name in work["names"]]
         run = finder._runner(target, keep=False, progress=_Progress(None, 0))
@@ -585,8 +581,8 @@ class IndexFinder:
         self._pages[name] = lazy
         if target is not None:
             self._summarize(name, lazy, target)
-            if lazy is not None and self._free_pages:
-                lazy.release()  # freed here, in the worker, while other pages are still downloading
+            if lazy is not None:  # freed here, in the worker, while other pages are still downloading: the next
+                lazy.release()  # pages reuse the memory (fresh memory costs a page fault per 4 KiB, microseconds each)
         # Without a target the files are built when asked for: the lock's tables
         # (see version_rows) build only the versions the resolver visits.
 
