@@ -487,8 +487,9 @@ class IndexFinder:
                     self._summaries[(key, name)] = facts_from_data(plain) if plain is not None else None
             unknown = set(message.get("unknown", ()))
             answered |= unknown
-            self.unknown |= unknown
-            self.requests += int(message.get("requests", 0))
+            with self._lock:  # this process's threads may be counting their own requests meanwhile (see _share)
+                self.unknown |= unknown
+                self.requests += int(message.get("requests", 0))
             self._early.update(message.get("early", {}))
         return answered
 
