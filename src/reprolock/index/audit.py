@@ -111,18 +111,13 @@ def begin_index(files: Sequence[SourceFile], args: argparse.Namespace, context: 
     """
     if standby is None:
         return None
-    from reprolock.sources.metadata import listed_distributions  # noqa: PLC0415 - environment audits only
-
     finder = open_finder(args, context, python=interpreter.python, pip_default=interpreter.pip_index_url, files=files)
-    finder.standby = standby
-    listed = listed_distributions(interpreter.sys_path)
-    names = [name for name, _ in listed]
+    pinned: list[str] = []
     if files:  # the checks load here only when there are files: the copies get ready meanwhile
         from reprolock.checks.index import subjects_from  # noqa: PLC0415
 
-        names[:0] = [subject.name for subject in subjects_from(files, None)]
-    finder.begin_summaries(names, target_of(interpreter), probe=listed[0] if listed else None)
-    return finder
+        pinned = [subject.name for subject in subjects_from(files, None)]
+    return _begin(finder, standby, interpreter.sys_path, interpreter.version, first=pinned)
 
 
 def begin_index_likely(args: argparse.Namespace, context: Context, likely: Likely, standby: Standby) -> IndexFinder:
@@ -133,12 +128,18 @@ def begin_index_likely(args: argparse.Namespace, context: Context, likely: Likel
     fetched the right pages, and :meth:`~IndexFinder.summaries` fetches what the
     answer adds; else close it (the copies' work is dropped) and begin again.
     """
+    finder = open_finder(args, context, python=likely.python, pip_default=likely.pip_index_url)
+    return _begin(finder, standby, [likely.site_packages], likely.version)
+
+
+def _begin(finder: IndexFinder, standby: Standby, sys_path: Sequence[str], python_version: str, *, first: Sequence[str] = ()) -> IndexFinder:
+    """Hand ``standby`` the pages of the names ``first`` and of every distribution on ``sys_path`` (from the
+    ``.dist-info`` folder names), for a Python of ``python_version``."""
     from reprolock.sources.metadata import listed_distributions  # noqa: PLC0415 - environment audits only
 
-    finder = open_finder(args, context, python=likely.python, pip_default=likely.pip_index_url)
     finder.standby = standby
-    listed = listed_distributions([likely.site_packages])
-    finder.begin_summaries([name for name, _ in listed], target_for(likely.version), probe=listed[0] if listed else None)
+    listed = listed_distributions(sys_path)
+    finder.begin_summaries([*first, *(name for name, _ in listed)], target_for(python_version), probe=listed[0] if listed else None)
     return finder
 
 

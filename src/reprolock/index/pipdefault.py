@@ -1,8 +1,4 @@
-"""The target pip's default index, remembered per interpreter, and the run's cache folder.
-
-Light on purpose: it must not pull in the index rules, the page parser or
-``packaging``.
-"""
+"""The target pip's default index, remembered per interpreter, and the run's cache folder."""
 
 from __future__ import annotations
 

@@ -19,8 +19,6 @@ if TYPE_CHECKING:
     from reprolock.index.models import DistFile, IndexTarget, ProjectPage
 
 
-
-
 def summarize(page: ProjectPage, target: IndexTarget) -> ProjectFacts:
     """Releases newest first (versions that are not PEP 440 valid are left out)."""
     builder = FactsBuilder(page.name, target)
@@ -165,8 +163,6 @@ class FactsBuilder:
                 )
             )
         return ProjectFacts(self.project, tuple(releases), status, status_reason)
-
-
 
 
 def facts_to_data(facts: ProjectFacts) -> dict[str, Any]:

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from reprolock.lock.target import LockTarget
 
 _LAYOUT = "lock-tables-v1"
+
+
 class StoredTable(ProjectTable):
     """A table read from disk: the header now, a version's files when asked."""
 

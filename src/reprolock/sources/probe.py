@@ -194,11 +194,15 @@ def likely_answer(python: str, cwd: Path) -> Likely | None:
     folders = list(venv.glob("lib/python3.*/site-packages"))
     if settings.get("include-system-site-packages", "false").lower() != "false" or len(folders) != 1 or not _VERSION.fullmatch(version):
         return None
-    named = str(executable) if (cwd / Path(python).expanduser()).is_dir() else python
-    return Likely(named, version, str(folders[0]), pip_default_in(str(folders[0] / "pip")))
+    return Likely(_named(python, executable, cwd), version, str(folders[0]), pip_default_in(str(folders[0] / "pip")))
 
 
 _VERSION = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+")
+
+
+def _named(python: str, executable: Path, cwd: Path) -> str:
+    """How an answer names the interpreter given as ``python``: its executable when a virtualenv folder was given."""
+    return str(executable) if (cwd / Path(python).expanduser()).is_dir() else python
 
 
 def find_interpreter(python: str, cwd: Path) -> Path:
@@ -271,8 +275,7 @@ class RunningProbe:
                 f"{self.python}: cannot query this interpreter (exit {self._process.returncode}: {last})",
                 hint="it must be a CPython 3.8 or newer",
             )
-        given = Path(self.python).expanduser()
-        return _interpreter(str(self.executable) if (self.cwd / given).is_dir() else self.python, data)
+        return _interpreter(_named(self.python, self.executable, self.cwd), data)
 
 
 def probe(python: str, cwd: Path, *, environ: dict[str, str] | None = None, pip_index: bool = True) -> Interpreter:
