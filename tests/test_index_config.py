@@ -75,6 +75,13 @@ def test_bad_index_url_is_a_usage_error_without_the_secret():
     assert "secret" not in str(caught.value)
 
 
+@pytest.mark.parametrize("url", ["http://user:secret@[::1/simple", "http://user:secret@127.0.0.1:port/simple"])
+def test_an_unparsable_index_url_is_a_usage_error_without_the_secret(url):
+    with pytest.raises(UsageError, match="is not a valid URL") as caught:
+        select_indexes(url, [], env={})
+    assert "secret" not in str(caught.value)
+
+
 def test_an_existing_pip_config_file_replaces_the_user_files(tmp_path):
     user = conf(tmp_path / ".config" / "pip" / "pip.conf", "[global]\nextra-index-url = http://127.0.0.1:9/simple\n")
     chosen = conf(tmp_path / "project" / "pip.conf", "[global]\nindex-url = https://chosen.invalid/simple\n")

@@ -77,9 +77,13 @@ def split_credentials(url: str, *, netrc_path: Path | None = None) -> IndexSourc
     url = url.strip()
     if not url.endswith("/"):
         url += "/"
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:  # an unclosed "[" (IPv6), a port that is not a number
+        raise UsageError(f"index URL {redacted(url)!r} is not a valid URL ({exc})", hint="give an http(s):// or file:// simple index") from None
     host = parts.hostname or ""
-    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    netloc = host if port is None else f"{host}:{port}"
     clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
     user, password = parts.username, parts.password
     if user is None and host and parts.scheme in {"http", "https"}:
