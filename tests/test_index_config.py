@@ -82,6 +82,12 @@ def test_an_unparsable_index_url_is_a_usage_error_without_the_secret(url):
     assert "secret" not in str(caught.value)
 
 
+def test_an_index_url_of_another_scheme_is_a_usage_error():
+    with pytest.raises(UsageError, match="a URL of ftp://"):
+        select_indexes("ftp://127.0.0.1/simple", [], env={})
+    assert [source.url for source in select_indexes("HTTP://127.0.0.1/simple", [], env={}).indexes] == ["http://127.0.0.1/simple/"]
+
+
 def test_an_existing_pip_config_file_replaces_the_user_files(tmp_path):
     user = conf(tmp_path / ".config" / "pip" / "pip.conf", "[global]\nextra-index-url = http://127.0.0.1:9/simple\n")
     chosen = conf(tmp_path / "project" / "pip.conf", "[global]\nindex-url = https://chosen.invalid/simple\n")

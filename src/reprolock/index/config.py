@@ -218,13 +218,18 @@ def _expanded(url: str, env: Mapping[str, str]) -> str:
     return ENV_VAR.sub(lambda match: env.get(match.group("name"), match.group(0)), url)
 
 
+_SCHEMES = frozenset({"http", "https", "file"})
+
+
 def _sources(urls: Sequence[str], netrc_path: Path | None) -> tuple[IndexSource, ...]:
     seen: dict[str, IndexSource] = {}
     for url in urls:
-        if "://" not in url:
+        scheme, separator, _ = url.partition("://")
+        if not separator or scheme.lower() not in _SCHEMES:
             shown = redacted(url)
             shown = f"{MASK}@{shown.rpartition('@')[2]}" if "@" in shown else shown
-            raise UsageError(f"index URL {shown!r} is not a URL", hint="give an http(s):// or file:// simple index")
+            what = "not a URL" if not separator else f"a URL of {scheme}://, and indexes are read over http(s) or from files"
+            raise UsageError(f"index URL {shown!r} is {what}", hint="give an http(s):// or file:// simple index")
         source = split_credentials(url, netrc_path=netrc_path)
         seen.setdefault(source.url, source)
     return tuple(seen.values())
