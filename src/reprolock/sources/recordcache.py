@@ -12,17 +12,20 @@ Each ``.dist-info`` folder name maps to the RECORD's inode, size and
 modification time (in nanoseconds) and the outcome. An entry is used only
 while all three still match, so a reinstall, an upgrade or an edited RECORD
 is read again. The file holds module names only (no paths, no URLs). Every
-failure to read or write the cache is a miss, never an error.
+failure to read or write the cache is a miss, never an error: processes that
+share the cache write each file through a temporary file and a rename (see
+:func:`reprolock.index.cache.write_atomic`, which makes the folders private),
+and a damaged file or entry is read as absent and written again.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import threading
 from typing import TYPE_CHECKING, Any
+
+from reprolock.index.cache import read_file, write_atomic
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -54,9 +57,10 @@ class RecordCache:
         """The stored outcomes for ``entry`` (read once per run); empty when absent or unreadable."""
         known = self._entries.get(entry)
         if known is None:
+            stored = read_file(self._file(entry))
             try:
-                data = json.loads(self._file(entry).read_bytes())
-            except (OSError, ValueError):
+                data = json.loads(stored) if stored is not None else None
+            except ValueError:  # JSONDecodeError, UnicodeDecodeError: a damaged file is absent
                 data = None
             known = data if isinstance(data, dict) else {}
             self._entries[entry] = known
@@ -78,12 +82,10 @@ class RecordCache:
             return None
         stamp = [stat.st_ino, stat.st_size, stat.st_mtime_ns]
         stored = known.get(name)
-        if isinstance(stored, list) and stored[:3] == stamp:
-            try:
-                _stamp, regular, namespaces, finders = stored[:3], *stored[3:]
-                return tuple(map(str, regular)), tuple(map(str, namespaces)), [str(item) for item in finders]
-            except (TypeError, ValueError):
-                pass  # a damaged entry: read the RECORD again
+        if isinstance(stored, list) and len(stored) == 6 and stored[:3] == stamp and all(isinstance(part, list) for part in stored[3:]):
+            regular, namespaces, finders = stored[3:]
+            return tuple(map(str, regular)), tuple(map(str, namespaces)), [str(item) for item in finders]
+        # absent, changed or damaged: read the RECORD again
         try:
             with open(record, encoding="utf-8", errors="replace") as handle:  # noqa: PTH123 - hot path
                 text = handle.read()
@@ -102,15 +104,4 @@ class RecordCache:
             if entry not in self._changed and seen.issuperset(known):
                 continue
             kept = {name: value for name, value in known.items() if name in seen}
-            self._write(self._file(entry), kept)
-
-    def _write(self, path: Path, data: dict[str, list[Any]]) -> None:
-        """Write atomically: a temporary file unique to this process and thread, then a rename."""
-        temporary = path.with_name(f".tmp-{os.getpid()}-{threading.get_ident()}-{path.name}")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temporary.write_bytes(json.dumps(data, separators=(",", ":")).encode())
-            temporary.replace(path)
-        except OSError:
-            with contextlib.suppress(OSError):
-                temporary.unlink()
+            write_atomic(self._file(entry), json.dumps(kept, separators=(",", ":")).encode())
