@@ -44,6 +44,30 @@ def _index_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--offline", action="store_true", help="no network: use cached index data only; what is not cached is reported as unknown")
     group.add_argument("--cache-dir", metavar="DIR", help="cache folder for index data and environment scans (default: the user cache folder)")
     group.add_argument("--no-cache", action="store_true", help="neither read nor write the cache (index data, environment scans)")
+    group.add_argument("--proxy", metavar="URL", help="send index requests through this proxy (default: pip's proxy, else HTTP(S)_PROXY)")
+    group.add_argument("--cert", metavar="PATH", help="CA bundle to verify the index with (default: pip's cert, REQUESTS_CA_BUNDLE, the OS store)")
+    group.add_argument("--client-cert", metavar="PATH", help="client certificate: one PEM file with the key and the certificate")
+    group.add_argument("--trusted-host", action="append", default=[], metavar="HOST[:PORT]", help="do not verify this host's TLS certificate; repeatable")
+    group.add_argument("--timeout", type=_seconds, metavar="SECONDS", help="deadline of one index request, retries included (default: pip's timeout, else 30)")
+    group.add_argument("--retries", type=_count, metavar="N", help="retries of a failed index request (default: pip's retries, else 5)")
+    group.add_argument("--max-response-mb", type=_count, metavar="N", help="refuse index answers larger than N MB (default 256)")
+    group.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def _seconds(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return number
+
+
+def _count(value: str) -> int:
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number")
+    return int(value)
 
 
 def _report_options(parser: argparse.ArgumentParser) -> None:

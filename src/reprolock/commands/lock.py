@@ -7,12 +7,14 @@ import shlex
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from reprolock.commands.indexing import open_index
 from reprolock.errors import UsageError
 from reprolock.output import check_writable, write_atomic
 from reprolock.policy import build_policy, read_config
 from reprolock.records import FileKind
 from reprolock.report import build_report
 from reprolock.sources.loader import load
+from reprolock.sources.probe import find_interpreter
 
 if TYPE_CHECKING:
     import argparse
@@ -83,9 +85,6 @@ def regenerate_command(args: argparse.Namespace, inputs: Sequence[str]) -> str:
 @contextlib.contextmanager
 def open_finder(args: argparse.Namespace, context: Context, target: LockTarget, files: Sequence[SourceFile] = ()) -> Iterator[PackageFinder]:
     """The index client for this run (flags, the inputs' index lines, pip configuration of the target, cache), closed afterwards."""
-    from reprolock.index.audit import open_finder as open_index  # noqa: PLC0415 - the index only when locking
-    from reprolock.sources.probe import find_interpreter  # noqa: PLC0415
-
     python = str(find_interpreter(target.python, context.cwd)) if target.python else None
     finder = open_index(args, context, python=python, files=files)
     try:
@@ -183,10 +182,6 @@ def _check(args: argparse.Namespace, files: Sequence[SourceFile], target: LockTa
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
-    if not args.offline:  # the HTTP client and the trust store load on a thread while the inputs are read
-        from reprolock.index.finder import warm_up  # noqa: PLC0415 - the index only when locking
-
-        warm_up()
     from reprolock.lock.target import resolve_target  # noqa: PLC0415
 
     _validate(args)

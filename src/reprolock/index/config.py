@@ -58,8 +58,23 @@ class IndexSource:
         return self.url.startswith("file:")
 
     @property
-    def host(self) -> str:
-        return urlsplit(self.url).netloc
+    def origin(self) -> tuple[str, str, int | None]:
+        """Scheme, host and port: the only place its credentials are sent."""
+        return origin_of(self.url)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> tuple[str, str, int | None]:
+    """``(scheme, host, port)`` of ``url``, the port made explicit for http and https."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port if port is not None else _DEFAULT_PORTS.get(scheme)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +152,8 @@ def _venv_prefix(env: Mapping[str, str], python: str | None) -> Path | None:
 
 
 def read_pip_config(env: Mapping[str, str], python: str | None = None) -> dict[str, str]:
-    """``index-url``, ``extra-index-url`` and ``find-links`` as pip would see them (env wins)."""
+    """pip's settings that reprolock honours (:data:`PIP_SETTINGS`), as pip would see them: the files in
+    pip's order, ``[global]`` then ``[install]``, then the ``PIP_*`` variables (which win)."""
     found: dict[str, str] = {}
     for path in pip_config_files(env, python):
         parser = configparser.RawConfigParser()
@@ -147,14 +163,19 @@ def read_pip_config(env: Mapping[str, str], python: str | None = None) -> dict[s
             continue
         for section in ("global", "install"):
             if parser.has_section(section):
-                for key in ("index-url", "extra-index-url", "find-links", "no-index"):
+                for key in (*PIP_SETTINGS, *_ALIASES):
                     if parser.has_option(section, key):
-                        found[key] = parser.get(section, key)
-    for key in ("index-url", "extra-index-url", "find-links", "no-index"):
+                        found[_ALIASES.get(key, key)] = parser.get(section, key)
+    for key in (*PIP_SETTINGS, *_ALIASES):
         value = env.get("PIP_" + key.upper().replace("-", "_"))
         if value is not None:
-            found[key] = value
+            found[_ALIASES.get(key, key)] = value
     return found
+
+
+PIP_SETTINGS = ("index-url", "extra-index-url", "find-links", "no-index", "proxy", "cert", "client-cert", "trusted-host", "timeout", "retries")
+"""The pip settings read (``[global]``/``[install]`` keys; ``PIP_`` + upper-case name as variables)."""
+_ALIASES = {"default-timeout": "timeout"}
 
 
 def pip_default_index(python: str) -> str | None:

@@ -9,10 +9,8 @@ the whole file. No network here: the caller passes a ``fetch(start, end)``.
 from __future__ import annotations
 
 import io
-import struct
 import zipfile
-import zlib
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -88,11 +86,8 @@ class RangeReader(io.RawIOBase):
         return len(data)
 
 
-def wheel_metadata(archive: io.RawIOBase | io.BytesIO, filename: str) -> bytes:
+def wheel_metadata(archive: IO[bytes], filename: str) -> bytes:
     """The ``*.dist-info/METADATA`` of a wheel (the one matching the file's name when several)."""
-    found = _direct_metadata(archive, filename)
-    if found is not None:
-        return found
     try:
         with zipfile.ZipFile(archive) as wheel:
             candidates = [name for name in wheel.namelist() if name.count("/") == 1 and name.endswith(".dist-info/METADATA")]
@@ -101,92 +96,11 @@ def wheel_metadata(archive: io.RawIOBase | io.BytesIO, filename: str) -> bytes:
             stem = filename.split("-", 2)
             preferred = [name for name in candidates if name.lower().startswith(f"{stem[0]}-{stem[1]}".lower())]
             return wheel.read((preferred or candidates)[0])
-    except (zipfile.BadZipFile, KeyError, EOFError) as exc:
+    except (zipfile.BadZipFile, KeyError, EOFError, ValueError) as exc:
         raise MetadataError(f"{filename} is not a readable wheel: {exc}") from None
 
 
-_END = struct.Struct("<4sHHHHIIH")
-_CENTRAL = struct.Struct("<4sHHHHHHIIIHHHHHII")
-_LOCAL = struct.Struct("<4sHHHHHIIIHH")
-_SUFFIX = b".dist-info/METADATA"
-
-
-def _direct_metadata(archive: io.RawIOBase | io.BytesIO, filename: str) -> bytes | None:
-    """METADATA read straight from the zip's central directory, without listing every member as ``zipfile`` does.
-
-    A wheel of thousands of files has a central directory of as many entries;
-    this finds the ``*.dist-info/METADATA`` names in its bytes and reads that
-    member only. ``None`` when the archive is not of the plain kind this
-    reads (zip64, data before the archive, encryption, a compression other
-    than deflate, a checksum that does not match): ``zipfile`` then reads it.
-    """
-
-    def read(start: int, end: int) -> bytes:
-        archive.seek(start)
-        return archive.read(end - start) or b""
-
-    try:
-        size = archive.seek(0, io.SEEK_END)
-        tail_start = max(0, size - (1 << 16))  # a wheel has no archive comment: the end record is in the last bytes
-        tail = read(tail_start, size)
-        at = tail.rfind(b"PK\x05\x06")
-        if at < 0 or len(tail) - at < _END.size:
-            return None
-        _, disk, first_disk, _, _, directory_size, directory_at, _ = _END.unpack_from(tail, at)
-        if disk or first_disk or tail_start + at != directory_at + directory_size:  # zip64, spanned, or data before it
-            return None
-        directory = read(directory_at, directory_at + directory_size)
-        entries = _metadata_entries(directory)
-        if not entries:
-            return None
-        stem = "-".join(filename.split("-", 2)[:2]).lower().encode()
-        entry = next((entry for name, entry in entries if name.lower().startswith(stem)), entries[0][1])
-        return _member(read, entry)
-    except (struct.error, zlib.error, ValueError):
-        return None
-
-
-def _metadata_entries(directory: bytes) -> list[tuple[bytes, tuple[Any, ...]]]:
-    """The central directory records of top-level ``*.dist-info/METADATA`` members, in directory order."""
-    found = []
-    at = directory.find(_SUFFIX)
-    while at >= 0:
-        start = directory.rfind(b"PK\x01\x02", 0, at)
-        if start >= 0:
-            entry = _CENTRAL.unpack_from(directory, start)
-            name = directory[start + _CENTRAL.size : start + _CENTRAL.size + entry[10]]
-            if start + _CENTRAL.size + entry[10] == at + len(_SUFFIX) and name.count(b"/") == 1:
-                found.append((name, entry))
-        at = directory.find(_SUFFIX, at + 1)
-    return found
-
-
-def _member(read: Callable[[int, int], bytes], entry: tuple[Any, ...]) -> bytes | None:
-    """The bytes of the member ``entry`` describes, checked against its CRC-32; ``None`` for what zipfile must read."""
-    flags, method, crc, packed_size, size, offset = entry[3], entry[4], entry[7], entry[8], entry[9], entry[16]
-    if flags & 1 or method not in {0, 8} or 0xFFFFFFFF in {packed_size, size, offset}:  # encrypted, other compression, zip64
-        return None
-    local = _LOCAL.unpack(read(offset, offset + _LOCAL.size))
-    if local[0] != b"PK\x03\x04":
-        return None
-    start = offset + _LOCAL.size + local[9] + local[10]
-    data = read(start, start + packed_size)
-    if method == 8:
-        data = zlib.decompressobj(-15).decompress(data, size)
-    if len(data) != size or zlib.crc32(data) != crc:
-        return None
-    return data
-
-
-class _BeyondTail(Exception):  # noqa: N818 - a signal, not an error: more of the file is needed
-    pass
-
-
-def _refuse(_start: int, _end: int) -> bytes:
-    raise _BeyondTail
-
-
-def tail_archive(answer: Answer, fetch: Callable[[int, int], bytes]) -> io.BytesIO | RangeReader | None:
+def tail_archive(answer: Answer, fetch: Callable[[int, int], bytes]) -> IO[bytes] | None:
     """The wheel that the answer to a ``Range: bytes=-N`` request opens; ``None`` when the server serves no byte ranges.
 
     A ``200`` answer is the whole wheel (the server ignored the range); a
@@ -198,18 +112,7 @@ def tail_archive(answer: Answer, fetch: Callable[[int, int], bytes]) -> io.Bytes
     total = answer.headers.get("content-range", "").rpartition("/")[2]
     if answer.status != 206 or not total.isdigit():
         return None
-    return RangeReader(int(total), fetch, tail=answer.body)
-
-
-def tail_metadata(answer: Answer, filename: str) -> bytes | None:
-    """METADATA from the answer to a ``Range: bytes=-N`` request alone, or ``None`` when it needs more of the wheel."""
-    archive = tail_archive(answer, _refuse)
-    if archive is None:
-        return None
-    try:
-        return wheel_metadata(archive, filename)
-    except (_BeyondTail, MetadataError):
-        return None
+    return io.BufferedReader(RangeReader(int(total), fetch, tail=answer.body))
 
 
 def sdist_metadata(data: bytes, filename: str) -> bytes:

@@ -11,10 +11,10 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Mapping
     from pathlib import Path
 
-    from reprolock.records import Environment, Interpreter
+    from reprolock.records import Environment
     from reprolock.sources.probe import RunningProbe
     from reprolock.sources.recordcache import RecordCache
 
@@ -42,7 +42,6 @@ def inspect(
     modules: bool = True,
     started: RunningProbe | None = None,
     records: RecordCache | None = None,
-    probed: Callable[[Interpreter], None] | None = None,
 ) -> Environment:
     """Probe ``python`` (an interpreter or a venv folder; ``None``: the default target) and scan its ``sys.path``.
 
@@ -53,8 +52,7 @@ def inspect(
     (only the module rules need them). ``started`` is a probe already
     running for ``python`` (see :class:`~reprolock.sources.probe.RunningProbe`);
     ``records`` remembers what each RECORD names between runs (see
-    :class:`~reprolock.sources.recordcache.RecordCache`). ``probed`` is called
-    with the interpreter as soon as the probe answers, before ``sys.path`` is read.
+    :class:`~reprolock.sources.recordcache.RecordCache`).
     """
     import os  # noqa: PLC0415 - only the default lookup reads the process environment
 
@@ -70,8 +68,6 @@ def inspect(
 
         raise UsageError("no interpreter to inspect", hint="give --python PATH, activate a virtualenv or create ./.venv")
     interpreter = started.result() if started is not None else probe(chosen, cwd, environ=environ, pip_index=pip_index)
-    if probed is not None:  # work that needs only the interpreter starts before its folders are read
-        probed(interpreter)
     distributions = scan_path(interpreter.sys_path, modules=modules, records=records)
     if owners:
         asked = [dist.metadata_path for dist in distributions if dist.system_reasons]

@@ -3,17 +3,14 @@
 The probe is plain Python that runs on any CPython from 3.8 up and imports
 nothing of reprolock. It prints one JSON object; :func:`probe` turns it into
 an :class:`~reprolock.records.Interpreter`. The only part of pip it touches is
-pip's own default index: the constant read from pip's source, else imported
-(inside a ``try``).
+pip's own default index, imported inside a ``try``.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
@@ -23,29 +20,12 @@ from reprolock.redaction import redact
 
 PROBE_TIMEOUT = 30.0
 
-# pip's default index is a constant in its source: read there, by the probe in the target
-# interpreter and by :func:`pip_default_in` here. Keep it 3.8-compatible and dependency-free.
-_PIP_SOURCE = r"""
-def _pip_default_in(folder):
-    try:
-        with open(os.path.join(folder, "_internal", "models", "index.py"), encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("PyPI = PackageIndex("):
-                    url = line.split("(", 1)[1].split(",", 1)[0].strip().strip("\"'")
-                    if url.startswith(("https://", "http://")) and url.endswith("/"):
-                        return url + "simple"
-    except (OSError, UnicodeDecodeError):
-        pass
-    return None
-"""
-
 # Runs inside the target interpreter. Keep it 3.8-compatible and dependency-free.
 PROBE = r"""
 import sys
 if sys.path and sys.path[0] in ("", "-c"):
     del sys.path[0]
 import json, os, platform, site, sysconfig
-""" + _PIP_SOURCE + r"""
 
 def _stdlib(paths):
     names = getattr(sys, "stdlib_module_names", None)
@@ -100,16 +80,6 @@ def _system_site(prefix):
 def _pip_index():
     if "--no-pip" in sys.argv:
         return None
-    # Read from pip's source (importing pip's internals costs the probe about 25 ms);
-    # imported only if the line is not found.
-    try:
-        import importlib.machinery
-        spec = importlib.machinery.PathFinder.find_spec("pip")
-        found = _pip_default_in(os.path.dirname(spec.origin)) if spec and spec.origin else None
-        if found:
-            return found
-    except Exception:
-        pass
     try:
         from pip._internal.models.index import PyPI
         return PyPI.simple_url
@@ -143,61 +113,6 @@ print(json.dumps({
     "pip_index_url": _pip_index(),
 }))
 """
-
-
-def pip_default_in(folder: str) -> str | None:
-    """The default index of the pip installed in ``folder`` (its package folder), read from its source as the probe does."""
-    namespace: dict[str, object] = {"os": os}
-    exec(_PIP_SOURCE, namespace)  # noqa: S102 - this module's own constant, the text the probe runs in the target interpreter
-    reader = namespace["_pip_default_in"]
-    return reader(folder) if callable(reader) else None
-
-
-@dataclass(frozen=True, slots=True)
-class Likely:
-    """What the probe will most likely answer about a plain virtualenv, read from its files without running it.
-
-    Work that needs only these facts can start before the interpreter answers;
-    :meth:`agrees` tells, once it has, whether that work was for the right facts.
-    """
-
-    python: str
-    """The interpreter as the probe's answer names it."""
-    version: str
-    site_packages: str
-    pip_index_url: str | None
-
-    def agrees(self, interpreter: Interpreter) -> bool:
-        """Whether ``interpreter`` (the probe's answer) has the same Python version, pip default and ``site-packages``."""
-        return (
-            interpreter.python == self.python
-            and interpreter.version == self.version
-            and interpreter.pip_index_url == (redact(self.pip_index_url)[0] if self.pip_index_url else None)
-            and self.site_packages in interpreter.sys_path
-        )
-
-
-def likely_answer(python: str, cwd: Path) -> Likely | None:
-    """The facts a virtualenv's files tell (``pyvenv.cfg``, its one ``site-packages``, its pip's source); ``None``
-    for anything else, such as a system interpreter or a virtualenv that sees the system's packages."""
-    try:
-        executable = find_interpreter(python, cwd)
-        venv = executable.parent.parent
-        settings = {}
-        for line in (venv / "pyvenv.cfg").read_text(encoding="utf-8").splitlines():
-            key, sep, value = line.partition("=")
-            if sep:
-                settings[key.strip().lower()] = value.strip()
-    except (InputError, OSError, UnicodeDecodeError):
-        return None
-    version = ".".join((settings.get("version") or settings.get("version_info") or "").split(".")[:3])
-    folders = list(venv.glob("lib/python3.*/site-packages"))
-    if settings.get("include-system-site-packages", "false").lower() != "false" or len(folders) != 1 or not _VERSION.fullmatch(version):
-        return None
-    return Likely(_named(python, executable, cwd), version, str(folders[0]), pip_default_in(str(folders[0] / "pip")))
-
-
-_VERSION = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+")
 
 
 def _named(python: str, executable: Path, cwd: Path) -> str:
