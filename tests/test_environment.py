@@ -292,15 +292,6 @@ def test_default_target_is_virtual_env_then_dot_venv(main_venv, project, monkeyp
     assert both.code == 2
 
 
-def test_environment_audit_without_the_index_imports_neither_networkx_nor_the_http_client(main_venv, project):
-    code = (
-        f"import sys; from reprolock.cli import main; main(['audit', '--python', {str(main_venv)!r}, '--no-index', '--format', 'json']);"
-        "print(sorted(m for m in ('reprolock.index.client', 'networkx') if m in sys.modules), file=sys.stderr)"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=project, check=False)
-    assert done.stderr.strip().endswith("[]")
-
-
 OLD_PYTHON = Path("/root/.pyenv/versions/3.8.18/bin/python")
 
 

@@ -9,6 +9,7 @@ import pytest
 from conftest import run_cli
 from reprolock.index.config import pip_default_index, split_credentials
 from reprolock.index.finder import IndexFinder
+from reprolock.index.options import IndexOptions
 
 pytestmark = pytest.mark.online
 
@@ -30,7 +31,7 @@ def test_live_drift_and_yank(tmp_path, live_index):
 
 
 def test_live_core_metadata_without_advertised_pep658(live_index):
-    finder = IndexFinder([split_credentials(live_index)])
+    finder = IndexFinder(IndexOptions(indexes=(split_credentials(live_index),)))
     page = finder.project("six")
     assert page is not None
     wheel = next(item for item in page.files if item.version == "1.16.0" and item.packagetype == "bdist_wheel")

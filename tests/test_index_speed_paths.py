@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import gc
 import gzip
-import json
-import os
 import subprocess
 import sys
 import threading
@@ -14,16 +12,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from conftest import run_cli
+from reprolock.errors import IndexUnreachableError
 from reprolock.index.cache import Cache
-from reprolock.index.client import HttpClient
 from reprolock.index.config import split_credentials
 from reprolock.index.finder import IndexFinder
+from reprolock.index.http import IndexHttp
 from reprolock.index.models import IndexTarget
+from reprolock.index.options import IndexOptions
 from reprolock.index.pages import LazyPage
 from reprolock.index.simple import parse_json
 from reprolock.index.summary import summarize
 from reprolock.sources.probe import probe
-from wheelfactory import Dist
 
 PY = ".".join(str(part) for part in sys.version_info[:3])
 FIXTURES = ("requests", "django", "numpy", "oldlib")
@@ -42,7 +41,8 @@ def index(index_server):
 
 
 def finder_for(server, *sources, cache=None, **options):
-    return IndexFinder([split_credentials(server.url), *sources], cache=cache, http=HttpClient(timeout=5.0, retries=1, backoff=0.01), **options)
+    settings = IndexOptions(indexes=(split_credentials(server.url), *sources), timeout=5.0, retries=1)
+    return IndexFinder(settings, cache=cache, **options)
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=["running", "cp38", "py27"])
@@ -81,48 +81,27 @@ def test_lazy_page_builds_the_same_files_and_cache_form_as_the_parser(index):
     assert LazyPage.from_json(body, url, index.url, "django").to_data() == LazyPage.of(lazy.page()).to_data()
 
 
-def test_audit_pages_without_validators_are_cached_when_a_project_is_asked_for(index, tmp_path):
+def test_pages_fetched_for_summaries_are_cached_for_later_runs(index, tmp_path):
     index.send_etag = False
-    cache = Cache(tmp_path)
-    finder = finder_for(index, cache=cache)
+    finder = finder_for(index, cache=Cache(tmp_path))
     finder.summaries(["django"], IndexTarget(PY))
-    assert not list(tmp_path.rglob("django.json"))  # the audit keeps only the summary
-    page = finder.project("django")
-    assert page is not None
-    assert list(tmp_path.rglob("django.json"))
+    finder.close()
     before = len(index.requests)
-    assert finder_for(index, cache=Cache(tmp_path)).project("django") == page
+    page = finder_for(index, cache=Cache(tmp_path)).project("django")
+    assert page is not None
     assert len(index.requests) == before
+    assert page == finder_for(index).project("django")
 
 
-def test_a_warm_audit_sends_no_request_and_imports_no_http_client(tmp_path, index):
+def test_a_warm_audit_sends_no_request(tmp_path, index):
     (tmp_path / "requirements.txt").write_text("requests==2.28.0\ndjango==3.2.25\n")
     options = ["--format", "json", "--index-url", index.url, "--cache-dir", str(tmp_path / "cache")]
     cold = run_cli("audit", "requirements.txt", *options, cwd=tmp_path)
     before = len(index.requests)
-    code = (
-        "import sys; from reprolock.cli import main; code = main(sys.argv[1:]);"
-        "print(sorted(m for m in ('reprolock.index.client', 'reprolock.index.http11') if m in sys.modules), file=sys.stderr); sys.exit(code)"
-    )
-    warm = subprocess.run(
-        [sys.executable, "-c", code, "audit", "requirements.txt", *options], cwd=tmp_path, capture_output=True, text=True, check=False
-    )
-    assert warm.returncode == cold.code
-    assert warm.stderr.strip().splitlines()[-1] == "[]"
+    warm = run_cli("audit", "requirements.txt", *options, cwd=tmp_path)
+    assert warm.code == cold.code
     assert len(index.requests) == before
-    assert json.loads(warm.stdout)["findings"] == cold.json["findings"]
-
-
-def test_the_first_vulnerability_probe_goes_out_with_the_pages(index_server, tmp_path):
-    for number in range(4):
-        index_server.add_wheel(Dist(f"pkg{number}", "1.0"))
-    finder = finder_for(index_server)
-    finder.summaries([f"pkg{number}" for number in range(4)], IndexTarget(PY), probe=("pkg0", "1.0"))
-    assert index_server.hits("/pypi/") == 1
-    assert finder.vulnerabilities("pkg0", "1.0") is None  # answered from the early probe: a 404, so no JSON API
-    assert index_server.hits("/pypi/") == 1
-    assert finder.vulnerabilities("pkg1", "1.0") is None
-    assert index_server.hits("/pypi/") == 1
+    assert warm.json["findings"] == cold.json["findings"]
 
 
 class _Redirecting(BaseHTTPRequestHandler):
@@ -162,9 +141,13 @@ def redirecting():
     server.server_close()
 
 
+def http_for(url, auth_url=None, **settings):
+    return IndexHttp(IndexOptions(indexes=(split_credentials(auth_url or url),), retries=0, **settings))
+
+
 def test_http_client_follows_redirects_decodes_gzip_and_keeps_connections(redirecting):
     host, port = redirecting.server_address[:2]
-    client = HttpClient(auth={f"{host}:{port}": "Basic abc"}, retries=0)
+    client = http_for(f"http://user:pw@{host}:{port}/")
     answer = client.get(f"http://{host}:{port}/old/")
     again = client.get(f"http://{host}:{port}/new/")
     client.close()
@@ -173,46 +156,26 @@ def test_http_client_follows_redirects_decodes_gzip_and_keeps_connections(redire
     assert answer.body == b"hello " * 1000
     assert again.body == answer.body
     assert [path for path, _ in _Redirecting.seen] == ["/old/", "/new/", "/new/"]
-    assert all(auth == "Basic abc" for _, auth in _Redirecting.seen)
+    assert all(auth is not None and auth.startswith("Basic ") for _, auth in _Redirecting.seen)
     assert len(_Redirecting.ports) == 1  # one kept-alive connection for all three requests
 
 
-def test_http_client_sends_credentials_only_to_their_host(redirecting):
+def test_http_client_sends_credentials_only_to_their_origin(redirecting):
     host, port = redirecting.server_address[:2]
-    client = HttpClient(auth={"elsewhere.invalid": "Basic secret"}, retries=0)
-    assert client.get(f"http://{host}:{port}/new/").status == 200
+    for other in (f"http://user:pw@{host}:{port + 1 if port < 65535 else port - 1}/", f"https://user:pw@{host}:{port}/"):
+        _Redirecting.seen.clear()
+        client = http_for(other)
+        assert client.get(f"http://{host}:{port}/new/").status == 200
+        client.close()
+        assert _Redirecting.seen == [("/new/", None)]
+
+
+def test_an_answer_over_the_size_cap_is_refused(redirecting):
+    host, port = redirecting.server_address[:2]
+    client = http_for(f"http://{host}:{port}/", max_bytes=1000)
+    with pytest.raises(IndexUnreachableError, match="larger than"):
+        client.get(f"http://{host}:{port}/new/")
     client.close()
-    assert _Redirecting.seen == [("/new/", None)]
-
-
-def _fake_pip(folder, index_source, *, importable):
-    """A ``pip`` package in ``folder`` whose ``_internal/models/index.py`` is ``index_source``."""
-    models = folder / "pip" / "_internal" / "models"
-    models.mkdir(parents=True)
-    (folder / "pip" / "__init__.py").write_text("" if importable else "raise ImportError('pip was imported')\n")
-    (folder / "pip" / "_internal" / "__init__.py").write_text("")
-    (models / "__init__.py").write_text("")
-    (models / "index.py").write_text(index_source)
-    return {**os.environ, "PYTHONPATH": str(folder)}
-
-
-def test_the_probe_reads_pips_default_index_from_its_source_without_importing_pip(tmp_path):
-    source = 'class PackageIndex:\n    pass\n\n\nPyPI = PackageIndex("http://127.0.0.1:9/", file_storage_domain="127.0.0.1")\n'
-    environ = _fake_pip(tmp_path, source, importable=False)
-    assert probe(sys.executable, tmp_path, environ=environ).pip_index_url == "http://127.0.0.1:9/simple"
-    assert probe(sys.executable, tmp_path, environ=environ, pip_index=False).pip_index_url is None
-
-
-def test_the_probe_imports_pip_when_its_source_has_no_plain_default_line(tmp_path):
-    source = (
-        'URL = "http://127.0.0.1:8/"\n\n\n'
-        "class PackageIndex:\n"
-        "    def __init__(self, url, file_storage_domain):\n"
-        '        self.simple_url = url + "simple"\n\n\n'
-        'PyPI = PackageIndex(URL, file_storage_domain="127.0.0.1")\n'
-    )
-    environ = _fake_pip(tmp_path, source, importable=True)
-    assert probe(sys.executable, tmp_path, environ=environ).pip_index_url == "http://127.0.0.1:8/simple"
 
 
 def test_the_probe_reads_the_same_default_index_as_the_real_pip_imports(tmp_path):
@@ -220,3 +183,4 @@ def test_the_probe_reads_the_same_default_index_as_the_real_pip_imports(tmp_path
         [sys.executable, "-c", "from pip._internal.models.index import PyPI; print(PyPI.simple_url)"], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert probe(sys.executable, tmp_path).pip_index_url == imported
+    assert probe(sys.executable, tmp_path, pip_index=False).pip_index_url is None

@@ -1,4 +1,4 @@
-"""METADATA out of a wheel: read straight from the central directory, checked against ``zipfile``."""
+"""METADATA out of a wheel through ``zipfile``, over the whole file or over HTTP byte ranges."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from reprolock.index.metadata import MetadataError, RangeReader, _direct_metadata, tail_metadata, wheel_metadata
+from reprolock.index.metadata import MetadataError, tail_archive, wheel_metadata
 from reprolock.index.models import Answer
 from wheelfactory import Dist, build_wheel
 
@@ -39,43 +39,22 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_the_direct_read_gives_what_zipfile_gives(case):
+def test_the_wheels_own_metadata_is_read(case):
     data = CASES[case]
-    found = _direct_metadata(io.BytesIO(data), "alpha-1.0-py3-none-any.whl")
-    assert found is not None
-    assert found == by_zipfile(data, "alpha-1.0-py3-none-any.whl") == METADATA
+    assert wheel_metadata(io.BytesIO(data), "alpha-1.0-py3-none-any.whl") == by_zipfile(data, "alpha-1.0-py3-none-any.whl") == METADATA
 
 
 def test_a_built_wheel(tmp_path):
     path = build_wheel(Dist("gamma", "2.0", requires=("delta<3",)), tmp_path)
-    data = path.read_bytes()
-    assert _direct_metadata(io.BytesIO(data), path.name) == by_zipfile(data, path.name)
-    assert b"Requires-Dist: delta<3" in wheel_metadata(io.BytesIO(data), path.name)
+    assert b"Requires-Dist: delta<3" in wheel_metadata(io.BytesIO(path.read_bytes()), path.name)
 
 
-@pytest.mark.parametrize(
-    "data",
-    [
-        b"#!/bin/sh\nexit 0\n" + archive({"alpha-1.0.dist-info/METADATA": METADATA}),  # data before the archive (offsets relative)
-        archive({"alpha-1.0.dist-info/METADATA": METADATA}, compression=zipfile.ZIP_BZIP2),
-        archive({"alpha/__init__.py": b""}),  # no METADATA at all
-    ],
-    ids=["prefixed", "bzip2", "no-metadata"],
-)
-def test_what_the_direct_read_does_not_handle_is_left_to_zipfile(data):
-    assert _direct_metadata(io.BytesIO(data), "alpha-1.0-py3-none-any.whl") is None
-    if b"METADATA" in data:
-        assert wheel_metadata(io.BytesIO(data), "alpha-1.0-py3-none-any.whl") == METADATA
-    else:
-        with pytest.raises(MetadataError, match=r"has no \.dist-info/METADATA"):
-            wheel_metadata(io.BytesIO(data), "alpha-1.0-py3-none-any.whl")
-
-
-def test_a_damaged_member_fails_its_checksum_and_is_not_returned():
+def test_a_wheel_without_metadata_or_damaged_is_a_metadata_error():
+    with pytest.raises(MetadataError, match=r"has no \.dist-info/METADATA"):
+        wheel_metadata(io.BytesIO(archive({"alpha/__init__.py": b""})), "alpha-1.0-py3-none-any.whl")
     data = bytearray(archive({"alpha-1.0.dist-info/METADATA": METADATA}, compression=zipfile.ZIP_STORED))
     at = data.find(b"Requires-Dist")
-    data[at] ^= 0x20  # "requires-Dist": the CRC-32 no longer matches
-    assert _direct_metadata(io.BytesIO(bytes(data)), "alpha-1.0-py3-none-any.whl") is None
+    data[at] ^= 0x20  # the CRC-32 no longer matches
     with pytest.raises(MetadataError, match="not a readable wheel"):
         wheel_metadata(io.BytesIO(bytes(data)), "alpha-1.0-py3-none-any.whl")
 
@@ -85,22 +64,37 @@ def tail_answer(data: bytes, size: int = 65536) -> Answer:
     return Answer(206, {"content-range": f"bytes {len(data) - len(tail)}-{len(data) - 1}/{len(data)}"}, tail, "http://127.0.0.1/alpha.whl")
 
 
+def refuse(start: int, end: int) -> bytes:
+    raise AssertionError(f"asked for {start}-{end}")
+
+
 def test_the_tail_alone_gives_metadata_when_it_holds_the_directory_and_the_member():
     data = CASES["deflated"]
-    assert tail_metadata(tail_answer(data), "alpha-1.0-py3-none-any.whl") == METADATA
+    archive_read = tail_archive(tail_answer(data), refuse)
+    assert archive_read is not None
+    assert wheel_metadata(archive_read, "alpha-1.0-py3-none-any.whl") == METADATA
 
 
-def test_the_tail_alone_gives_none_when_the_directory_reaches_further():
+def test_more_ranges_are_asked_when_the_directory_reaches_beyond_the_tail():
     data = CASES["thousands of members"]
     assert len(data) > 65536
-    assert tail_metadata(tail_answer(data), "alpha-1.0-py3-none-any.whl") is None
     fetched: list[tuple[int, int]] = []
 
     def fetch(start: int, end: int) -> bytes:
         fetched.append((start, end))
         return data[start:end]
 
-    reader = RangeReader(len(data), fetch, tail=data[-65536:])
-    assert wheel_metadata(reader, "alpha-1.0-py3-none-any.whl") == METADATA
-    assert len(fetched) == 2  # the rest of the central directory, then the member before it
-    assert fetched[0][1] == len(data) - 65536  # up to the tail already there, no further
+    archive_read = tail_archive(tail_answer(data), fetch)
+    assert archive_read is not None
+    assert wheel_metadata(archive_read, "alpha-1.0-py3-none-any.whl") == METADATA
+    assert fetched
+    assert all(end <= len(data) - 65536 for _, end in fetched)  # what the tail holds is never asked again
+    assert sum(end - start for start, end in fetched) < len(data) // 2
+
+
+def test_a_server_without_ranges_gives_no_archive_and_a_whole_answer_is_the_wheel():
+    data = CASES["deflated"]
+    assert tail_archive(Answer(416, {}, b"", "http://127.0.0.1/alpha.whl"), refuse) is None
+    whole = tail_archive(Answer(200, {}, data, "http://127.0.0.1/alpha.whl"), refuse)
+    assert whole is not None
+    assert wheel_metadata(whole, "alpha-1.0-py3-none-any.whl") == METADATA

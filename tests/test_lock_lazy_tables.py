@@ -10,9 +10,9 @@ import pytest
 from packaging.version import Version
 
 from reprolock.index.cache import Cache
-from reprolock.index.client import HttpClient
 from reprolock.index.config import split_credentials
 from reprolock.index.finder import IndexFinder
+from reprolock.index.options import IndexOptions
 from reprolock.index.pages import LazyPage, file_data
 from reprolock.lock.candidates import PageTable, RowTable, Wanted, files_of_version, project_table, release_of
 from reprolock.lock.inputs import collect_roots
@@ -86,7 +86,7 @@ def world(index_server):
 
 
 def finder_for(server, *sources, cache=None):
-    return IndexFinder([split_credentials(server.url), *sources], cache=cache, http=HttpClient(timeout=5.0, retries=1, backoff=0.01))
+    return IndexFinder(IndexOptions(indexes=(split_credentials(server.url), *sources), timeout=5.0, retries=1), cache=cache)
 
 
 def lazy_forms(server, name):

@@ -20,21 +20,6 @@ if TYPE_CHECKING:
     from reprolock.report import Report
 
 
-_RENDERERS = {
-    "json": ("reprolock.render.json_report",),
-    "markdown": ("reprolock.render.markdown",),
-    "sarif": ("reprolock.render.sarif",),
-    "html": ("reprolock.render.html", "reprolock.render.svg"),
-}
-_TEXT = ("rich.console", "reprolock.render.text")
-
-
-def preload(fmt: str) -> None:
-    """Import the renderer of ``fmt`` now: while forked copies fetch index pages this process only waits."""
-    import importlib  # noqa: PLC0415
-
-    for name in _RENDERERS.get(fmt, _TEXT):
-        importlib.import_module(name)
 
 
 def render(report: Report, fmt: str, *, verbose: bool, context: Context, to_file: bool) -> str | None:

@@ -91,10 +91,10 @@ class IndexHttp:
         for _ in range(MAX_REDIRECTS + 1):
             with self._open(url, headers, deadline) as response:
                 location = response.headers.get("location")
+                body = self._read(response, url, deadline)  # read in full, so the connection is kept
                 if response.status_code in REDIRECT_STATUS and location:
                     url = urljoin(url, location)
                     continue
-                body = self._read(response, url, deadline)
                 return Answer(response.status_code, _headers(response.headers), body, redacted(url))
         raise IndexUnreachableError(f"too many redirects from {redacted(url)}", hint="check --index-url")
 
