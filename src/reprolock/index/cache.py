@@ -28,11 +28,9 @@ import hashlib
 import json
 import os
 import re
-import struct
 import threading
 import time
 import weakref
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -371,9 +369,16 @@ def _optional_text(value: object) -> str | None:
 
 
 _BLOB_MAGIC = b"RLB1"
-_BLOB_HEAD = struct.Struct("<4sII")  # magic, length, CRC-32
+_BLOB_HEAD = 12
+"""A blob file: the magic, the length and the CRC-32 of the data (4 bytes each, little-endian), then the data."""
 _KIND = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 _KEY = re.compile(r"[0-9a-f]{16,128}")
+
+
+def _blob_check(data: bytes) -> bytes:
+    import zlib  # noqa: PLC0415 - only when a blob is read or written
+
+    return len(data).to_bytes(4, "little") + zlib.crc32(data).to_bytes(4, "little")
 
 
 class Cache:
@@ -458,11 +463,10 @@ class Cache:
         if waiting:
             return value if isinstance(value, bytes) else None
         stored = read_file(path)
-        if stored is None or len(stored) < _BLOB_HEAD.size:
+        if stored is None or len(stored) < _BLOB_HEAD or stored[:4] != _BLOB_MAGIC:
             return None
-        magic, length, crc = _BLOB_HEAD.unpack_from(stored)
-        data = stored[_BLOB_HEAD.size :]
-        if magic != _BLOB_MAGIC or length != len(data) or crc != zlib.crc32(data):
+        data = stored[_BLOB_HEAD:]
+        if stored[4:_BLOB_HEAD] != _blob_check(data):
             return None
         return data
 
@@ -472,7 +476,7 @@ class Cache:
         if path is None:
             return
         data = bytes(data)
-        self.writer.write(path, lambda: _BLOB_HEAD.pack(_BLOB_MAGIC, len(data), zlib.crc32(data)) + data, data)
+        self.writer.write(path, lambda: _BLOB_MAGIC + _blob_check(data) + data, data)
 
     def mark_fetched(self) -> None:
         """Note that pages were just fetched from the network (see :func:`fetched_recently`); once per run."""
