@@ -7,7 +7,7 @@ can take any tool 4-5 s here) moves a mean a lot and a median hardly at all.
         each command's median and min, and its median over the reference's
     python benchmarks/medians.py table RESULTS.json [--save ROWS.json] "MEASUREMENT|COMMAND|PEER|TARGET" ...
         one row per spec: COMMAND's median, PEER's median, their ratio, the target ratio
-        (COMMAND / PEER <= TARGET) and whether it is met; COMMAND and PEER are prefixes of
+        (COMMAND / PEER <= TARGET; "-": none, for information) and whether it is met; COMMAND and PEER are prefixes of
         hyperfine's command names (-n); --save appends the rows to ROWS.json
     python benchmarks/medians.py show ROWS.json ...
         the saved rows of one or more runs as one Markdown table
@@ -77,8 +77,8 @@ def table(args: list[str]) -> int:
                 "peer": _find(by_name, peer)["command"],
                 "peer_median": _show_value(theirs, unit),
                 "ratio": round(ratio, 2),
-                "target": float(target),
-                "met": ratio <= float(target),
+                "target": float(target) if target != "-" else None,
+                "met": ratio <= float(target) if target != "-" else None,
                 "runs": len(_find(by_name, command).get("times") or _find(by_name, command).get("values") or []),
             }
         )
@@ -92,9 +92,9 @@ def table(args: list[str]) -> int:
 def print_rows(rows: list[dict[str, Any]]) -> None:
     lines = [HEADER]
     for row in rows:
-        met = "yes" if row["met"] else "NO"
-        ratio = f"{row['ratio']:.2f}x"
-        lines.append((row["measurement"], row["median"], row["peer"], row["peer_median"], ratio, f"<= {row['target']:g}x", met))
+        met = {True: "yes", False: "NO", None: "-"}[row["met"]]
+        target = f"<= {row['target']:g}x" if row["target"] is not None else "-"
+        lines.append((row["measurement"], row["median"], row["peer"], row["peer_median"], f"{row['ratio']:.2f}x", target, met))
     widths = [max(len(line[i]) for line in lines) for i in range(len(HEADER))]
     for number, line in enumerate(lines):
         print("| " + " | ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)) + " |")
@@ -105,7 +105,7 @@ def print_rows(rows: list[dict[str, Any]]) -> None:
 def show(paths: list[str]) -> int:
     rows = [row for path in paths for row in json.loads(Path(path).read_text(encoding="utf-8"))]
     print_rows(rows)
-    return 0 if all(row["met"] for row in rows) else 1
+    return 1 if any(row["met"] is False for row in rows) else 0
 
 
 def main(argv: list[str]) -> int:

@@ -68,7 +68,7 @@ def measure(command: str, prepare: str | None) -> tuple[float, float]:
     if prepare:
         subprocess.run(prepare, shell=True, check=True, stdout=subprocess.DEVNULL)  # noqa: S602 - the user's command line
     with tempfile.NamedTemporaryFile(suffix=".time") as report:
-        process = subprocess.Popen(["/usr/bin/time", "-v", "-o", report.name, "sh", "-c", command], stdout=subprocess.DEVNULL)
+        process = subprocess.Popen(["/usr/bin/time", "-v", "-o", report.name, "sh", "-c", f"exec {command}"], stdout=subprocess.DEVNULL)
         peak = 0
         while process.poll() is None:
             peak = max(peak, _tree_pss_kb(process.pid))
@@ -86,7 +86,7 @@ def main() -> int:
     parser.add_argument("--prepare", action="append", default=[])
     parser.add_argument("-n", "--name", action="append", required=True)
     parser.add_argument("commands", nargs="+")
-    args = parser.parse_args()
+    args = parser.parse_intermixed_args()
     if len(args.name) != len(args.commands) or len(args.prepare) not in {0, 1, len(args.commands)}:
         parser.error("give one -n NAME per command, and no --prepare, one, or one per command")
     results = []
