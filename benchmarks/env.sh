@@ -6,14 +6,15 @@
 #   - audit of generated environments of 250, 500 and 1000 tiny distributions
 #     (target: 500 under 1 s whole process; cost grows linearly).
 # Usage: benchmarks/env.sh [VENV [VENV90 [TOOLS]]]
-#   VENV: where reprolock is installed (default .venv-test); VENV90: /work/bench/venv90;
-#   TOOLS: a bin folder with pipdeptree (default /work/bench/tools/bin).
+#   VENV: where reprolock is installed (default .venv-test); VENV90: default benchmarks/.work/venv90;
+#   TOOLS: a bin folder with pipdeptree (default benchmarks/.work/tools/bin); setup.sh installs both.
 # Generated environments are cached in benchmarks/.envs (not committed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+benchmarks/setup.sh -q
 venv=${1:-.venv-test}
-venv90=${2:-/work/bench/venv90}
-tools=${3:-/work/bench/tools/bin}
+venv90=$(cd "${2:-benchmarks/.work/venv90}" && pwd)
+tools=$(cd "${3:-benchmarks/.work/tools/bin}" && pwd)
 bin="$(cd "$venv" && pwd)/bin"  # absolute: the runs happen in the cache folder
 cache=benchmarks/.envs
 export NO_COLOR=1

@@ -2,8 +2,8 @@
 
     python benchmarks/render.py [VENV] [--hyperfine]
 
-The report: the `pip freeze` of VENV (default /work/bench/venv90, about 75
-real distributions; see make-venv.sh), plus pins from the Airflow constraints
+The report: the `pip freeze` of VENV (default benchmarks/.work/venv90, 74
+real distributions, built by setup.sh), plus pins from the Airflow constraints
 of the corpus up to 95 packages, audited as reprolock audit does; the graph is
 VENV's own dependency metadata (read by VENV's python, markers evaluated), the
 graph the environment inspection will attach to the report.
@@ -77,7 +77,7 @@ def median_seconds(work, runs: int = RUNS) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("venv", nargs="?", default="/work/bench/venv90")
+    parser.add_argument("venv", nargs="?", default=str(ROOT / "benchmarks" / ".work" / "venv90"))
     parser.add_argument("--hyperfine", action="store_true", help="also time whole processes with hyperfine")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "src"))

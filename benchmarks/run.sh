@@ -5,10 +5,10 @@
 #   - `reprolock audit` of the 702-line Airflow constraints file (target < 0.3 s)
 #     next to pip-requirements-parser alone parsing the same file, and next to
 #     `pip install --dry-run --no-deps --no-index` reading it.
-# Usage: benchmarks/run.sh [VENV]   (VENV defaults to .venv, which must have reprolock installed)
+# Usage: benchmarks/run.sh [VENV]   (VENV defaults to .venv-test, which must have reprolock installed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=${1:-.venv}
+venv=${1:-.venv-test}
 bin="$venv/bin"
 airflow=fixtures/corpus/apache__airflow/constraints/constraints.txt
 export NO_COLOR=1

@@ -3,11 +3,11 @@
 # lock.sh and run-index-targets.sh; can be run by hand.
 #   - hyperfine, and GNU time (/usr/bin/time -v: peak memory), from Debian's packages when missing
 #     (apt-get: run as root, as on the project's machines);
-#   - a tools venv with uv 0.13.x and pip-tools (pip-compile), from PyPI:   benchmarks/.work/tools
+#   - a tools venv with uv 0.13.x, pip-tools (pip-compile) and pipdeptree, from PyPI: benchmarks/.work/tools
 #   - the target venv of ~90 real distributions (make-venv.sh env90.txt): benchmarks/.work/venv90
 # Everything goes into benchmarks/.work (git-ignored); delete it to start over.
 # PYTHON picks the interpreter of the venvs (default: python3 on PATH).
-# Usage: benchmarks/setup.sh
+# Usage: benchmarks/setup.sh [-q]      (-q: no summary line)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 work=$here/.work
@@ -22,13 +22,15 @@ apt_install() {  # apt_install PACKAGE...
 command -v hyperfine > /dev/null || { echo "setup: installing hyperfine" >&2; apt_install hyperfine; }
 /usr/bin/time -v true > /dev/null 2>&1 || { echo "setup: installing GNU time" >&2; apt_install time; }
 
-# Tools: uv 0.13.x (the peer of the targets) and pip-tools, in their own venv.
-if [[ ! -e $work/tools/.complete ]]; then
-  echo "setup: tools venv (uv 0.13.x, pip-tools) in $work/tools" >&2
+# Tools: uv 0.13.x (the peer of the targets), pip-tools and pipdeptree (env.sh), in their own venv;
+# rebuilt when this list changes.
+tools=('uv>=0.13,<0.14' pip-tools pipdeptree)
+if [[ "$(cat "$work/tools/.complete" 2> /dev/null)" != "${tools[*]}" ]]; then
+  echo "setup: tools venv (${tools[*]}) in $work/tools" >&2
   rm -rf "$work/tools"
   "$python" -m venv "$work/tools"
-  "$work/tools/bin/python" -m pip install --quiet 'uv>=0.13,<0.14' pip-tools > "$work/tools.log" 2>&1 || { cat "$work/tools.log" >&2; exit 1; }
-  touch "$work/tools/.complete"
+  "$work/tools/bin/python" -m pip install --quiet "${tools[@]}" > "$work/tools.log" 2>&1 || { cat "$work/tools.log" >&2; exit 1; }
+  echo "${tools[*]}" > "$work/tools/.complete"
 fi
 
 # The target environment: ~90 distributions at older versions (drift for the index rules).

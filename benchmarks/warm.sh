@@ -3,16 +3,18 @@
 # folder so that no project file is discovered, beside BASELINE (e.g. main) in ONE hyperfine run:
 #   reprolock audit --python VENV --cache-dir WARM      (WARM filled right before: pages stay fresh 5 minutes)
 #   reprolock audit --python VENV --no-index            (the environment rules alone, for scale)
-# Measure non-editable installs (editable ones get no .pyc here):
-#   python3 -m venv /tmp/rl && /tmp/rl/bin/pip install -q .
-# Usage: BASELINE=/tmp/rl-main benchmarks/warm.sh REPROLOCK_VENV [TARGET_VENV]   (RUNS=20 by default)
+# Measure non-editable installs (editable ones get no .pyc here): benchmarks/install-rev.sh REV installs one.
+# Usage: BASELINE=VENV benchmarks/warm.sh [REPROLOCK_VENV [TARGET_VENV]]
+#   REPROLOCK_VENV: default .venv-test; TARGET_VENV: default benchmarks/.work/venv90 (setup.sh); RUNS=20 by default.
 set -euo pipefail
-bin=$(cd "${1:?give the venv reprolock is installed in}" && pwd)/bin
-target=${2:-/work/bench/venv90}
+cd "$(dirname "$0")/.."
+benchmarks/setup.sh -q
+bin=$(cd "${1:-.venv-test}" && pwd)/bin
+target=$(cd "${2:-benchmarks/.work/venv90}" && pwd)
 runs=${RUNS:-20}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-mkdir "$work/empty"
+work=$PWD/benchmarks/.work/warm
+rm -rf "$work"
+mkdir -p "$work/empty"
 cd "$work/empty"
 export NO_COLOR=1
 # Every tool asks the same index: the machine's pip.conf (file:// mirrors, find-links) is turned off,
