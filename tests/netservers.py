@@ -80,7 +80,8 @@ class Certificates:
 
     ``ca_pem``: the CA certificate (what ``--cert`` / ``PIP_CERT`` take);
     ``client_pem``: key and certificate of a client signed by the CA (pip's ``client-cert``);
-    ``stranger_pem``: key and certificate of a client signed by another CA.
+    ``stranger_pem``: key and certificate of a client signed by another CA;
+    ``stranger_ca_pem``: that other CA's certificate (a valid bundle that does not vouch for the server).
     """
 
     folder: Path
@@ -89,6 +90,7 @@ class Certificates:
     ca_pem: Path
     client_pem: Path
     stranger_pem: Path
+    stranger_ca_pem: Path
 
     def server_context(self, *, require_client_cert: bool = False) -> ssl.SSLContext:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -113,9 +115,12 @@ def make_certificates(folder: Path) -> Certificates:
     ca.cert_pem.write_to_path(str(ca_pem))
     client_pem = folder / "client.pem"
     ca.issue_cert("client").private_key_and_cert_chain_pem.write_to_path(str(client_pem))
+    other = trustme.CA()
     stranger_pem = folder / "stranger.pem"
-    trustme.CA().issue_cert("client").private_key_and_cert_chain_pem.write_to_path(str(stranger_pem))
-    return Certificates(folder, ca, server, ca_pem, client_pem, stranger_pem)
+    other.issue_cert("client").private_key_and_cert_chain_pem.write_to_path(str(stranger_pem))
+    stranger_ca_pem = folder / "stranger-ca.pem"
+    other.cert_pem.write_to_path(str(stranger_ca_pem))
+    return Certificates(folder, ca, server, ca_pem, client_pem, stranger_pem, stranger_ca_pem)
 
 
 # -- the common server ------------------------------------------------------
