@@ -3,9 +3,10 @@
 Everything is real and on 127.0.0.1 (tests/netservers.py): a forwarding
 proxy, the test index over HTTPS with a CA made here (trustme), origins that
 redirect, stall or stream a 300 MB page. The first tests check those servers
-with the standard library alone; the rest run ``reprolock`` (in-process
-through ``reprolock.cli.main``, or as ``python -m reprolock`` where the
-environment of a fresh process or its memory matters).
+with the standard library alone; the rest run ``reprolock`` in-process
+through ``reprolock.cli.main``, or in a fresh process (``main`` as
+``python -m reprolock`` runs it, see :func:`run_process`) where the
+environment of a new process or its own peak memory matters.
 """
 
 from __future__ import annotations
