@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -204,15 +203,5 @@ def main(
 
 
 def entry() -> None:  # pragma: no cover - the console script; tests call main()
-    """The ``reprolock`` command: :func:`main`, then exit without tearing the interpreter down.
-
-    Everything reprolock writes is written and closed by then (reports through
-    :func:`reprolock.output.write_atomic`); what is left is freeing every object
-    of the run one by one, which takes longer than some whole runs. Standard
-    output and error are flushed first.
-    """
-    code = main()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe (reprolock ... | head): nothing more to say
-            stream.flush()
-    os._exit(code)
+    """The ``reprolock`` command: :func:`main`, its result as the exit status."""
+    sys.exit(main())

@@ -14,18 +14,24 @@ The only module that imports httpx. :class:`IndexHttp` sends GETs with
   with backoff on connection errors, 429 and 5xx (``Retry-After`` honoured);
 - a cap on the decoded size of every answer, read as a stream.
 
-HTTP/2 is used where the server offers it: all requests to a host share one
-connection (and one name lookup).
+Connections are HTTP/1.1, kept alive, up to ``concurrency`` per host; each host
+name is looked up once per client (:class:`ResolveOnce`): on some networks
+several lookups of one name at once stall for seconds. (HTTP/2 over httpx was
+measured no faster against the index here, and one multiplexed connection
+stalled for minutes under the resolver's concurrency.)
 """
 
 from __future__ import annotations
 
+import socket
 import ssl
+import sys
 import threading
 import time
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
+import httpcore
 import httpx
 
 from reprolock import __version__
@@ -36,7 +42,7 @@ from reprolock.redaction import redacted
 
 if TYPE_CHECKING:
     import contextlib
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Iterable, Iterator, Mapping
 
     from reprolock.index.options import IndexOptions
 
@@ -60,6 +66,7 @@ class IndexHttp:
         self._transport = transport
         """Given by tests that inject faults; else each client makes its own."""
         self._clients: dict[tuple[bool, str | None], httpx.Client] = {}
+        self._resolver = ResolveOnce()
         self._lock = threading.Lock()
         self.requests = 0
 
@@ -141,15 +148,16 @@ class IndexHttp:
         options = self.options
         verify: ssl.SSLContext | bool = tls_context(options.cert, options.client_cert, verify=not trusted)
         limits = httpx.Limits(max_connections=options.concurrency, max_keepalive_connections=options.concurrency)
+        transport = self._transport
+        if transport is None:
+            transport = httpx.HTTPTransport(verify=verify, proxy=proxy, limits=limits, trust_env=False)
+            # httpx takes no network backend; its connection pool does (httpcore's documented extension point).
+            transport._pool._network_backend = self._resolver  # noqa: SLF001
         return httpx.Client(
-            verify=verify,
-            http2=options.http2,
-            proxy=proxy,
-            limits=limits,
+            transport=transport,
             trust_env=False,  # proxies, certificates and .netrc are chosen in IndexOptions, never by httpx
             follow_redirects=False,  # followed in _follow, so that credentials never leave their origin
             headers={"User-Agent": f"reprolock/{__version__}"},
-            transport=self._transport,
         )
 
     def close(self) -> None:
@@ -157,6 +165,54 @@ class IndexHttp:
             clients, self._clients = list(self._clients.values()), {}
         for client in clients:
             client.close()
+
+
+class ResolveOnce(httpcore.NetworkBackend):
+    """httpcore's network backend, with each host name looked up once and its addresses reused.
+
+    TLS still checks the certificate against the host name (httpcore passes it
+    separately), and the ``Host`` header still names it.
+    """
+
+    def __init__(self) -> None:
+        self._backend = httpcore.SyncBackend()
+        self._lock = threading.Lock()
+        self._addresses: dict[tuple[str, int], list[str]] = {}
+        self.lookups = 0
+
+    def addresses(self, host: str, port: int) -> list[str]:
+        with self._lock:  # one lookup at a time: the others wait for its answer
+            known = self._addresses.get((host, port))
+            if known is None:
+                try:
+                    found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+                except OSError as exc:
+                    raise httpcore.ConnectError(f"cannot look up {host}: {exc}") from None
+                self.lookups += 1
+                known = self._addresses[(host, port)] = list(dict.fromkeys(str(info[4][0]) for info in found))
+            return known
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        addresses = self.addresses(host, port)
+        for address in addresses[:-1]:
+            try:
+                return self._backend.connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError:
+                continue
+        return self._backend.connect_tcp(addresses[-1], port, timeout, local_address, socket_options)
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None) -> httpcore.NetworkStream:
+        return self._backend.connect_unix_socket(path, timeout, socket_options)
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
 
 
 def tls_context(cert: str | None, client_cert: str | None, *, verify: bool = True) -> ssl.SSLContext:
@@ -170,10 +226,12 @@ def tls_context(cert: str | None, client_cert: str | None, *, verify: bool = Tru
     elif cert is not None:
         folder = os.path.isdir(cert)  # noqa: PTH112 - a str path
         context = ssl.create_default_context(cafile=None if folder else cert, capath=cert if folder else None)
-    elif os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR"):
-        context = ssl.create_default_context()  # OpenSSL's default paths honour both variables
+    elif sys.platform not in {"darwin", "win32"} or os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR"):
+        # OpenSSL's default paths: the system store on Linux (where truststore reads the same files, again at
+        # every handshake), SSL_CERT_FILE and SSL_CERT_DIR when set.
+        context = ssl.create_default_context()
     else:
-        import truststore  # noqa: PLC0415 - only for verified TLS with no bundle given
+        import truststore  # noqa: PLC0415 - macOS and Windows keep their trust store outside OpenSSL
 
         context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     if client_cert is not None:

@@ -74,7 +74,6 @@ class IndexOptions:
     timeout: float = DEFAULT_TIMEOUT
     retries: int = DEFAULT_RETRIES
     max_bytes: int = DEFAULT_MAX_BYTES
-    http2: bool = True
     concurrency: int = 16
 
     def proxy_for(self, url: str) -> str | None:
