@@ -208,11 +208,21 @@ class LazyPage:
         return lazy
 
     def release(self) -> None:
-        """Drop the decoded entries (the summaries stay); they are decoded again if needed."""
+        """Drop the decoded entries (the summaries stay): the compact form takes their place once it was made
+        (:meth:`to_data`, for the cache), else the body is decoded again if they are needed."""
         for part in self._parts:
             part.release()
-        if self._body is not None:
-            self._data = self._rows = None
+        with self._lock:
+            if self._stored is not None:
+                self._compacted()
+            elif self._body is not None:
+                self._data = self._rows = None
+
+    def _compacted(self) -> None:
+        """Keep the compact form only, as a page read from the cache holds it (the decoded entries and the body
+        are several times larger)."""
+        self._cached, self._stored = self._stored, None
+        self._body = self._data = self._rows = None
 
     def _document(self) -> dict[str, Any] | None:
         """The decoded page, for a page that came as JSON and has no built files."""
@@ -289,19 +299,11 @@ class LazyPage:
         are not built; pages of several indexes and HTML pages use their built files.
         """
         if self._page is None and not self._parts:
-            cached = self._cached if self._cached is not None else self._stored
-            if cached is not None:
-                return VersionRows(self.name, self.index_url, _grouped(cached["files"], 2), data_file, _same)
-            decoded = self._json()
-            if decoded is not None:
-                absolute = _Absolute(self._page_url)
-                return VersionRows(
-                    self.name,
-                    self.index_url,
-                    _grouped(decoded[1], 1),
-                    lambda row: _dist_file(row, absolute),
-                    lambda row: _compact(row, absolute),
-                )
+            if self._cached is None and self._document() is not None:
+                self.to_data()  # the lock keeps every page for the run: in the compact form
+                self.release()
+            if self._cached is not None:
+                return VersionRows(self.name, self.index_url, _grouped(self._cached["files"], 2), data_file, _same)
         page = self.page()
         groups: dict[str, list[Any]] = {}
         for item in page.files:
