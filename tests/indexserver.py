@@ -244,7 +244,8 @@ def _handler(server: IndexServer) -> type[BaseHTTPRequestHandler]:
                     self._send(200, b'{"files": [', JSON_TYPE)
                     return
                 elif fault.kind == "huge":
-                    self._send(200, _huge_page(target), JSON_TYPE)
+                    headers = {"Cache-Control": server.cache_control} if server.cache_control else {}
+                    self._send(200, _huge_page(target), JSON_TYPE, headers=headers)
                     return
             if parts[:1] == ["simple"] and len(parts) == 2:
                 self._project(canonicalize_name(target))

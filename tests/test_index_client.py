@@ -173,6 +173,7 @@ def test_injected_404_means_not_on_the_index(index_server):
 
 def test_a_huge_page_is_parsed_once_and_trimmed(index_server, tmp_path):
     index_server.fault("bigproject", "huge")
+    index_server.cache_control = "max-age=600"  # a page the index says how long to keep
     cache = Cache(tmp_path)
     page = finder_for(index_server, cache=cache).project("bigproject")
     assert page is not None
@@ -208,6 +209,21 @@ def test_stale_cache_revalidates_with_etag(index_server, tmp_path):
     assert page is not None
     assert index_server.requests[-1][1].get("if-none-match")
     assert len(page.files) == 5
+
+
+def test_a_page_that_cannot_be_revalidated_is_not_kept(index_server, tmp_path):
+    # no ETag, Last-Modified or Cache-Control: a later run asks again anyway, so writing it is wasted work
+    index_server.load_fixture("django")
+    index_server.send_etag = False
+    finder = finder_for(index_server, cache=Cache(tmp_path))
+    assert finder.project("django") is not None
+    finder.close()
+    assert not list(tmp_path.rglob("django.json"))
+    index_server.cache_control = "max-age=60"
+    finder = finder_for(index_server, cache=Cache(tmp_path))
+    assert finder.project("django") is not None
+    finder.close()
+    assert list(tmp_path.rglob("django.json"))
 
 
 def test_cache_control_no_store_is_honoured(index_server, tmp_path):

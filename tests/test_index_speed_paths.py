@@ -82,7 +82,6 @@ def test_lazy_page_builds_the_same_files_and_cache_form_as_the_parser(index):
 
 
 def test_pages_fetched_for_summaries_are_cached_for_later_runs(index, tmp_path):
-    index.send_etag = False
     finder = finder_for(index, cache=Cache(tmp_path))
     finder.summaries(["django"], IndexTarget(PY))
     finder.close()

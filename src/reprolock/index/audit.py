@@ -6,6 +6,7 @@ No argparse here: the command gives a ready :class:`~reprolock.index.finder.Inde
 from __future__ import annotations
 
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from packaging import tags
@@ -42,8 +43,13 @@ def target_for(python_version: str | None) -> IndexTarget:
 
 
 def _vulnerabilities(
-    finder: IndexFinder, subjects: Sequence[Subject], pages: Mapping[str, Any], advisories: Path | None, shown: str | None
+    subjects: Sequence[Subject],
+    pages: Mapping[str, Any],
+    answers: Mapping[tuple[str, str], list[dict[str, Any]] | None],
+    advisories: Path | None,
+    shown: str | None,
 ) -> tuple[dict[tuple[str, str], list[Vulnerability]], tuple[str, ...]]:
+    """The vulnerabilities of each audited version from ``--advisories`` and the index's ``answers``, and where they came from."""
     found: dict[tuple[str, str], list[Vulnerability]] = {}
     sources: list[str] = []
     if advisories is not None:
@@ -51,10 +57,9 @@ def _vulnerabilities(
         sources.append(f"OSV advisories in {shown or advisories}")
         for subject in subjects:
             found[(subject.name, subject.version)] = database.matches(subject.name, subject.version)
-    pairs = [(subject.name, subject.version) for subject in subjects if pages.get(subject.name) is not None]
     answered = False
-    for pair, entries in finder.vulnerabilities_many(pairs).items():
-        if entries is not None:
+    for pair, entries in answers.items():
+        if entries is not None and pages.get(pair[0]) is not None:
             answered = True
             found.setdefault(pair, []).extend(from_index(entries))
     if answered:
@@ -77,8 +82,12 @@ def audit_index(
     if not subjects:
         return [], {}
     interpreter = environment.interpreter if environment else None
-    pages = finder.summaries((subject.name for subject in subjects), target_of(interpreter))
-    vulnerabilities, sources = _vulnerabilities(finder, subjects, pages, advisories, advisories_shown)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reprolock-vulns") as pool:
+        # The per-version vulnerability data needs only the names and versions: asked while the pages come.
+        asked = pool.submit(finder.vulnerabilities_many, [(subject.name, subject.version) for subject in subjects])
+        pages = finder.summaries((subject.name for subject in subjects), target_of(interpreter))
+        answers = asked.result()
+    vulnerabilities, sources = _vulnerabilities(subjects, pages, answers, advisories, advisories_shown)
     data = IndexData(pages, frozenset(finder.unknown), vulnerabilities, sources)
     return check_index(subjects, data)
 

@@ -258,9 +258,12 @@ class IndexFinder:
                 page = parse_lazy(answer.body, answer.headers.get("content-type", ""), answer.url, source.url, name)
             except PageError as exc:
                 raise IndexUnreachableError(f"{exc} ({redacted(url)})", hint="the index sent a page reprolock cannot read; try again later") from None
-        if self.cache is not None and freshness.store:
-            fresh = Entry(page, time.time(), freshness.max_age, answer.headers.get("etag"), answer.headers.get("last-modified"))
-            self.cache.put(source.url, name, fresh)
+        etag, modified = answer.headers.get("etag"), answer.headers.get("last-modified")
+        # A page is kept when the index says how long it stays fresh or how to revalidate it; else a later run
+        # fetches it again anyway (the audit's summaries, the lock's tables and the metadata carry warm runs).
+        kept = page is None or etag or modified or answer.headers.get("cache-control")
+        if self.cache is not None and freshness.store and kept:
+            self.cache.put(source.url, name, Entry(page, time.time(), freshness.max_age, etag, modified))
         return page
 
     # -- core metadata and vulnerabilities ------------------------------------------------------------
