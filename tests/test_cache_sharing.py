@@ -16,6 +16,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -23,6 +24,7 @@ import pytest
 from packaging.version import Version
 
 from reprolock.index.cache import Cache, Entry, Freshness, cache_directives
+from reprolock.index.cachefiles import Writer
 from reprolock.index.pages import LazyPage, data_file
 from reprolock.lock.candidates import ProjectTable
 from reprolock.lock.tables import TableStore
@@ -213,7 +215,6 @@ def test_the_cache_root_and_its_folders_are_created_private(tmp_path):
         cache = Cache(root)
         cache.put(INDEX, "demo", Entry(_page(), time.time(), 300.0))
         cache.put_blob("metadata", "0f" * 32, b"x")
-        cache.mark_fetched()
         _store(root).save(_demo_table())
         records = RecordCache(root)
         records.outcome(str(tmp_path), "alpha-1.0.dist-info", str(__file__), lambda _text: ((), (), []))
@@ -271,7 +272,7 @@ def test_cache_directives_split_names_and_values():
 
 def test_background_writes_are_read_back_before_they_are_on_disk_and_on_disk_after_close(tmp_path):
     cache = Cache(tmp_path, background=True)
-    gate = __import__("threading").Event()
+    gate = threading.Event()
     cache.writer.write(tmp_path / "gate", lambda: gate.wait(10) and b"")  # holds the writer until the entries are queued
     entry = Entry(_page(), time.time(), 300.0, '"e"')
     cache.put(INDEX, "demo", entry)
@@ -296,6 +297,31 @@ def test_background_writes_are_read_back_before_they_are_on_disk_and_on_disk_aft
     cache.put_data(INDEX, "after", [1])  # after close: written at once
     assert Cache(tmp_path).get_data(INDEX, "after", None) == [1]
     assert not list(tmp_path.rglob(".tmp-*"))
+
+
+def test_background_writes_of_one_path_keep_their_order_and_pending_answers_the_latest(tmp_path):
+    writer = Writer(background=True)
+    gate = threading.Event()
+    path = tmp_path / "deep" / "file"
+    writer.write(tmp_path / "gate", lambda: gate.wait(10) and b"")
+    for number in range(50):
+        writer.write(path, lambda number=number: str(number).encode(), number)
+    assert writer.pending(path) == (True, 49)
+    assert writer.pending(tmp_path / "other") == (False, None)
+    gate.set()
+    writer.flush()
+    assert path.read_bytes() == b"49"
+    assert writer.pending(path) == (False, None)
+    assert any(thread.name.startswith("reprolock-cache-writer") for thread in threading.enumerate())
+    writer.close()
+    writer.close()
+    assert not any(thread.name.startswith("reprolock-cache-writer") for thread in threading.enumerate())
+    writer.write(path, lambda: b"after close", "ignored")  # made at once, nothing pending
+    assert path.read_bytes() == b"after close"
+    assert writer.pending(path) == (False, None)
+    writer.write(path, lambda: 1 / 0)  # a value that cannot be encoded is not written, and raises nothing
+    assert path.read_bytes() == b"after close"
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
 
 
 def test_background_writes_are_on_disk_when_a_short_process_ends_without_close(tmp_path):
@@ -390,7 +416,7 @@ def test_four_locks_at_once_over_one_cache_folder(index_server, tmp_path):
     assert "extra-lib==3.0" in expected
     assert stat.S_IMODE(cache.stat().st_mode) == 0o700
     # every file damaged at once: each is a miss, the runs succeed and write them again
-    damaged = [path for path in cache.rglob("*") if path.is_file() and path.name != "last-fetch"]
+    damaged = [path for path in cache.rglob("*") if path.is_file()]
     for path in damaged:
         _damage(path, "truncated")
     assert _locks_at_once(work, index_server.url, cache, 4) == [expected] * 4

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 
 from reprolock.errors import ReprolockError
+from reprolock.lock.candidates import project_table
 from reprolock.lock.lookahead import Lookahead
 from reprolock.lock.metadata import MetadataStore
 from reprolock.lock.model import Lock, LockedPackage, Provenance
@@ -91,7 +92,8 @@ def table_store(finder: PackageFinder, target: LockTarget) -> TableStore | None:
         return None
     max_age = None if getattr(finder, "offline", False) else float(getattr(finder, "freshness", 0.0))
     scope = " ".join(source.url for source in indexes)
-    return TableStore(cache.folder, scope, target, max_age=max_age)
+    # saved on the cache's writer (in the background); a stored table found damaged is built again from the index
+    return TableStore(cache.folder, scope, target, max_age=max_age, writer=cache.writer, rebuild=lambda name: project_table(finder, name, target))
 
 
 def via_file(requirement: Requirement, kind: FileKind | None = None) -> str:

@@ -14,7 +14,7 @@ long as a cached page does (the index client's freshness), and for ever with
 wheel tags, so a table is never used for another target.
 
 Several processes may share the cache: a table is written to a temporary file
-and renamed over the old one (see :func:`reprolock.index.cache.write_atomic`),
+and renamed over the old one (see :func:`reprolock.index.cachefiles.write_atomic`),
 and a table read later keeps the file it read its header from (an open file
 descriptor, or the bytes of a small table), so the offsets always point into
 the file they came from, even when another process has replaced it since. A
@@ -33,7 +33,7 @@ import weakref
 import zlib
 from typing import TYPE_CHECKING, Any
 
-from reprolock.index.cache import Writer
+from reprolock.index.cachefiles import Writer
 from reprolock.index.pages import data_file
 from reprolock.lock.candidates import ProjectTable
 from reprolock.versions import parse_version
@@ -196,7 +196,7 @@ class StoredTable(ProjectTable):
 class TableStore:
     """Where one run's tables are kept on disk (``None`` folder: nowhere).
 
-    ``writer``: the cache's :class:`~reprolock.index.cache.Writer` (tables are then
+    ``writer``: the cache's :class:`~reprolock.index.cachefiles.Writer` (tables are then
     written in the background when it is); ``rebuild``: builds a project's table
     afresh, for a stored table found damaged after it was loaded.
     """

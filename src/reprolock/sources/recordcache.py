@@ -14,7 +14,7 @@ while all three still match, so a reinstall, an upgrade or an edited RECORD
 is read again. The file holds module names only (no paths, no URLs). Every
 failure to read or write the cache is a miss, never an error: processes that
 share the cache write each file through a temporary file and a rename (see
-:func:`reprolock.index.cache.write_atomic`, which makes the folders private),
+:func:`reprolock.index.cachefiles.write_atomic`, which makes the folders private),
 and a damaged file or entry is read as absent and written again.
 """
 
@@ -25,7 +25,7 @@ import json
 import os
 from typing import TYPE_CHECKING, Any
 
-from reprolock.index.cache import read_file, write_atomic
+from reprolock.index.cachefiles import read_file, write_atomic
 
 if TYPE_CHECKING:
     from collections.abc import Callable
