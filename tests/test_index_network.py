@@ -16,7 +16,6 @@ import gzip
 import hashlib
 import http.client
 import json
-import os
 import socket
 import ssl
 import subprocess
@@ -749,8 +748,6 @@ def make_stale(cache: Path, age: float = 3600.0) -> int:
             data["fetched"] = stale
             path.write_text(json.dumps(data), encoding="utf-8")
             count += 1
-    for path in (cache / "index-v1").rglob("last-fetch"):
-        os.utime(path, (stale, stale))
     return count
 
 

@@ -8,13 +8,19 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import TYPE_CHECKING
+
+from reprolock.errors import UsageError
+from reprolock.records import Environment
+from reprolock.sources.metadata import scan_path
+from reprolock.sources.ospackages import os_owners
+from reprolock.sources.probe import probe
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
-    from reprolock.records import Environment
     from reprolock.sources.probe import RunningProbe
     from reprolock.sources.recordcache import RecordCache
 
@@ -54,18 +60,8 @@ def inspect(
     ``records`` remembers what each RECORD names between runs (see
     :class:`~reprolock.sources.recordcache.RecordCache`).
     """
-    import os  # noqa: PLC0415 - only the default lookup reads the process environment
-
-    # Loaded here: choose_python is light, so ``audit`` can fork its standby copy before these load.
-    from reprolock.records import Environment  # noqa: PLC0415
-    from reprolock.sources.metadata import scan_path  # noqa: PLC0415
-    from reprolock.sources.ospackages import os_owners  # noqa: PLC0415
-    from reprolock.sources.probe import probe  # noqa: PLC0415
-
     chosen = choose_python(python, cwd, environ if environ is not None else os.environ)
     if chosen is None:
-        from reprolock.errors import UsageError  # noqa: PLC0415
-
         raise UsageError("no interpreter to inspect", hint="give --python PATH, activate a virtualenv or create ./.venv")
     interpreter = started.result() if started is not None else probe(chosen, cwd, environ=environ, pip_index=pip_index)
     distributions = scan_path(interpreter.sys_path, modules=modules, records=records)
