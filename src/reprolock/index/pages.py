@@ -21,7 +21,6 @@ from reprolock.index.models import DistFile, ProjectPage
 from reprolock.index.summary import FactsBuilder
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
 
     from reprolock.index.models import IndexTarget, ProjectFacts
 
@@ -161,7 +160,9 @@ class LazyPage:
     threads: the built page and the summaries are memoised.
     """
 
-    __slots__ = ("_body", "_cached", "_data", "_facts", "_lock", "_page", "_page_url", "_parts", "_rows", "_stored", "index_url", "name")
+    __slots__ = (
+        "_body", "_cached", "_data", "_facts", "_groups", "_kept", "_lock", "_page", "_page_url", "_parts", "_rows", "_stored", "index_url", "name",
+    )  # fmt: skip
 
     def __init__(self, name: str, index_url: str) -> None:
         self.name = name
@@ -175,6 +176,9 @@ class LazyPage:
         self._stored: dict[str, Any] | None = None
         self._parts: list[LazyPage] = []
         self._facts: dict[str, ProjectFacts] = {}
+        self._groups: VersionRows | None = None
+        self._kept: dict[str, Any] | None = None
+        """The page's fields but its files, once only :attr:`_groups` holds them."""
         self._lock = threading.Lock()
 
     @classmethod
@@ -266,8 +270,8 @@ class LazyPage:
             return self._page
 
     def _build(self) -> ProjectPage:
-        if self._cached is not None:
-            return page_from_data(self._cached)
+        if self._cached is not None or self._kept is not None:
+            return page_from_data(self.to_data())
         if self._parts:
             return _merge([part.page() for part in self._parts])
         data, rows = self._json() or ({}, [])
@@ -293,22 +297,23 @@ class LazyPage:
         return [_row_of(item) for item in self.page().files]
 
     def version_rows(self) -> VersionRows:
-        """Its files grouped by version text, made into :class:`DistFile` objects only per version asked for.
+        """Its files grouped by version text, each group encoded until asked for (see :class:`VersionRows`).
 
-        From the decoded JSON entries or the compact cache form when the files
-        are not built; pages of several indexes and HTML pages use their built files.
+        A lock keeps every page it reads for the run: a page made only of
+        entries is then held in that form alone, and rebuilt from it if asked
+        for anything else.
         """
-        if self._page is None and not self._parts:
-            if self._cached is None and self._document() is not None:
-                self.to_data()  # the lock keeps every page for the run: in the compact form
-                self.release()
-            if self._cached is not None:
-                return VersionRows(self.name, self.index_url, _grouped(self._cached["files"], 2), data_file, _same)
-        page = self.page()
-        groups: dict[str, list[Any]] = {}
-        for item in page.files:
-            groups.setdefault(item.version, []).append(item)
-        return VersionRows(page.name, page.index_url, groups, _same, file_data)
+        with self._lock:
+            if self._groups is None:
+                if self._page is None and not self._parts:
+                    data = self.to_data()
+                    self._groups = VersionRows.of(self.name, self.index_url, data["files"])
+                    self._kept = {key: value for key, value in data.items() if key != "files"}
+                    self._cached = self._stored = self._body = self._data = self._rows = None
+                else:
+                    page = self._page if self._page is not None else self._build()
+                    self._groups = VersionRows.of(page.name, page.index_url, [file_data(item) for item in page.files])
+            return self._groups
 
     def facts(self, target: IndexTarget) -> ProjectFacts:
         """The release summary for ``target`` (memoised per target)."""
@@ -338,6 +343,8 @@ class LazyPage:
         """The compact cache form, written straight from the decoded entries when the files are not built."""
         if self._cached is not None:
             return self._cached
+        if self._kept is not None and self._groups is not None:
+            return {**self._kept, "files": self._groups.all_data()}
         if self._stored is not None:
             return self._stored
         decoded = self._json()
@@ -438,10 +445,6 @@ def _compact(row: Row, absolute: _Absolute) -> list[Any]:
     ]
 
 
-def _same(item: Any) -> Any:  # noqa: ANN401 - the identity, for entries that need no conversion
-    return item
-
-
 def _grouped(items: list[Any], position: int) -> dict[str, list[Any]]:
     """``items`` (sequences) grouped by the version text at ``position``, each group in page order."""
     groups: dict[str, list[Any]] = {}
@@ -456,36 +459,36 @@ def _grouped(items: list[Any], position: int) -> dict[str, list[Any]]:
 
 
 class VersionRows:
-    """A page's files grouped by version text, in page order, as whatever form the page holds them in.
+    """A page's files grouped by version text, each group kept as its compact rows encoded in JSON.
 
-    ``groups`` maps each version text to its entries (decoded JSON rows,
-    compact cache rows, or built files); :meth:`files` builds one version's
-    :class:`DistFile` objects and :meth:`data` gives them in the compact form
-    without building them. Nothing is memoised here: the caller keeps what it builds.
+    The smallest form a lock can hold every page of its run in (a bytes object
+    per version, not thousands of small objects per page); a version's rows are
+    decoded when it is asked for. Nothing is memoised here: the caller keeps what it builds.
     """
 
-    __slots__ = ("_build", "_compact", "groups", "index_url", "name")
+    __slots__ = ("groups", "index_url", "name")
 
-    def __init__(
-        self,
-        name: str,
-        index_url: str,
-        groups: dict[str, list[Any]],
-        build: Callable[[Any], DistFile],
-        compact: Callable[[Any], list[Any]],
-    ) -> None:
+    def __init__(self, name: str, index_url: str, groups: dict[str, bytes]) -> None:
         self.name = name
         self.index_url = index_url
         self.groups = groups
-        self._build = build
-        self._compact = compact
+        """Version text -> its files' compact rows (see :func:`file_data`), JSON-encoded, in page order."""
+
+    @classmethod
+    def of(cls, name: str, index_url: str, rows: list[list[Any]]) -> VersionRows:
+        """Compact rows grouped by their version text (the third field)."""
+        groups = {text: json.dumps(group, separators=(",", ":")).encode() for text, group in _grouped(rows, 2).items()}
+        return cls(name, index_url, groups)
+
+    def data(self, text: str) -> list[list[Any]]:
+        """The files of version text ``text`` in the compact form, in page order."""
+        encoded = self.groups.get(text)
+        return json.loads(encoded) if encoded is not None else []
 
     def files(self, text: str) -> list[DistFile]:
         """The files of version text ``text``, in page order."""
-        build = self._build
-        return [build(item) for item in self.groups.get(text, ())]
+        return [data_file(row) for row in self.data(text)]
 
-    def data(self, text: str) -> list[list[Any]]:
-        """The files of version text ``text`` in the compact form (as :func:`file_data` gives it), in page order."""
-        compact = self._compact
-        return [compact(item) for item in self.groups.get(text, ())]
+    def all_data(self) -> list[list[Any]]:
+        """Every file in the compact form, version by version."""
+        return [row for text in self.groups for row in self.data(text)]
