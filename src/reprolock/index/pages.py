@@ -458,6 +458,10 @@ def _grouped(items: list[Any], position: int) -> dict[str, list[Any]]:
     return groups
 
 
+def _filename(row: list[Any]) -> str:
+    return str(row[0])
+
+
 class VersionRows:
     """A page's files grouped by version text, each group kept as its compact rows encoded in JSON.
 
@@ -472,21 +476,24 @@ class VersionRows:
         self.name = name
         self.index_url = index_url
         self.groups = groups
-        """Version text -> its files' compact rows (see :func:`file_data`), JSON-encoded, in page order."""
+        """Version text -> its files' compact rows (see :func:`file_data`), sorted by file name, JSON-encoded."""
 
     @classmethod
     def of(cls, name: str, index_url: str, rows: list[list[Any]]) -> VersionRows:
         """Compact rows grouped by their version text (the third field)."""
-        groups = {text: json.dumps(group, separators=(",", ":")).encode() for text, group in _grouped(rows, 2).items()}
+        grouped = _grouped(rows, 2)
+        for group in grouped.values():
+            group.sort(key=_filename)
+        groups = {text: json.dumps(group, separators=(",", ":")).encode() for text, group in grouped.items()}
         return cls(name, index_url, groups)
 
     def data(self, text: str) -> list[list[Any]]:
-        """The files of version text ``text`` in the compact form, in page order."""
+        """The files of version text ``text`` in the compact form, by file name."""
         encoded = self.groups.get(text)
         return json.loads(encoded) if encoded is not None else []
 
     def files(self, text: str) -> list[DistFile]:
-        """The files of version text ``text``, in page order."""
+        """The files of version text ``text``, by file name."""
         return [data_file(row) for row in self.data(text)]
 
     def all_data(self) -> list[list[Any]]:

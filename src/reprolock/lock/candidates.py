@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -184,6 +185,10 @@ class ProjectTable:
 
         return [file_data(file) for file in self.files(version)]
 
+    def encoded(self, version: Version) -> bytes:
+        """:meth:`file_data` of ``version`` as compact JSON (how a stored table keeps it)."""
+        return json.dumps(self.file_data(version), separators=(",", ":")).encode()
+
     def release(self, version: Version, *, allow_yanked: bool) -> Release | None:
         key = (version, allow_yanked)
         if key not in self._releases:
@@ -270,6 +275,13 @@ class RowTable(ProjectTable):
         if parse_version(text) is None:
             return tuple(sorted(self.rows.files(text), key=lambda f: f.filename))
         return super().files_of(text)
+
+    def encoded(self, version: Version) -> bytes:
+        """The page's own encoded group when one version text names ``version`` (the common case): nothing decoded."""
+        texts = self._texts.get(version, ())
+        if len(texts) == 1:
+            return self.rows.groups[texts[0]]
+        return super().encoded(version)
 
     def file_data(self, version: Version) -> list[list[Any]]:
         """From the page's entries, building no file (the files of every version are stored)."""

@@ -279,9 +279,8 @@ class TableStore:
             spans: list[tuple[str, int, int]] = []
             checks: list[int] = []
             offset = 0
-            encode = json.JSONEncoder(separators=(",", ":")).encode  # one encoder for the thousands of versions of a big page
             for version in table.versions:
-                chunk = encode(table.file_data(version)).encode()
+                chunk = table.encoded(version)
                 spans.append((str(version), offset, len(chunk)))
                 checks.append(zlib.crc32(chunk))
                 chunks.append(chunk)
