@@ -25,7 +25,8 @@ from packaging.version import Version
 
 from reprolock.index.cache import Cache, Entry, Freshness, cache_directives
 from reprolock.index.cachefiles import Writer
-from reprolock.index.pages import LazyPage, data_file
+from reprolock.index.compact import data_file
+from reprolock.index.pages import LazyPage
 from reprolock.lock.candidates import ProjectTable
 from reprolock.lock.tables import TableStore
 from reprolock.lock.target import running_target

@@ -10,10 +10,11 @@ import pytest
 from packaging.version import Version
 
 from reprolock.index.cache import Cache
+from reprolock.index.compact import file_data
 from reprolock.index.config import split_credentials
 from reprolock.index.finder import IndexFinder
 from reprolock.index.options import IndexOptions
-from reprolock.index.pages import LazyPage, file_data
+from reprolock.index.pages import LazyPage
 from reprolock.lock.candidates import PageTable, RowTable, Wanted, files_of_version, project_table, release_of
 from reprolock.lock.inputs import collect_roots
 from reprolock.lock.provider import ResolveOptions

@@ -53,7 +53,7 @@ DEFAULT_FRESHNESS = 300.0
 """Seconds a page stays fresh when the index sends no ``Cache-Control``."""
 _LAYOUT = "index-v1"
 _ROW_WIDTH = 12
-"""Fields of a file in the compact page form (``reprolock.index.pages._FIELDS``)."""
+"""Fields of a file in the compact page form (``reprolock.index.compact._FIELDS``)."""
 _MISS = (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError)
 """What reading a damaged or half-foreign file may raise (UnicodeDecodeError and JSONDecodeError are ValueErrors): a miss."""
 

@@ -36,11 +36,11 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
+    from reprolock.index.compact import VersionRows
     from reprolock.index.config import IndexSource
     from reprolock.index.http import IndexHttp
     from reprolock.index.models import Answer, DistFile, IndexTarget, ProjectFacts, ProjectPage
     from reprolock.index.options import IndexOptions
-    from reprolock.index.pages import VersionRows
 
 
 class NotCachedError(IndexUnreachableError):

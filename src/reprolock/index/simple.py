@@ -12,8 +12,9 @@ from urllib.parse import urldefrag, urljoin
 
 from packaging.utils import canonicalize_name
 
+from reprolock.index.compact import page_from_data, page_to_data
 from reprolock.index.models import DistFile, ProjectPage
-from reprolock.index.pages import LazyPage, PageError, file_version, page_from_data, page_to_data
+from reprolock.index.pages import LazyPage, PageError, file_version
 
 __all__ = ["ACCEPT", "PageError", "file_version", "page_from_data", "page_to_data", "parse_html", "parse_json", "parse_lazy", "parse_page"]
 

@@ -28,8 +28,8 @@ from reprolock.versions import parse_version, python_admits
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
 
+    from reprolock.index.compact import VersionRows
     from reprolock.index.models import DistFile, PackageFinder, ProjectPage
-    from reprolock.index.pages import VersionRows
     from reprolock.lock.target import LockTarget
 
 WHEEL = "bdist_wheel"
@@ -180,8 +180,8 @@ class ProjectTable:
         return self.files(version) if version is not None and version in self._known else ()
 
     def file_data(self, version: Version) -> list[list[Any]]:
-        """The files of ``version`` in the compact form of the cache (see :func:`reprolock.index.pages.file_data`)."""
-        from reprolock.index.pages import file_data  # noqa: PLC0415 - only when a table is stored
+        """The files of ``version`` in the compact form of the cache (see :func:`reprolock.index.compact.file_data`)."""
+        from reprolock.index.compact import file_data  # noqa: PLC0415 - only when a table is stored
 
         return [file_data(file) for file in self.files(version)]
 

@@ -34,7 +34,7 @@ import zlib
 from typing import TYPE_CHECKING, Any
 
 from reprolock.index.cachefiles import Writer
-from reprolock.index.pages import data_file
+from reprolock.index.compact import data_file
 from reprolock.lock.candidates import ProjectTable
 from reprolock.versions import parse_version
 
