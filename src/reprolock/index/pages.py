@@ -38,7 +38,12 @@ class PageError(ValueError):
 
 
 def file_version(filename: str, project: str) -> tuple[str, str] | None:
-    """``(version, packagetype)`` from a wheel or sdist file name; ``None`` for other files."""
+    """``(version, packagetype)`` from a wheel or sdist file name; ``None`` for other files.
+
+    Not packaging's ``parse_wheel_filename``/``parse_sdist_filename``: they refuse the legacy names and
+    versions indexes still list (which the summary skips by version instead), and at a few microseconds
+    a file they would cost a cold audit of a large environment a fifth of its time.
+    """
     if filename.endswith(".whl"):
         parts = filename[:-4].split("-")
         return (parts[1], WHEEL) if len(parts) >= 5 else None
