@@ -10,149 +10,29 @@ The compact cache form is written straight from the entries too.
 
 from __future__ import annotations
 
-import json
 import threading
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin
-
-from packaging.utils import canonicalize_name
 
 from reprolock.index.compact import VersionRows, file_data, page_from_data, page_to_data
-from reprolock.index.models import DistFile, ProjectPage
+from reprolock.index.entries import (
+    Absolute,
+    PageError,
+    compact_row,
+    decode_page,
+    dist_file,
+    entry_rows,
+    file_version,
+    merge_pages,
+    page_status,
+    page_versions,
+    row_of,
+)
+from reprolock.index.models import ProjectPage
 from reprolock.index.summary import FactsBuilder
 
 if TYPE_CHECKING:
-
+    from reprolock.index.entries import Row
     from reprolock.index.models import IndexTarget, ProjectFacts
-
-WHEEL = "bdist_wheel"
-SDIST = "sdist"
-_SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz", ".tar")
-
-Row = tuple[str, str, str, dict[str, Any]]
-"""``(filename, version, packagetype, entry)``: a usable file of a PEP 691 page and its decoded JSON entry."""
-
-
-class PageError(ValueError):
-    """A page that cannot be understood (malformed JSON, wrong shape)."""
-
-
-def file_version(filename: str, project: str) -> tuple[str, str] | None:
-    """``(version, packagetype)`` from a wheel or sdist file name; ``None`` for other files.
-
-    Not packaging's ``parse_wheel_filename``/``parse_sdist_filename``: they refuse the legacy names and
-    versions indexes still list (which the summary skips by version instead), and at a few microseconds
-    a file they would cost a cold audit of a large environment a fifth of its time.
-    """
-    if filename.endswith(".whl"):
-        parts = filename[:-4].split("-")
-        return (parts[1], WHEEL) if len(parts) >= 5 else None
-    lowered = filename.lower()
-    for suffix in _SDIST_SUFFIXES:
-        if lowered.endswith(suffix):
-            stem = filename[: -len(suffix)]
-            break
-    else:
-        return None
-    # The name may itself hold dashes: split at the first dash where the prefix names the project.
-    # Usually the prefix is the project's own length (canonical names keep the length of "A_b.c").
-    size = len(project)
-    if len(stem) > size + 1 and stem[size] == "-" and canonicalize_name(stem[:size]) == project:
-        return stem[size + 1 :], SDIST
-    position = stem.find("-")
-    while position != -1:
-        if canonicalize_name(stem[:position]) == project:
-            return (stem[position + 1 :], SDIST) if position + 1 < len(stem) else None
-        position = stem.find("-", position + 1)
-    name, _, version = stem.rpartition("-")
-    return (version, SDIST) if name and version else None
-
-
-def hash_pairs(value: object) -> tuple[tuple[str, str], ...]:
-    if isinstance(value, dict):
-        return tuple(sorted((str(key), str(digest)) for key, digest in value.items()))
-    return ()
-
-
-class _Absolute:
-    """Resolve file URLs against the page URL; absolute URLs (the usual case) pass through."""
-
-    __slots__ = ("_page_url",)
-
-    def __init__(self, page_url: str) -> None:
-        self._page_url = page_url
-
-    def __call__(self, url: str) -> str:
-        return url if url.startswith(("https://", "http://")) else urljoin(self._page_url, url)
-
-
-def decode_page(body: bytes | str, name: str) -> dict[str, Any]:
-    """Decode a PEP 691 page (its ``name`` normalised); :class:`PageError` when it is not one."""
-    try:
-        data = json.loads(body)
-    except ValueError as exc:
-        raise PageError(f"malformed JSON from the index for {name}: {exc}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("files"), list):
-        raise PageError(f"the index's JSON page for {name} has no files list")
-    data["name"] = canonicalize_name(str(data.get("name") or name))
-    return data
-
-
-def entry_rows(data: dict[str, Any]) -> list[Row]:
-    """The usable files (wheels and sdists with a URL) of a decoded page, as rows."""
-    project = data["name"]
-    rows: list[Row] = []
-    append = rows.append
-    for item in data["files"]:
-        if type(item) is not dict:
-            continue
-        filename = item.get("filename", "")
-        if type(filename) is not str:
-            filename = str(filename)
-        if not item.get("url"):
-            continue
-        if filename.endswith(".whl"):
-            parts = filename[:-4].split("-")
-            if len(parts) >= 5:  # name-version-python-abi-platform
-                append((filename, parts[1], WHEEL, item))
-            continue
-        parsed = file_version(filename, project)
-        if parsed is not None:
-            append((filename, parsed[0], parsed[1], item))
-    return rows
-
-
-def json_rows(body: bytes | str, name: str) -> tuple[dict[str, Any], list[Row]]:
-    """Decode a PEP 691 page: the document and its usable files."""
-    data = decode_page(body, name)
-    return data, entry_rows(data)
-
-
-def _dist_file(row: Row, absolute: _Absolute) -> DistFile:
-    return DistFile(*_compact(row, absolute))  # the compact form lists the fields in DistFile's order
-
-
-def _row_of(item: DistFile) -> Row:
-    """A built file as a decoded entry with the fields the summary reads."""
-    entry = {"requires-python": item.requires_python, "yanked": item.yanked_reason or item.yanked, "upload-time": item.upload_time}
-    return (item.filename, item.version, item.packagetype, entry)
-
-
-def _merge(pages: list[ProjectPage]) -> ProjectPage:
-    from dataclasses import replace  # noqa: PLC0415 - only for several indexes
-
-    first = pages[0]
-    files = {item.filename: item for page in reversed(pages) for item in page.files}
-    versions = dict.fromkeys(version for page in pages for version in page.versions)
-    status = next((page for page in pages if page.status), first)
-    return replace(first, files=tuple(files.values()), versions=tuple(versions), status=status.status, status_reason=status.status_reason)
-
-
-def _status(data: dict[str, Any]) -> tuple[str | None, str | None]:
-    status = data.get("project-status")
-    if not isinstance(status, dict):
-        return None, None
-    return status.get("status"), status.get("reason")
 
 
 class LazyPage:
@@ -258,7 +138,7 @@ class LazyPage:
         """PEP 792 status and reason."""
         data = self._document()
         if data is not None:
-            return _status(data)
+            return page_status(data)
         if self._parts and self._page is None:
             statuses = [part.status for part in self._parts]
             return next((status for status in statuses if status[0]), statuses[0])
@@ -279,12 +159,12 @@ class LazyPage:
         if self._cached is not None or self._kept is not None:
             return page_from_data(self.to_data())
         if self._parts:
-            return _merge([part.page() for part in self._parts])
+            return merge_pages([part.page() for part in self._parts])
         data, rows = self._json() or ({}, [])
-        absolute = _Absolute(self._page_url)
-        files = tuple(_dist_file(row, absolute) for row in rows)
-        status, reason = _status(data)
-        return ProjectPage(name=self.name, index_url=self.index_url, files=files, versions=_versions(data, rows), status=status, status_reason=reason)
+        absolute = Absolute(self._page_url)
+        files = tuple(dist_file(row, absolute) for row in rows)
+        status, reason = page_status(data)
+        return ProjectPage(name=self.name, index_url=self.index_url, files=files, versions=page_versions(data, rows), status=status, status_reason=reason)
 
     def file_versions(self) -> set[str]:
         """The versions its files carry (without building the files)."""
@@ -300,7 +180,7 @@ class LazyPage:
         decoded = self._json()
         if decoded is not None:
             return decoded[1]
-        return [_row_of(item) for item in self.page().files]
+        return [row_of(item) for item in self.page().files]
 
     def version_rows(self) -> VersionRows:
         """Its files grouped by version text, each group encoded until asked for (see :class:`VersionRows`).
@@ -357,13 +237,13 @@ class LazyPage:
         if decoded is None:
             return page_to_data(self.page())
         data, rows = decoded
-        absolute = _Absolute(self._page_url)
-        files = [_compact(row, absolute) for row in rows]
-        status, reason = _status(data)
+        absolute = Absolute(self._page_url)
+        files = [compact_row(row, absolute) for row in rows]
+        status, reason = page_status(data)
         self._stored = {
             "name": self.name,
             "index_url": self.index_url,
-            "versions": list(_versions(data, rows)),
+            "versions": list(page_versions(data, rows)),
             "status": status,
             "status_reason": reason,
             "files": files,
@@ -371,31 +251,4 @@ class LazyPage:
         return self._stored  # kept: the lock's stored tables are written from the same rows (see version_rows)
 
 
-def _versions(data: dict[str, Any], rows: list[Row]) -> tuple[str, ...]:
-    """PEP 700 ``versions`` when given, else the versions of the files."""
-    given = data.get("versions")
-    if isinstance(given, list) and given:
-        return tuple(str(item) for item in given)
-    return tuple(dict.fromkeys(row[1] for row in rows))
-
-
-def _compact(row: Row, absolute: _Absolute) -> list[Any]:
-    """A decoded entry in the compact form, equal to :func:`file_data` of the file it builds."""
-    filename, version, packagetype, item = row
-    yanked = item.get("yanked", False)
-    metadata = item.get("core-metadata", item.get("dist-info-metadata", False))
-    size = item.get("size")
-    return [
-        filename,
-        absolute(str(item["url"])),
-        version,
-        packagetype,
-        hash_pairs(item.get("hashes")),
-        item.get("requires-python") or None,
-        bool(yanked),
-        yanked if isinstance(yanked, str) and yanked else None,
-        item.get("upload-time"),
-        size if isinstance(size, int) else None,
-        bool(metadata),
-        hash_pairs(metadata),
-    ]
+__all__ = ["LazyPage", "PageError", "file_version"]

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.version import Version
 
+from reprolock.index.entries import file_version
 from reprolock.index.models import ProjectFacts, ReleaseFacts
 from reprolock.versions import SortKey, python_admits, sort_key
 
@@ -49,8 +50,6 @@ class FactsBuilder:
 
     def add_entries(self, items: Iterable[Any]) -> None:  # noqa: PLR0912 - one inline pass: a call per entry would cost a tenth of the audit
         """The ``files`` of a decoded PEP 691 page (entries that are not objects, or have no URL, are skipped)."""
-        from reprolock.index.pages import file_version  # noqa: PLC0415 - pages imports this module
-
         releases, seen, project, fits = self._releases, self._seen, self.project, self._fits
         wheel: list[str] | None
         for item in items:
