@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import shutil
 import subprocess
 import time
 import urllib.request
 from typing import TYPE_CHECKING, Any
 
+import pytest
 import websocket
 
 if TYPE_CHECKING:
@@ -36,8 +38,27 @@ START_TIMEOUT = 60.0
 CALL_TIMEOUT = 30.0
 
 
+MISSING = "chromium is not installed: apt-get install chromium (or run .ci/run), then re-run the browser tests"
+_NOT_CI = {"", "0", "false", "no"}
+
+
 def find_chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def in_ci() -> bool:
+    """``CI`` is set (as CI services set it): the browser is installed there, so its absence is a failure."""
+    return os.environ.get("CI", "").strip().lower() not in _NOT_CI
+
+
+def require_chromium() -> str:
+    """The Chromium executable; skip the calling test without one, unless in CI, where it fails."""
+    executable = find_chromium()
+    if executable is None:
+        if in_ci():
+            pytest.fail(f"{MISSING} (CI is set, so the browser tests must run)")
+        pytest.skip(MISSING)
+    return executable
 
 
 class Page:
