@@ -231,8 +231,6 @@ def test_internal_errors_are_one_line(project, cli, monkeypatch):
     result = cli("audit", cwd=project)
     assert result.code == 70
     assert result.err == "reprolock: internal error: RuntimeError: simulated bug (run with --debug for the traceback and report it)\n"
-    with pytest.raises(RuntimeError):
-        cli("--debug", "audit", cwd=project)
 
 
 def test_report_heading_names_the_command():
@@ -294,3 +292,57 @@ def test_text_report_shows_brackets_literally(tmp_path, cli):
     assert "requests[security]" in result.out
 
 
+
+
+DEBUG_CASES = [
+    pytest.param(["audit", "missing.txt"], 3, id="missing-file"),
+    pytest.param(["audit", "requirements.txt", "--index", "--retries", "0", "--index-url", "http://127.0.0.1:9/simple/"], 4, id="index-unreachable"),
+    pytest.param(["audit", "requirements.txt", "--fail-on", "bogus"], 2, id="usage"),
+    pytest.param(["audit", "requirements.txt"], 1, id="findings"),
+]
+
+
+@pytest.mark.parametrize(("argv", "code"), DEBUG_CASES)
+@pytest.mark.parametrize("where", ["first", "after-command", "last"])
+def test_debug_never_changes_the_exit_code(project, cli, argv, code, where):
+    plain = cli(*argv, cwd=project)
+    assert plain.code == code, plain.err
+    position = {"first": 0, "after-command": 1, "last": len(argv)}[where]
+    debug = cli(*argv[:position], "--debug", *argv[position:], cwd=project)
+    assert debug.code == code, debug.err
+    assert debug.out == plain.out
+    if code >= 2:
+        assert "Traceback (most recent call last)" in debug.err
+        assert debug.err.rstrip().endswith(plain.err.rstrip())  # the traceback, then the same one-line error
+
+
+def test_debug_after_the_command_is_accepted_by_every_command(tmp_path, cli):
+    for argv in (["lock", "missing.in", "-o", "out.txt"], ["graph", "--python", "missing"], ["verify", "missing.txt", "--python", "missing"]):
+        result = cli(*argv, "--debug", cwd=tmp_path)
+        assert result.code == 3, (argv, result.err)
+        assert "Traceback (most recent call last)" in result.err
+        assert "unrecognized arguments" not in result.err
+
+
+def test_debug_shows_the_traceback_of_an_internal_error_and_keeps_its_code(project, cli, monkeypatch):
+    def boom(*_args):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(reprolock.commands.audit, "run_file_checks", boom)
+    result = cli("audit", "--debug", cwd=project)
+    assert result.code == 70
+    assert "Traceback (most recent call last)" in result.err
+    assert "RuntimeError: simulated bug" in result.err
+
+
+def test_debug_keeps_the_exit_code_of_the_real_program(project):
+    done = subprocess.run(
+        [sys.executable, "-m", "reprolock", "audit", "missing.txt", "--files-only", "--debug"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 3
+    assert "Traceback (most recent call last)" in done.stderr
+    assert done.stderr.splitlines()[-1] == "reprolock: error: missing.txt: no such file (check the path)"

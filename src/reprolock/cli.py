@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import importlib
 import sys
+import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -24,6 +25,7 @@ REPORT_FORMATS = ("text", "json", "markdown", "sarif", "html")
 GRAPH_FORMATS = ("tree", "json", "dot", "mermaid")
 KINDS = ("requirements", "input", "constraints", "freeze", "pyproject", "pylock")
 INTERNAL_ERROR = 70
+_DEBUG_HELP = "show the traceback of an error (the exit code stays the same); accepted in any position"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -150,12 +152,15 @@ def _add_verify(commands: argparse._SubParsersAction[_Parser]) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="reprolock", description="Make Python dependency sets reproducible and auditable.")
     parser.add_argument("--version", action="version", version=f"reprolock {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show a traceback for errors")
+    parser.add_argument("--debug", action="store_true", help=_DEBUG_HELP)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _add_audit(commands)
     _add_lock(commands)
     _add_graph(commands)
     _add_verify(commands)
+    for command in commands.choices.values():
+        # SUPPRESS: a subcommand that was not given --debug leaves the top-level value alone
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=_DEBUG_HELP)
     return parser
 
 
@@ -187,18 +192,21 @@ def main(
         command = importlib.import_module(f"reprolock.commands.{args.command}")
         code: int = command.run(args, context)
     except ReprolockError as exc:
-        if args.debug:
-            raise
-        stderr.write(f"reprolock: error: {exc}\n")
-        return exc.exit_code
+        return _failed(exc, f"reprolock: error: {exc}", exc.exit_code, stderr, debug=args.debug)
     except KeyboardInterrupt:
         stderr.write("reprolock: interrupted\n")
         return 130
-    except Exception as exc:
-        if args.debug:
-            raise
-        stderr.write(f"reprolock: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback and report it)\n")
-        return INTERNAL_ERROR
+    except Exception as exc:  # noqa: BLE001 - the one boundary where a bug becomes exit 70, not a traceback
+        message = f"reprolock: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback and report it)"
+        return _failed(exc, message, INTERNAL_ERROR, stderr, debug=args.debug)
+    return code
+
+
+def _failed(exc: BaseException, message: str, code: int, stderr: TextIO, *, debug: bool) -> int:
+    """Report an error in one line (after its traceback with ``--debug``); the exit code is the same either way."""
+    if debug:
+        traceback.print_exception(exc, file=stderr)
+    stderr.write(message + "\n")
     return code
 
 
