@@ -22,7 +22,7 @@ from reprolock.lock.candidates import project_table
 from reprolock.lock.metadata import MetadataError, MetadataStore
 from reprolock.lock.model import Lock, LockedPackage, Provenance
 from reprolock.lock.provider import evaluate
-from reprolock.lock.resolve import via_file
+from reprolock.lock.resolve import root_marker, via_file
 from reprolock.versions import parse_version
 
 if TYPE_CHECKING:
@@ -206,7 +206,9 @@ def pinned_lock(
             parents[child].add(parent)
     reached = _reached(roots or (), edges)
     requested: dict[str, list[Requirement_]] = {}
+    root_needs: dict[str, list[Need]] = {}
     for need in roots or ():
+        root_needs.setdefault(need.name, []).append(need)
         if need.source is not None:
             requested.setdefault(need.name, []).append(need.source)
     packages = []
@@ -226,6 +228,7 @@ def pinned_lock(
                     via_files=tuple(sorted({via_file(source) for source in sources})),
                     roots=tuple(sorted(reached[name])),
                 ),
+                marker=root_marker(root_needs.get(name, []), bool(parents[name])),
                 unreproducible=pin.unreproducible or fetched.not_on_index.get(name),
             ),
         )

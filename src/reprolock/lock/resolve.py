@@ -115,8 +115,8 @@ def _closure(start: str, children: Mapping[str, set[str]]) -> set[str]:
     return seen
 
 
-def _marker(needs: Sequence[Need], has_parent: bool) -> str | None:
-    """The marker of a package only marker-guarded input lines ask for."""
+def root_marker(needs: Sequence[Need], has_parent: bool) -> str | None:
+    """The marker of a package only marker-guarded input lines ask for (a parent needs it whatever the marker says)."""
     if has_parent or not needs or any(need.marker is None for need in needs):
         return None
     markers = sorted({need.marker for need in needs if need.marker})
@@ -174,7 +174,7 @@ def build_lock(
                     via_files=_sorted_unique(via_file(req, kinds.get(req.origin.path)) for req in (*requested, *constraints)),
                     roots=tuple(sorted(reached[name], key=_origin_key)),
                 ),
-                marker=_marker(root_needs.get(name, []), bool(parents[name])),
+                marker=root_marker(root_needs.get(name, []), bool(parents[name])),
                 requires_python=provider.metadata.get(release).requires_python,
                 yanked_reason=(release.yanked_reason or "yanked") if release.yanked else None,
             ),
