@@ -16,10 +16,14 @@ def test_rule_reference_is_current():
 
 
 def test_every_contract_rule_is_in_the_registry():
+    """The contract's rule table is the registry; its "Rules being added" rows may be there already, by their names."""
     contract = (ROOT.parent / "shared" / "CONTRACT.md")
     text = contract.read_text(encoding="utf-8") if contract.exists() else (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
     rows = dict(re.findall(r"^\| (RL\d{3}) \| ([a-z-]+) \|", text, flags=re.MULTILINE))
-    assert rows == {code: rule.name for code, rule in RULES.items()}
+    planned = dict(re.findall(r"^\| (RL\d{3}) \(planned\) \| ([a-z-]+) \|", text, flags=re.MULTILINE))
+    registry = {code: rule.name for code, rule in RULES.items()}
+    assert {code: registry.get(code) for code in rows} == rows
+    assert {code: name for code, name in registry.items() if code not in rows} == {code: planned.get(code) for code in registry if code not in rows}
 
 
 def test_every_check_documents_its_rules():
@@ -64,7 +68,7 @@ def test_pre_commit_hooks_run_reprolock():
     import yaml  # noqa: PLC0415 - test-only dependency
 
     hooks = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))}
-    assert hooks["reprolock-audit"]["entry"] == "reprolock audit"
+    assert hooks["reprolock-audit"]["entry"] == "reprolock audit --no-index"  # a commit never waits on the network
     assert hooks["reprolock-lock-check"]["entry"] == "reprolock lock --check"
     for hook in hooks.values():
         assert hook["language"] == "python"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import shutil
@@ -253,21 +254,81 @@ def test_vulnerability_records_keep_their_source():
     assert [(item.rule, item.detail["sources"]) for item in found] == [("RL503", ["index"])]
 
 
-def test_files_only_audit_consults_the_index_only_when_asked(tmp_path, index, monkeypatch):
-    """No environment and no index named: static; ``--index`` (or naming one) adds the index rules."""
+def default_index_audit(tmp_path, index, monkeypatch, name, text, *extra):
+    """``audit NAME`` with no index option, the index coming from the user's pip.conf (not run_cli: it adds --no-index)."""
     (tmp_path / "pip.conf").write_text(f"[global]\nindex-url = {index.url}\n", encoding="utf-8")
     monkeypatch.setenv("PIP_CONFIG_FILE", str(tmp_path / "pip.conf"))
     monkeypatch.delenv("PIP_INDEX_URL", raising=False)
-    (tmp_path / "requirements.txt").write_text("requests==2.28.0\n", encoding="utf-8")
-    argv = ("audit", "requirements.txt", "--format", "json", "--cache-dir", str(tmp_path / "cache"))
-    out = io.StringIO()
-    code = main(list(argv), stdout=out, stderr=io.StringIO(), cwd=tmp_path)  # not run_cli: it would add --no-index
-    assert code == 0
-    assert "RL501" not in {item["rule"] for item in json.loads(out.getvalue())["findings"]}
-    assert index.requests == []
-    asked = run_cli(*argv, "--index", cwd=tmp_path)
-    assert "requests" in by_package(asked, "RL501")  # (the machine's global pip.conf may add an extra index)
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["audit", name, "--format", "json", "--cache-dir", str(tmp_path / "cache"), *extra], stdout=out, stderr=err, cwd=tmp_path)
+    return code, (json.loads(out.getvalue()) if out.getvalue() else None), err.getvalue()
+
+
+def test_a_pinned_file_is_audited_against_the_index_by_default(tmp_path, index, monkeypatch):
+    code, report, _ = default_index_audit(tmp_path, index, monkeypatch, "requirements.txt", "requests==2.32.0\n")
+    assert code == 1
+    assert {item["rule"] for item in report["findings"]} >= {"RL501", "RL502"}  # 2.32.0 is yanked
     assert index.hits("requests") > 0
+
+
+def test_loose_inputs_and_no_index_stay_static(tmp_path, index, monkeypatch):
+    code, report, _ = default_index_audit(tmp_path, index, monkeypatch, "requirements.in", "requests>=2\n")
+    assert code == 0
+    assert not [item for item in report["findings"] if item["rule"].startswith("RL5")]
+    code, report, _ = default_index_audit(tmp_path, index, monkeypatch, "requirements.txt", "requests==2.32.0\n", "--no-index")
+    assert not [item for item in report["findings"] if item["rule"].startswith("RL5")]
+    assert index.requests == []
+
+
+def test_an_unreachable_default_index_is_exit_4(tmp_path, monkeypatch):
+    (tmp_path / "requirements.txt").write_text("requests==2.32.0\n", encoding="utf-8")
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple/")
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["audit", "requirements.txt", "--no-cache", "--retries", "0"], stdout=out, stderr=err, cwd=tmp_path)
+    assert code == 4
+    assert "could not be reached" in err.getvalue()
+
+
+def hashed_index(index_server):
+    index_server.add_wheel(Dist("alpha", "1.0"))
+    wheel = index_server.add_wheel(Dist("alpha", "1.0", tag="py2.py3-none-any"))
+    return "sha256:" + hashlib.sha256(wheel.read_bytes()).hexdigest()
+
+
+def test_a_hash_the_index_does_not_list_is_rl507(tmp_path, index_server):
+    right = hashed_index(index_server)
+    wrong = "sha256:" + "0" * 64
+    run = audit(tmp_path, index_server, f"alpha==1.0 --hash={wrong}\n")
+    (mismatch,) = findings(run, "RL507")
+    assert mismatch["severity"] == "error"
+    assert mismatch["location"] == {"path": "requirements.txt", "line": 1}
+    assert mismatch["detail"]["pinned"] == [wrong]
+    assert run.code == 1
+    run = audit(tmp_path, index_server, f"alpha==1.0 --hash={wrong} --hash={right.upper().replace('SHA256', 'sha256')}\n")
+    assert not findings(run, "RL507")  # one pinned hash of a listed file is enough, as for pip
+
+
+def test_a_pylock_hash_the_index_does_not_list_is_rl507(tmp_path, index_server):
+    hashed_index(index_server)
+    (tmp_path / "pylock.toml").write_text(
+        'lock-version = "1.0"\ncreated-by = "test"\n\n[[packages]]\nname = "alpha"\nversion = "1.0"\n'
+        '[[packages.wheels]]\nname = "alpha-1.0-py3-none-any.whl"\nurl = "http://127.0.0.1:9/alpha-1.0-py3-none-any.whl"\n'
+        f'hashes = {{sha256 = "{"1" * 64}"}}\n',
+        encoding="utf-8",
+    )
+    run = run_cli("audit", "pylock.toml", "--format", "json", "--index-url", index_server.url, "--cache-dir", str(tmp_path / "c"), cwd=tmp_path)
+    assert [item["package"] for item in findings(run, "RL507")] == ["alpha"]
+
+
+def test_listed_hashes_are_cached_for_a_warm_run(tmp_path, index_server):
+    right = hashed_index(index_server)
+    first = audit(tmp_path, index_server, f"alpha==1.0 --hash=sha256:{'0' * 64}\n")
+    before = len(index_server.requests)
+    second = audit(tmp_path, index_server, f"alpha==1.0 --hash=sha256:{'0' * 64}\n")
+    assert findings(first, "RL507") == findings(second, "RL507") != []
+    assert len(index_server.requests) == before
+    assert right
 
 
 def test_index_and_no_index_are_exclusive(tmp_path):

@@ -76,6 +76,7 @@ RULES: dict[str, Rule] = _rules(
     ("RL504", "not-on-index", E, "The project or the pinned version does not exist on the index."),
     ("RL505", "project-status", W, "PEP 792 status archived, deprecated or quarantined."),
     ("RL506", "unaudited", W, "Vulnerability data could not be obtained for some packages (listed in detail); they are never reported as free of vulnerabilities."),
+    ("RL507", "hash-mismatch", E, "A `--hash` (or pylock hash) matches no file the index lists for that version."),
 )
 
 _BY_NAME = {rule.name: rule for rule in RULES.values()}

@@ -43,6 +43,8 @@ class Subject:
     installed: bool = False
     allowed: tuple[str, ...] = ()
     """Specifiers that bound ``wanted`` (ranges and constraints from the files, dependents' requirements)."""
+    hashes: tuple[str, ...] = ()
+    """``algorithm:digest`` values pinned with the version (``--hash``, pylock hashes)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ class IndexData:
     """``(name, version)`` -> advisories; a key with an empty list was audited and is clean."""
     sources: tuple[str, ...] = ()
     """The vulnerability sources consulted, for RL506's message."""
+    hashes: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    """``(name, version)`` -> every ``algorithm:digest`` the index lists for that version's files (for pinned hashes)."""
 
 
 def newest(project: ProjectFacts, *, pre: bool, within: Sequence[SpecifierSet] = ()) -> ReleaseFacts | None:
@@ -133,7 +137,7 @@ def _drift(subject: Subject, project: ProjectFacts, release: ReleaseFacts | None
 
 
 def check_index(subjects: Sequence[Subject], data: IndexData) -> tuple[list[Finding], dict[str, dict[str, Any]]]:
-    """Index rules RL501, RL502, RL503, RL504, RL505 and RL506.
+    """Index rules RL501, RL502, RL503, RL504, RL505, RL506 and RL507.
 
     Each pinned requirement (`==`/`===`) of the audited files and each installed distribution
     is compared with the index. `latest` is the newest release that is not yanked, not a
@@ -143,8 +147,9 @@ def check_index(subjects: Sequence[Subject], data: IndexData) -> tuple[list[Find
     dependents' requirements) allow. Drift is a warning when a major version behind. A release
     is yanked when all its files are. Vulnerabilities come from the index's per-version JSON
     where it offers one and from `--advisories` OSV data; packages with neither are listed by
-    RL506 and never reported clean. With `--offline`, projects missing from the cache are
-    unknown: no finding claims anything about them.
+    RL506 and never reported clean. A pinned requirement with hashes (`--hash`, a pylock's
+    file hashes) none of which the index lists for a file of that version is RL507. With
+    `--offline`, projects missing from the cache are unknown: no finding claims anything about them.
     """
     found: list[Finding] = []
     facts: dict[str, dict[str, Any]] = {}
@@ -165,6 +170,9 @@ def check_index(subjects: Sequence[Subject], data: IndexData) -> tuple[list[Find
             )
             continue
         found.extend(_page_findings(subject, page, facts))
+        mismatch = _hash_mismatch(subject, data)
+        if mismatch is not None:
+            found.append(mismatch)
     if unaudited:
         found.append(_unaudited(sorted(set(unaudited)), data.sources))
     return _unique(found), facts
@@ -206,6 +214,28 @@ def _page_findings(subject: Subject, page: ProjectFacts, facts: dict[str, dict[s
         row.setdefault(key, value)
     row.setdefault("yanked", bool(release and release.yanked))
     return found
+
+
+def _hash_mismatch(subject: Subject, data: IndexData) -> Finding | None:
+    """RL507: none of the pinned hashes is a hash the index lists for a file of that version."""
+    listed = data.hashes.get((subject.name, subject.version))
+    if not subject.hashes or not listed:
+        return None
+    if any(_normal_hash(value) in listed for value in subject.hashes):
+        return None
+    return finding(
+        "RL507",
+        f"{subject.name} {subject.version}: no pinned hash matches a file the index lists for it ({len(subject.hashes)} pinned, {len(listed)} listed)",
+        package=subject.name,
+        location=subject.origin,
+        version=subject.version,
+        pinned=sorted(subject.hashes),
+    )
+
+
+def _normal_hash(value: str) -> str:
+    algorithm, _, digest = value.partition(":")
+    return f"{algorithm.strip().lower()}:{digest.strip().lower()}"
 
 
 def _status(subject: Subject, page: ProjectFacts) -> list[Finding]:
@@ -282,7 +312,7 @@ def subjects_from(files: Sequence[SourceFile], environment: Environment | None =
             version = req.pinned_version
             if req.name is None or version is None or req.is_direct or req.editable or req.name in _PLACEHOLDERS:
                 continue
-            subjects.append(Subject(req.name, version, req.origin, allowed=tuple(ranges.get(req.name, ()))))
+            subjects.append(Subject(req.name, version, req.origin, allowed=tuple(ranges.get(req.name, ())), hashes=req.hashes))
     if environment is not None:
         for dist in environment.winners().values():
             if dist.direct_url or dist.editable or dist.name in _PLACEHOLDERS:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from reprolock.checks import Target, declared_extras, declared_roots, run_environment_checks
 from reprolock.checks import run_file_checks as run_checks
+from reprolock.checks.index import subjects_from
 from reprolock.commands.indexing import open_index
 from reprolock.commands.output import deliver
 from reprolock.dependencies import resolve_edges
@@ -26,7 +27,7 @@ from reprolock.sources.recordcache import RecordCache
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
 
     from reprolock.commands import Context
     from reprolock.findings import Finding
@@ -55,7 +56,7 @@ def _audit(args: argparse.Namespace, context: Context, policy: Policy, python: s
         found = run_file_checks(files, None)
     else:
         env, found, facts = _environment_step(python, files, args, context, started=started)
-    if uses_index(args, environment=python is not None, environ=os.environ):
+    if uses_index(args, files, environment=python is not None):
         index_findings, index_facts = _index_step(files, args, context, env)
         found.extend(index_findings)
         for name, known in index_facts.items():
@@ -93,18 +94,14 @@ def run_file_checks(files: Sequence[SourceFile], target: Target | None) -> list[
     return run_checks(files, target if target is not None else Target.running())
 
 
-def uses_index(args: argparse.Namespace, *, environment: bool, environ: Mapping[str, str]) -> bool:
-    """Whether the index rules (RL5xx) run: for an inspected environment, or when the run names an index.
-
-    A run names an index with ``--index``, ``--index-url``, ``--extra-index-url``,
-    ``--offline`` (the cached index), ``--advisories`` or the ``PIP_INDEX_URL`` /
-    ``PIP_EXTRA_INDEX_URL`` variables. A files-only audit with none of these stays
-    static and offline; ``--no-index`` always does.
-    """
+def uses_index(args: argparse.Namespace, files: Sequence[SourceFile], *, environment: bool) -> bool:
+    """Whether the index rules (RL5xx) run: whenever pinned versions or an environment are audited, as
+    pip-audit does, or the run names an index (``--index``, ``--index-url``, ``--extra-index-url``,
+    ``--offline``, ``--advisories``). ``--no-index`` keeps any run static."""
     if args.no_index:
         return False
     named = args.index or args.index_url or args.extra_index_url or args.offline or args.advisories
-    return bool(environment or named or environ.get("PIP_INDEX_URL") or environ.get("PIP_EXTRA_INDEX_URL"))
+    return bool(environment or named or subjects_from(files))
 
 
 DRAWN_FORMATS = frozenset({"html", "markdown"})

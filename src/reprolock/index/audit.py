@@ -88,7 +88,8 @@ def audit_index(
         pages = finder.summaries((subject.name for subject in subjects), target_of(interpreter))
         answers = asked.result()
     vulnerabilities, sources = _vulnerabilities(subjects, pages, answers, advisories, advisories_shown)
-    data = IndexData(pages, frozenset(finder.unknown), vulnerabilities, sources)
+    hashed = [(subject.name, subject.version) for subject in subjects if subject.hashes and pages.get(subject.name) is not None]
+    data = IndexData(pages, frozenset(finder.unknown), vulnerabilities, sources, finder.listed_hashes(hashed))
     return check_index(subjects, data)
 
 

@@ -30,6 +30,7 @@ from reprolock.index.simple import ACCEPT, parse_html, parse_lazy
 from reprolock.index.summary import facts_from_data, facts_to_data
 from reprolock.index.vulns import Vulnerabilities
 from reprolock.redaction import redacted
+from reprolock.versions import parse_version
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -78,6 +79,7 @@ class IndexFinder:
         self._lock = threading.Lock()
         self._pages: dict[str, LazyPage | None] = {}
         self._summaries: dict[tuple[str, str], ProjectFacts | None] = {}
+        self._settling: dict[str, threading.Event] = {}
         self.unknown: set[str] = set()
         """Projects whose page could not be had (offline and not cached)."""
         self._metadata = CoreMetadata(self.get, cache)
@@ -176,8 +178,26 @@ class IndexFinder:
         return facts
 
     def _settle_all(self, names: Iterable[str], target: IndexTarget | None) -> None:
-        """Settle every name not in memory: from the fresh cache at once, the rest over the network concurrently."""
-        todo = [name for name in dict.fromkeys(names) if name not in self._pages and name not in self.unknown]
+        """Settle every name not in memory: from the fresh cache at once, the rest over the network concurrently.
+
+        A name another thread is settling is waited for, not fetched twice.
+        """
+        wanted = [name for name in dict.fromkeys(names) if name not in self._pages and name not in self.unknown]
+        with self._lock:
+            todo = [name for name in wanted if name not in self._settling]
+            others = [self._settling[name] for name in wanted if name in self._settling]
+            for name in todo:
+                self._settling[name] = threading.Event()
+        try:
+            self._settle_these(todo, target)
+        finally:
+            with self._lock:
+                for name in todo:
+                    self._settling.pop(name).set()
+        for event in others:
+            event.wait()
+
+    def _settle_these(self, todo: list[str], target: IndexTarget | None) -> None:
         network: list[tuple[str, list[_Known]]] = []
         for name in todo:
             known = [self._known(source, name) for source in self.indexes]
@@ -266,6 +286,28 @@ class IndexFinder:
             self.cache.put(source.url, name, Entry(page, time.time(), freshness.max_age, etag, modified))
         return page
 
+    def listed_hashes(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], frozenset[str]]:
+        """Every ``algorithm:digest`` the index lists for the files of each ``(name, version)``, kept in the
+        cache like a summary (a warm run reads no page for them); pairs whose project is unknown are left out."""
+        found: dict[tuple[str, str], frozenset[str]] = {}
+        missing = []
+        for name, version in dict.fromkeys(pairs):
+            stored = self.cache.get_data(self._scope, f"hashes-{name}-{version}", None if self.offline else self.freshness) if self.cache else None
+            if isinstance(stored, list):
+                found[(name, version)] = frozenset(map(str, stored))
+            else:
+                missing.append((name, version))
+        self.prefetch(name for name, _ in missing)
+        for name, version in missing:
+            lazy = self._pages.get(name)
+            if name in self.unknown or lazy is None:
+                continue
+            listed = release_hashes(lazy.version_rows(), version)
+            found[(name, version)] = listed
+            if self.cache is not None:
+                self.cache.put_data(self._scope, f"hashes-{name}-{version}", sorted(listed))
+        return found
+
     # -- core metadata and vulnerabilities ------------------------------------------------------------
 
     def core_metadata(self, file: DistFile) -> bytes:
@@ -281,7 +323,9 @@ class IndexFinder:
         return self._vulnerabilities.many(pairs)
 
     def lists(self, name: str, version: str) -> bool:
-        """Whether the settled page (or summary) of ``name`` has files of ``version``."""
+        """Whether the page (or summary) of ``name`` has files of ``version``; settles the page if need be."""
+        if name not in self._pages and not any(project == name for _, project in list(self._summaries)):
+            self.prefetch([name])
         for (_, project), facts in list(self._summaries.items()):
             if project == name and facts is not None:
                 return any(release.version == version for release in facts.releases)
@@ -294,6 +338,13 @@ class _NoPage:
 
 
 _NO_PAGE: Any = _NoPage()
+
+
+def release_hashes(rows: VersionRows, version: str) -> frozenset[str]:
+    """The ``algorithm:digest`` of every file of ``version`` (compared as versions: ``1.0`` is ``1.0.0``)."""
+    wanted = parse_version(version)
+    texts = [text for text in rows.groups if text == version or (wanted is not None and parse_version(text) == wanted)]
+    return frozenset(f"{algorithm.lower()}:{digest.lower()}" for text in texts for row in rows.data(text) for algorithm, digest in row[4])
 
 
 def _local_folder(url: str) -> Path:
