@@ -346,3 +346,63 @@ def test_debug_keeps_the_exit_code_of_the_real_program(project):
     assert done.returncode == 3
     assert "Traceback (most recent call last)" in done.stderr
     assert done.stderr.splitlines()[-1] == "reprolock: error: missing.txt: no such file (check the path)"
+
+
+BROKEN_TOML = '[project]\nname = "demo"\nthis is not toml\n'
+CONFIG_ERROR = "reprolock: error: pyproject.toml:3: invalid TOML (read for [tool.reprolock] configuration): "
+
+
+@pytest.fixture
+def broken_config(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(BROKEN_TOML, encoding="utf-8")
+    (tmp_path / "other.txt").write_text("six==1.16.0\n", encoding="utf-8")
+    (tmp_path / "other.in").write_text("six\n", encoding="utf-8")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["audit", "other.txt", "--files-only"],
+        ["verify", "other.txt", "--python", "no-such-python"],
+        ["lock", "other.in", "-o", "out.txt", "--offline"],
+    ],
+)
+def test_broken_pyproject_read_for_configuration_says_so(broken_config, cli, argv):
+    result = cli(*argv, cwd=broken_config)
+    assert result.code == 3
+    assert result.err.startswith(CONFIG_ERROR), result.err
+    assert result.err.endswith("; fix it or run from another directory\n")
+    assert result.err.count("\n") == 1
+    assert not (broken_config / "out.txt").exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["audit", "--files-only"],
+        ["audit", ".", "--files-only"],
+        ["audit", "pyproject.toml", "other.txt", "--files-only"],
+        ["lock", "pyproject.toml", "-o", "out.txt", "--offline"],
+    ],
+)
+def test_broken_pyproject_that_is_an_input_is_an_input_error(broken_config, cli, argv):
+    result = cli(*argv, cwd=broken_config)
+    assert result.code == 3
+    assert result.err.startswith("reprolock: error: pyproject.toml:3: invalid TOML: "), result.err
+    assert "configuration" not in result.err
+
+
+def test_unreadable_pyproject_read_for_configuration_says_so(broken_config, cli):
+    (broken_config / "pyproject.toml").write_bytes(b"\x00\x01binary")
+    result = cli("audit", "other.txt", "--files-only", cwd=broken_config)
+    assert result.code == 3
+    assert result.err.startswith("reprolock: error: pyproject.toml: not a text file"), result.err
+    assert "(read for [tool.reprolock] configuration); fix it or run from another directory" in result.err
+
+
+def test_tool_that_is_not_a_table_is_a_usage_error(broken_config, cli):
+    (broken_config / "pyproject.toml").write_text("tool = 1\n", encoding="utf-8")
+    result = cli("audit", "other.txt", "--files-only", cwd=broken_config)
+    assert result.code == 2, result.err
+    assert result.err == "reprolock: error: pyproject.toml: [tool] must be a table\n"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from reprolock.errors import UsageError
+from reprolock.errors import InputError, UsageError
 from reprolock.rules import RULES, Severity, lookup
 
 if TYPE_CHECKING:
@@ -89,18 +90,51 @@ def _as_list(value: Any, where: str) -> list[str]:  # noqa: ANN401 - raw TOML va
     raise UsageError(f"{where}: expected a string or a list of strings")
 
 
-def read_config(pyproject: Path) -> dict[str, Any]:
-    """The ``[tool.reprolock]`` table of ``pyproject`` (empty when there is none)."""
+def read_config(pyproject: Path, *, inputs: Sequence[str] = ()) -> dict[str, Any]:
+    """The ``[tool.reprolock]`` table of ``pyproject`` (empty when there is none).
+
+    ``inputs`` are the paths the command reads as inputs, relative to the folder of
+    ``pyproject`` (files, or folders to discover in). When the file is one of them, a
+    broken file is reported as that input, as any input is; otherwise the error says
+    it was read for configuration, since the user may not have asked for it at all.
+    """
     if not pyproject.is_file():
         return {}
-    from reprolock.sources.pyproject import load_toml  # noqa: PLC0415 - tomllib only when there is a file
-    from reprolock.sources.textfile import read_text  # noqa: PLC0415
-
-    data = load_toml(read_text(pyproject, pyproject.name), pyproject.name)
-    table = data.get("tool", {}).get("reprolock", {})
+    data = _parse(pyproject, as_input=_is_input(pyproject, inputs))
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise UsageError(f"{pyproject.name}: [tool] must be a table")
+    table = tool.get("reprolock", {})
     if not isinstance(table, dict):
         raise UsageError(f"{pyproject.name}: [tool.reprolock] must be a table")
     return table
+
+
+def _is_input(pyproject: Path, inputs: Sequence[str]) -> bool:
+    """Whether ``pyproject`` is among ``inputs``: named, or found in a folder searched for inputs."""
+    folder = pyproject.parent.resolve()
+    return any((pyproject.parent / given).resolve() in {pyproject.resolve(), folder} for given in inputs)
+
+
+def _parse(pyproject: Path, *, as_input: bool) -> dict[str, Any]:
+    """Parse ``pyproject``; read for configuration only, its errors say why it was read and what to do."""
+    import tomllib  # noqa: PLC0415 - tomllib and the readers only when there is a file
+
+    from reprolock.sources.pyproject import load_toml  # noqa: PLC0415
+    from reprolock.sources.textfile import read_text  # noqa: PLC0415
+
+    if as_input:
+        return load_toml(read_text(pyproject, pyproject.name), pyproject.name)
+    why = "(read for [tool.reprolock] configuration)"
+    advice = "fix it or run from another directory"
+    try:
+        return tomllib.loads(read_text(pyproject, pyproject.name))
+    except InputError as exc:
+        raise InputError(f"{exc.message} {why}; {advice}") from None
+    except tomllib.TOMLDecodeError as exc:
+        line = re.search(r"line (\d+)", str(exc))
+        where = f"{pyproject.name}:{line.group(1)}" if line else pyproject.name
+        raise InputError(f"{where}: invalid TOML {why}: {exc}; {advice}") from None
 
 
 def build_policy(config: dict[str, Any], *, fail_on: Sequence[str], ignore: Sequence[str], config_name: str = "pyproject.toml") -> Policy:

@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 
 def run(args: argparse.Namespace, context: Context) -> int:
     python = None if args.files_only else choose_python(args.python, context.cwd, os.environ)
-    policy = build_policy(read_config(context.cwd / "pyproject.toml"), fail_on=args.fail_on, ignore=args.ignore)
+    inputs = args.paths or ([] if args.freeze else ["."])  # what load() reads: a broken pyproject.toml among them is an input error
+    policy = build_policy(read_config(context.cwd / "pyproject.toml", inputs=inputs), fail_on=args.fail_on, ignore=args.ignore)
     if python is None:
         return _audit(args, context, policy, None, None)
     with RunningProbe(python, context.cwd, pip_index=not args.no_index) as started:  # the interpreter starts while the files are read

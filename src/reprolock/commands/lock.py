@@ -188,8 +188,8 @@ def run(args: argparse.Namespace, context: Context) -> int:
     for given in (args.output if not args.check else None, args.report):
         if given:
             check_writable(context.cwd / given)  # before resolving, not after
-    policy = build_policy(read_config(context.cwd / "pyproject.toml"), fail_on=[], ignore=[])
     inputs = list(args.inputs) or ([] if args.from_env or args.from_freeze else _default_inputs(context.cwd))
+    policy = build_policy(read_config(context.cwd / "pyproject.toml", inputs=inputs), fail_on=[], ignore=[])
     files = load(inputs, cwd=context.cwd) if inputs else ()
     target = resolve_target(args.python, context.cwd)
     command = regenerate_command(args, inputs)
