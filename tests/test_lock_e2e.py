@@ -113,7 +113,7 @@ def test_pylock_installs_with_pip_and_keeps_edges(cli, project, world, tmp_path)
     assert {"from": "app", "to": "lib", "specifier": "", "extra": None} in graph.json["edges"]
     assert {node["name"]: node["version"] for node in graph.json["nodes"]}["socksy"] == "2.0"
     python = fresh_venv(tmp_path / "venv")
-    pip("--python", str(python), "install", "-r", str(project / "pylock.toml"))
+    pip("--python", str(python), "install", "--index-url", world.url, "-r", str(project / "pylock.toml"))
     pip("--python", str(python), "check")
     assert installed(python) == EXPECTED
     assert lock(cli, project, world, "-o", "pylock.toml").code == 0

@@ -129,8 +129,7 @@ def test_header_names_the_single_target(cli, tmp_path, world):
     (tmp_path / "requirements.in").write_text("cli\n", encoding="utf-8")
     assert cli("lock", "requirements.in", "--index-url", world.url, "--no-cache", "-o", "lock.txt", cwd=tmp_path).code == 0
     assert cli("lock", "requirements.in", "--index-url", world.url, "--no-cache", "-o", "pylock.toml", cwd=tmp_path).code == 0
-    version = ".".join(platform.python_version_tuple()[:2])
-    named = f"# Locked for one target: {sys.implementation.name} {version} on {sys.platform} {platform.machine()} (the running interpreter).\n"
+    named = f"# Locked for one target: {sys.implementation.name} {platform.python_version()} on {sys.platform} {platform.machine()} (the running interpreter).\n"
     assert named in (tmp_path / "lock.txt").read_text(encoding="utf-8")
     assert named in (tmp_path / "pylock.toml").read_text(encoding="utf-8")
 

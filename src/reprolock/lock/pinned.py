@@ -232,4 +232,5 @@ def pinned_lock(
                 unreproducible=pin.unreproducible or fetched.not_on_index.get(name),
             ),
         )
-    return Lock(tuple(packages), command, environment_marker=target.environment_marker, target=target.description), findings
+    lock = Lock(tuple(packages), command, environment_marker=target.environment_marker, requires_python=target.requires_python, target=target.description)
+    return lock, findings

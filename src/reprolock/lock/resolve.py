@@ -179,7 +179,8 @@ def build_lock(
                 yanked_reason=(release.yanked_reason or "yanked") if release.yanked else None,
             ),
         )
-    return Lock(tuple(packages), command, environment_marker=provider.target.environment_marker, target=provider.target.description)
+    target = provider.target
+    return Lock(tuple(packages), command, environment_marker=target.environment_marker, requires_python=target.requires_python, target=target.description)
 
 
 def _sorted_unique(items: Iterable[str]) -> tuple[str, ...]:

@@ -22,6 +22,7 @@ from packaging.tags import sys_tags
 
 from reprolock.errors import InputError
 from reprolock.sources.probe import find_interpreter
+from reprolock.versions import parse_version
 
 _PROBE = """
 import json, platform, sys
@@ -84,24 +85,35 @@ class LockTarget:
         return memo[triple]
 
     @property
-    def description(self) -> str:
-        """Names the target for a lockfile header: ``cpython 3.11 on linux x86_64 (the running interpreter)``.
+    def full_version(self) -> str:
+        """``python_full_version`` of the target (``3.11.7``): markers compare it, so the lock holds for it alone."""
+        return self.marker_env.get("python_full_version", self.python_version)
 
-        The Python version is the ``python_version`` marker (no patch level), so a
-        patch upgrade of the interpreter does not make ``lock --check`` report a stale file.
-        """
+    @property
+    def description(self) -> str:
+        """Names the target for a lockfile header: ``cpython 3.11.7 on linux x86_64 (the running interpreter)``."""
         env = self.marker_env
         where = " ".join(part for part in (env.get("sys_platform"), env.get("platform_machine")) if part)
         which = f"--python {self.python}" if self.python else "the running interpreter"
-        version = env.get("python_version", self.python_version)
-        return f"{env.get('implementation_name', 'python')} {version} on {where or 'an unknown platform'} ({which})"
+        return f"{env.get('implementation_name', 'python')} {self.full_version} on {where or 'an unknown platform'} ({which})"
 
     @property
     def environment_marker(self) -> str:
-        """A PEP 508 marker naming the environments this target stands for."""
+        """A PEP 508 marker true on this target alone (as far as markers and wheel tags can tell targets apart).
+
+        The full Python version, not ``python_version``: a dependency such as
+        ``async-timeout; python_full_version < "3.11.3"`` makes a lock for 3.11.7
+        wrong for 3.11.2.
+        """
         env = self.marker_env
-        keys = ("implementation_name", "python_version", "sys_platform", "platform_machine")
+        keys = ("implementation_name", "python_full_version", "sys_platform", "platform_machine")
         return " and ".join(f'{key} == "{env[key]}"' for key in keys if key in env)
+
+    @property
+    def requires_python(self) -> str | None:
+        """``==3.11.7``; ``None`` when the version is not PEP 440 (a ``3.12.1+`` development build)."""
+        version = parse_version(self.full_version)
+        return f"=={version}" if version is not None and version.local is None else None
 
 
 def running_target() -> LockTarget:
