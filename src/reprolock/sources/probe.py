@@ -8,17 +8,26 @@ pip's own default index, imported inside a ``try``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
+import time
 from pathlib import Path
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
-from reprolock.errors import InputError
+from reprolock.errors import InputError, UsageError
 from reprolock.records import Interpreter
 from reprolock.redaction import redact
 
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
 PROBE_TIMEOUT = 30.0
+"""Seconds the interpreter has to answer, counted from its start; ``REPROLOCK_PROBE_TIMEOUT`` (tests, CI) changes it."""
+TIMEOUT_VARIABLE = "REPROLOCK_PROBE_TIMEOUT"
+_DRAIN = 2.0  # after the kill, how long to wait for the pipes to close (a process that left the group may hold them)
 
 # Runs inside the target interpreter. Keep it 3.8-compatible and dependency-free.
 PROBE = r"""
@@ -133,6 +142,23 @@ def find_interpreter(python: str, cwd: Path) -> Path:
     return path
 
 
+def probe_timeout(environ: Mapping[str, str]) -> float:
+    """The probe's deadline: ``REPROLOCK_PROBE_TIMEOUT`` seconds when set, else :data:`PROBE_TIMEOUT`."""
+    value = environ.get(TIMEOUT_VARIABLE)
+    if value is None:
+        return PROBE_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:  # also refuses nan
+        raise UsageError(
+            f"{TIMEOUT_VARIABLE}={value!r} is not a number of seconds above 0",
+            hint=f"it is meant for tests and CI; unset it for the default {PROBE_TIMEOUT:g} s",
+        )
+    return seconds
+
+
 class RunningProbe:
     """A probe started in the target interpreter; :meth:`result` waits for its answer.
 
@@ -140,10 +166,19 @@ class RunningProbe:
     and imports its checks.
     """
 
-    def __init__(self, python: str, cwd: Path, *, environ: dict[str, str] | None = None, pip_index: bool = True) -> None:
+    def __init__(
+        self,
+        python: str,
+        cwd: Path,
+        *,
+        environ: dict[str, str] | None = None,
+        pip_index: bool = True,
+        timeout: float | None = None,
+    ) -> None:
         self.python = python
         self.cwd = cwd
         self.executable = find_interpreter(python, cwd)
+        self.timeout = timeout if timeout is not None else probe_timeout(os.environ)
         self._answer: Interpreter | None = None
         try:
             self._process = subprocess.Popen(  # noqa: S603 - the user chose this interpreter; the probe is a constant
@@ -154,18 +189,31 @@ class RunningProbe:
                 text=True,
                 cwd=cwd,
                 env=environ,
+                start_new_session=True,  # its own process group: the deadline kills whatever it started too
             )
         except OSError as exc:
             raise InputError(f"{python}: cannot run this interpreter: {exc.strerror or exc}", hint="check the path and that it is executable") from None
+        self._deadline = time.monotonic() + self.timeout
 
     def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_exc: object) -> None:
         """Stop a probe whose answer was never asked for (the run failed before it)."""
-        if self._process.poll() is None:
-            self._process.kill()
-        self._process.communicate()
+        if self._answer is None and self._process.returncode is None:
+            self._stop()
+
+    def _stop(self) -> None:
+        """Kill the probe's whole process group and reap it, within :data:`_DRAIN` seconds."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._process.pid, signal.SIGKILL)  # the session leader's pid is the group's id
+        try:
+            self._process.communicate(timeout=_DRAIN)
+        except subprocess.TimeoutExpired:  # a process that left the group still holds a pipe: stop listening
+            for stream in (self._process.stdout, self._process.stderr):
+                if stream is not None:
+                    stream.close()
+            self._process.wait()
 
     def result(self) -> Interpreter:
         """The interpreter's answer (read once, then remembered); exit 3 when it cannot be queried."""
@@ -175,11 +223,10 @@ class RunningProbe:
 
     def _read(self) -> Interpreter:
         try:
-            stdout, stderr = self._process.communicate(timeout=PROBE_TIMEOUT)
+            stdout, stderr = self._process.communicate(timeout=max(0.0, self._deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.communicate()
-            raise InputError(f"{self.python}: the interpreter did not answer within {PROBE_TIMEOUT:.0f} s", hint="check it starts on its own") from None
+            self._stop()
+            raise InputError(f"{self.python}: the interpreter did not answer within {self.timeout:g} s", hint="check that it starts on its own") from None
         try:
             data = json.loads(stdout)
         except ValueError:
@@ -193,9 +240,10 @@ class RunningProbe:
         return _interpreter(_named(self.python, self.executable, self.cwd), data)
 
 
-def probe(python: str, cwd: Path, *, environ: dict[str, str] | None = None, pip_index: bool = True) -> Interpreter:
+def probe(python: str, cwd: Path, *, environ: dict[str, str] | None = None, pip_index: bool = True, timeout: float | None = None) -> Interpreter:
     """Run the probe in ``python`` (an executable or a venv folder); exit 3 when it cannot be queried."""
-    return RunningProbe(python, cwd, environ=environ, pip_index=pip_index).result()
+    with RunningProbe(python, cwd, environ=environ, pip_index=pip_index, timeout=timeout) as running:
+        return running.result()
 
 
 def _interpreter(python: str, data: dict[str, object]) -> Interpreter:
