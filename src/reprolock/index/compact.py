@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from reprolock.index.models import DistFile, ProjectPage
+from reprolock.versions import parse_version
 
 _FIELDS = (
     "filename", "url", "version", "packagetype", "hashes", "requires_python",
@@ -113,3 +114,9 @@ class VersionRows:
     def all_data(self) -> list[list[Any]]:
         """Every file in the compact form, version by version."""
         return [row for text in self.groups for row in self.data(text)]
+
+    def hashes(self, version: str) -> frozenset[str]:
+        """The ``algorithm:digest`` of every file of ``version`` (compared as versions: ``1.0`` is ``1.0.0``)."""
+        wanted = parse_version(version)
+        texts = [text for text in self.groups if text == version or (wanted is not None and parse_version(text) == wanted)]
+        return frozenset(f"{algorithm.lower()}:{digest.lower()}" for text in texts for row in self.data(text) for algorithm, digest in row[4])

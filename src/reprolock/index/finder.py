@@ -17,20 +17,17 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
 
 from reprolock.errors import IndexUnreachableError
 from reprolock.index.cache import DEFAULT_FRESHNESS, Cache, Entry, Freshness
 from reprolock.index.coremetadata import CoreMetadata
 from reprolock.index.pages import LazyPage, PageError
 from reprolock.index.progress import progress_bar
-from reprolock.index.simple import ACCEPT, parse_html, parse_lazy
+from reprolock.index.simple import ACCEPT, local_page, parse_lazy
 from reprolock.index.summary import facts_from_data, facts_to_data
 from reprolock.index.vulns import Vulnerabilities
 from reprolock.redaction import redacted
-from reprolock.versions import parse_version
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -80,6 +77,7 @@ class IndexFinder:
         self._pages: dict[str, LazyPage | None] = {}
         self._summaries: dict[tuple[str, str], ProjectFacts | None] = {}
         self._settling: dict[str, threading.Event] = {}
+        self._failed: set[str] = set()
         self.unknown: set[str] = set()
         """Projects whose page could not be had (offline and not cached)."""
         self._metadata = CoreMetadata(self.get, cache)
@@ -182,7 +180,7 @@ class IndexFinder:
 
         A name another thread is settling is waited for, not fetched twice.
         """
-        wanted = [name for name in dict.fromkeys(names) if name not in self._pages and name not in self.unknown]
+        wanted = [name for name in dict.fromkeys(names) if name not in self._pages and name not in self.unknown and name not in self._failed]
         with self._lock:
             todo = [name for name in wanted if name not in self._settling]
             others = [self._settling[name] for name in wanted if name in self._settling]
@@ -190,6 +188,9 @@ class IndexFinder:
                 self._settling[name] = threading.Event()
         try:
             self._settle_these(todo, target)
+        except BaseException:
+            self._failed.update(name for name in todo if name not in self._pages)  # its error is the run's; not asked again
+            raise
         finally:
             with self._lock:
                 for name in todo:
@@ -246,7 +247,7 @@ class IndexFinder:
             return
         pages: list[LazyPage] = []
         for source, item in zip(self.indexes, known, strict=True):
-            page = _local_page(source, name) if item is _LOCAL else item
+            page = local_page(source.url, name) if item is _LOCAL else item
             if isinstance(page, LazyPage):
                 pages.append(page)
         lazy = LazyPage.merge(pages)
@@ -302,7 +303,7 @@ class IndexFinder:
             lazy = self._pages.get(name)
             if name in self.unknown or lazy is None:
                 continue
-            listed = release_hashes(lazy.version_rows(), version)
+            listed = lazy.version_rows().hashes(version)
             found[(name, version)] = listed
             if self.cache is not None:
                 self.cache.put_data(self._scope, f"hashes-{name}-{version}", sorted(listed))
@@ -338,33 +339,6 @@ class _NoPage:
 
 
 _NO_PAGE: Any = _NoPage()
-
-
-def release_hashes(rows: VersionRows, version: str) -> frozenset[str]:
-    """The ``algorithm:digest`` of every file of ``version`` (compared as versions: ``1.0`` is ``1.0.0``)."""
-    wanted = parse_version(version)
-    texts = [text for text in rows.groups if text == version or (wanted is not None and parse_version(text) == wanted)]
-    return frozenset(f"{algorithm.lower()}:{digest.lower()}" for text in texts for row in rows.data(text) for algorithm, digest in row[4])
-
-
-def _local_folder(url: str) -> Path:
-    return Path(unquote(urlsplit(url).path))
-
-
-def _local_page(source: IndexSource, name: str) -> LazyPage | None:
-    """A project of a ``file://`` PEP 503 tree: ``NAME/index.html``, else the folder's files."""
-    folder = _local_folder(source.url) / name
-    page_url = f"{source.url}{name}/"
-    index = folder / "index.html"
-    try:
-        if index.is_file():
-            return LazyPage.of(parse_html(index.read_text(encoding="utf-8", errors="replace"), page_url, source.url, name))
-        if folder.is_dir():
-            links = "".join(f'<a href="{item.name}">{item.name}</a>' for item in sorted(folder.iterdir()) if item.is_file())
-            return LazyPage.of(parse_html(links, page_url, source.url, name))
-    except OSError:
-        return None
-    return None
 
 
 def open_finder(options: IndexOptions, *, console: Console | None = None) -> IndexFinder:

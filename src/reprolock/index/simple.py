@@ -8,7 +8,8 @@ Windows installers) are dropped: no installer picks them.
 from __future__ import annotations
 
 from html.parser import HTMLParser
-from urllib.parse import urldefrag, urljoin
+from pathlib import Path
+from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from packaging.utils import canonicalize_name
 
@@ -124,3 +125,19 @@ def parse_lazy(body: bytes, content_type: str, page_url: str, index_url: str, na
     if media == JSON_TYPE or media.endswith("+json") or media == "application/json":
         return LazyPage.from_json(body, page_url, index_url, name)
     return LazyPage.of(parse_html(body.decode("utf-8", "replace"), page_url, index_url, name))
+
+
+def local_page(index_url: str, name: str) -> LazyPage | None:
+    """A project of a ``file://`` PEP 503 tree: ``NAME/index.html``, else the folder's files."""
+    folder = Path(unquote(urlsplit(index_url).path)) / name
+    page_url = f"{index_url}{name}/"
+    index = folder / "index.html"
+    try:
+        if index.is_file():
+            return LazyPage.of(parse_html(index.read_text(encoding="utf-8", errors="replace"), page_url, index_url, name))
+        if folder.is_dir():
+            links = "".join(f'<a href="{item.name}">{item.name}</a>' for item in sorted(folder.iterdir()) if item.is_file())
+            return LazyPage.of(parse_html(links, page_url, index_url, name))
+    except OSError:
+        return None
+    return None
