@@ -10,6 +10,7 @@ import httpcore
 import pytest
 from rich.console import Console
 
+from reprolock.errors import IndexUnreachableError
 from reprolock.index.config import split_credentials
 from reprolock.index.finder import IndexFinder
 from reprolock.index.http import IndexHttp, ResolveOnce
@@ -57,3 +58,11 @@ def test_the_progress_bar_shows_on_a_terminal_only(index_server):
     assert piped.getvalue() == ""
     with progress_bar(5, None) as advance:
         advance()  # no console: nothing to draw on, and nothing fails
+
+
+def test_a_host_name_that_does_not_exist_fails_at_once_without_retries():
+    client = IndexHttp(IndexOptions(indexes=(split_credentials("https://name.invalid/simple/"),), retries=5, timeout=30))
+    with pytest.raises(IndexUnreachableError, match=r"cannot look up name\.invalid") as caught:
+        client.get("https://name.invalid/simple/a/")
+    assert caught.value.hint == "check the host name in the index URL"
+    assert client.requests == 1  # with five retries allowed

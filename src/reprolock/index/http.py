@@ -80,6 +80,10 @@ class IndexHttp:
             except httpx.TransportError as exc:
                 if _is_certificate_error(exc):
                     raise _certificate_error(url, exc) from None
+                if _is_unknown_host(exc):  # no retry makes a name that does not exist resolve
+                    raise IndexUnreachableError(
+                        f"the package index could not be reached: {redacted(url)}: {_describe(exc)}", hint="check the host name in the index URL"
+                    ) from None
                 problem, wait = _describe(exc), 0.0
             else:
                 if answer.status not in RETRY_STATUS:
@@ -187,7 +191,7 @@ class ResolveOnce(httpcore.NetworkBackend):
                 try:
                     found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
                 except OSError as exc:
-                    raise httpcore.ConnectError(f"cannot look up {host}: {exc}") from None
+                    raise httpcore.ConnectError(f"cannot look up {host}: {exc}") from exc
                 self.lookups += 1
                 known = self._addresses[(host, port)] = list(dict.fromkeys(str(info[4][0]) for info in found))
             return known
@@ -271,6 +275,11 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 
 def _is_certificate_error(exc: BaseException) -> bool:
     return any(isinstance(item, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(item) for item in _chain(exc))
+
+
+def _is_unknown_host(exc: BaseException) -> bool:
+    """The name does not exist (a temporary lookup failure, EAI_AGAIN, is retried)."""
+    return any(isinstance(item, socket.gaierror) and item.errno == socket.EAI_NONAME for item in _chain(exc))
 
 
 def _certificate_error(url: str, exc: BaseException) -> IndexUnreachableError:
