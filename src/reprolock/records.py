@@ -261,6 +261,8 @@ class InstalledDistribution:
     """Top-level namespace-package portions (no ``__init__.py``): shared by design, never a collision."""
     os_package: str | None = None
     """The OS package that owns the metadata (``dpkg-query -S`` / ``rpm -qf``), when asked and known."""
+    files_on_disk: bool | None = None
+    """With another metadata folder of its name in the same folder: whether the files on disk are this one's (RECORD tells; ``None``: it cannot)."""
 
     @property
     def system_reasons(self) -> tuple[str, ...]:

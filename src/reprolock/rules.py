@@ -63,7 +63,7 @@ RULES: dict[str, Rule] = _rules(
     ("RL305", "externally-managed", N, "The interpreter is marked EXTERNALLY-MANAGED (PEP 668)."),
     ("RL306", "system-site-packages", W, "A virtualenv that sees the system site-packages."),
     ("RL307", "user-site", W, "A distribution loaded from the user site directory."),
-    ("RL308", "local-shadow", E, "A file or folder in the project directory shadows an installed module."),
+    ("RL308", "local-shadow", E, "A file or folder in the project directory shadows an installed or standard-library module."),
     ("RL401", "conflict", E, "An installed or locked version does not satisfy a dependent's requirement."),
     ("RL402", "missing", E, "A required distribution is not installed, or not in the lock."),
     ("RL403", "cycle", N, "A dependency cycle."),

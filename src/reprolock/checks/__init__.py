@@ -5,7 +5,11 @@ Each family's docstring is its entry in ``docs/rules.md``.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from reprolock.checks.consistency import check_cycles, check_declared, check_dependencies, check_extraneous
 from reprolock.checks.environment import check_local_shadow, check_modules, check_shadowed, check_system
@@ -17,11 +21,11 @@ from reprolock.checks.stdlib import Target, check_stdlib
 from reprolock.records import FileKind
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
 
     from reprolock.dependencies import Dependencies
     from reprolock.findings import Finding
-    from reprolock.records import Environment, SourceFile
+    from reprolock.records import Environment, Requirement, SourceFile
 
 FILE_CHECKS = (check_pins, check_references, check_hygiene, check_freeze, check_stdlib)
 ENVIRONMENT_CHECKS = (
@@ -47,31 +51,85 @@ def run_file_checks(files: Sequence[SourceFile], target: Target) -> list[Finding
     return found
 
 
+# pyproject sections that are not what the project needs to run: the build backend's requirements,
+# and the optional extras and dependency groups, which only an install that asks for them brings.
+_BUILD = ("build-system.",)
+_OPTIONAL = ("project.optional-dependencies.", "dependency-groups.")
+
+
+def _declared(files: Sequence[SourceFile]) -> Iterator[Requirement]:
+    """Named requirements the files ask for directly (not constraints, not freeze dumps)."""
+    for source in files:
+        if source.kind in {FileKind.FREEZE, FileKind.CONSTRAINTS}:
+            continue
+        for req in source.requirements:
+            if req.name is not None and not req.constraint:
+                yield req
+
+
+def is_runtime(req: Requirement) -> bool:
+    """Whether ``req`` is needed at run time: not a ``[build-system]`` requirement, not an extra or group nobody asked for."""
+    return not (req.section or "").startswith(_BUILD + _OPTIONAL)
+
+
+def runtime_requirements(files: Sequence[SourceFile]) -> list[Requirement]:
+    """Every requirement of the files that the installed environment must satisfy."""
+    return [req for source in files for req in source.requirements if is_runtime(req)]
+
+
 def declared_roots(files: Sequence[SourceFile]) -> list[str]:
-    """Names the files ask for directly (not constraints, not freeze dumps): the roots of "reachable"."""
-    return [
-        req.name
-        for source in files
-        if source.kind not in {FileKind.FREEZE, FileKind.CONSTRAINTS}
-        for req in source.requirements
-        if req.name is not None and not req.constraint
-    ]
+    """Names the files ask for directly at run time: the roots of "reachable"."""
+    return [req.name for req in _declared(files) if req.name is not None and is_runtime(req)]
+
+
+def optional_roots(files: Sequence[SourceFile]) -> list[str]:
+    """Names only a pyproject's optional extras and dependency groups ask for: allowed when installed, never required."""
+    return [req.name for req in _declared(files) if req.name is not None and (req.section or "").startswith(_OPTIONAL)]
 
 
 def declared_extras(files: Sequence[SourceFile]) -> dict[str, set[str]]:
     """The extras the files ask of their declared roots (``flask[async]``): they pull in the extra's requirements."""
     extras: dict[str, set[str]] = {}
-    for source in files:
-        if source.kind in {FileKind.FREEZE, FileKind.CONSTRAINTS}:
-            continue
-        for req in source.requirements:
-            if req.name is not None and req.extras and not req.constraint:
-                extras.setdefault(req.name, set()).update(req.extras)
+    for req in _declared(files):
+        if req.name is not None and req.extras and is_runtime(req):
+            extras.setdefault(req.name, set()).update(req.extras)
     return extras
 
 
-def run_environment_checks(env: Environment, files: Sequence[SourceFile], deps: Dependencies, local: Mapping[str, str]) -> list[Finding]:
-    """Every finding the environment rules (RL203, RL3xx, RL4xx) give for ``env`` and the files audited with it."""
+def project_roots(env: Environment, files: Sequence[SourceFile], project: Path | None) -> list[str]:
+    """Installed distributions built from the project's own folder (``pip install .``, ``-e .``): roots, never extraneous.
+
+    The project folder is ``project`` (where audit runs) and the folder of
+    every audited ``pyproject.toml``; pip records the folder it built from in
+    ``direct_url.json``.
+    """
+    if project is None:
+        return []
+    folders = {os.path.realpath(project)}
+    folders.update(os.path.realpath(project / Path(source.path).parent) for source in files if source.kind is FileKind.PYPROJECT)
+    return [name for name, dist in env.winners().items() if _built_from(dist.direct_url) in folders]
+
+
+def _built_from(url: str | None) -> str | None:
+    """The real path of a ``file:`` URL (``None`` for any other URL)."""
+    if not url or not url.startswith("file:"):
+        return None
+    return os.path.realpath(url2pathname(urlsplit(url).path))
+
+
+def run_environment_checks(
+    env: Environment,
+    files: Sequence[SourceFile],
+    deps: Dependencies,
+    local: Mapping[str, str],
+    *,
+    project: Path | None = None,
+) -> list[Finding]:
+    """Every finding the environment rules (RL203, RL3xx, RL4xx) give for ``env`` and the files audited with it.
+
+    ``project`` is the project folder: a distribution installed from it is a
+    root of what is reachable.
+    """
     from reprolock.dependencies import find_cycles, reachable  # noqa: PLC0415 - only environment audits need it
 
     winners = env.winners()
@@ -83,13 +141,13 @@ def run_environment_checks(env: Environment, files: Sequence[SourceFile], deps: 
     found.extend(check_local_shadow(env, local))
     found.extend(check_dependencies(installed, deps.edges))
     found.extend(check_cycles(find_cycles(deps.edges)))
-    found.extend(check_declared([req for source in files for req in source.requirements], installed, env.interpreter.marker_env))
-    roots = declared_roots(files)
+    found.extend(check_declared(runtime_requirements(files), installed, env.interpreter.marker_env))
+    roots = [*declared_roots(files), *project_roots(env, files, project)]
     if roots:
         own = {*env.interpreter.site_packages, *([env.interpreter.user_site] if env.interpreter.user_site else [])}
         candidates = [name for name, dist in winners.items() if dist.path_entry in own and not dist.editable and not dist.system_reasons]
         candidates += [req.name for source in files if source.kind is FileKind.FREEZE for req in source.requirements if req.name]
-        found.extend(check_extraneous(candidates, reachable(deps.edges, roots)))
+        found.extend(check_extraneous(candidates, reachable(deps.edges, [*roots, *optional_roots(files)])))
     return found
 
 

@@ -13,6 +13,7 @@ from packaging.version import InvalidVersion, Version
 
 from reprolock.checks.stdlib import BACKPORTS
 from reprolock.findings import Finding, finding
+from reprolock.rules import Severity
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -32,7 +33,11 @@ def check_shadowed(env: Environment) -> Iterator[Finding]:
     system site, ``PYTHONPATH`` entries, separate ``lib``/``lib64`` folders)
     or twice in one folder with different versions. Only the first copy
     imports; the others confuse ``pip list``, uninstalls and upgrades. The
-    finding lists every copy and names the one that wins.
+    finding lists every copy and names the one that wins. Two metadata
+    folders in one folder (an upgrade that left the old one behind) are said
+    to be that, with whose files are on disk when RECORD tells. A
+    virtualenv's own copy that wins over the same version elsewhere (pip and
+    setuptools in a ``--system-site-packages`` venv) is only information.
     """
     copies: dict[str, list[InstalledDistribution]] = {}
     for dist in env.distributions:
@@ -40,15 +45,48 @@ def check_shadowed(env: Environment) -> Iterator[Finding]:
     for name, found in copies.items():
         if len(found) < 2:
             continue
-        winner = found[0]
-        others = ", ".join(f"{dist.version} in {dist.path_entry}" for dist in found[1:])
-        yield finding(
-            "RL301",
-            f"{name} is installed {len(found)} times: {winner.version} in {winner.path_entry} wins on import over {others}",
-            package=name,
-            winner=_where(winner),
-            copies=[_where(dist) for dist in found],
-        )
+        severity = None
+        if len({dist.path_entry for dist in found}) == 1:
+            message = _one_folder(name, found)
+        elif _harmless(env, found):
+            severity = Severity.INFO
+            others = ", ".join(dist.path_entry for dist in found[1:])
+            count, copy = ("twice", "copy") if len(found) == 2 else (f"{len(found)} times", "copies")
+            message = f"{name} {found[0].version} is installed {count} at the same version: the virtualenv's copy in {found[0].path_entry} wins over the {copy} in {others}"
+        else:
+            others = ", ".join(f"{dist.version} in {dist.path_entry}" for dist in found[1:])
+            message = f"{name} is installed {len(found)} times: {found[0].version} in {found[0].path_entry} wins on import over {others}"
+        on_disk = next((dist.version for dist in found if dist.files_on_disk), None)
+        yield finding("RL301", message, package=name, severity=severity, winner=_where(found[0]), copies=[_where(dist) for dist in found], on_disk=on_disk)
+
+
+_COUNT = {2: "two", 3: "three", 4: "four"}
+
+
+def _one_folder(name: str, found: list[InstalledDistribution]) -> str:
+    """Several metadata folders of one distribution side by side: which one's files are there, not which "wins"."""
+    versions = sorted((dist.version for dist in found), key=_version_key)
+    listed = ", ".join(versions[:-1]) + f" and {versions[-1]}"
+    message = f"{_COUNT.get(len(found), str(len(found)))} metadata folders for {name} in one site-packages ({found[0].path_entry}): {listed}"
+    owner = next((dist for dist in found if dist.files_on_disk), None)
+    return f"{message}; the files on disk are {owner.version}'s" if owner is not None else message
+
+
+def _version_key(text: str) -> tuple[int, Version | str]:
+    try:
+        return 0, Version(text)
+    except InvalidVersion:
+        return 1, text
+
+
+def _harmless(env: Environment, found: list[InstalledDistribution]) -> bool:
+    """The virtualenv's own copy wins and every other copy is the same version: imports, pip and uninstalls all see one thing."""
+    interpreter = env.interpreter
+    winner = found[0]
+    if not interpreter.is_venv or winner.path_entry not in interpreter.site_packages:
+        return False
+    same = {_version_key(dist.version) for dist in found}
+    return len(same) == 1 and all(dist.path_entry != winner.path_entry for dist in found[1:])
 
 
 def _stdlib_index(env: Environment) -> int:
@@ -168,14 +206,25 @@ def check_system(env: Environment) -> Iterator[Finding]:
             yield finding("RL307", f"{dist.name} {dist.version} is loaded from the user site {user_site}", package=dist.name, **_where(dist))
 
 
+# Imported while every CPython from 3.8 to 3.13 starts, before the project folder is put on
+# sys.path: a project file of one of these names is never imported in their place.
+STARTUP_MODULES = frozenset({"abc", "codecs", "encodings", "genericpath", "io", "os", "posixpath", "site", "stat", "zipimport"})
+# The stdlib's own regression tests: listed by the probe on Pythons without sys.stdlib_module_names
+# (3.8, 3.9), a package nothing outside CPython imports, and a common name for a project's tests.
+_NOT_SHADOWED = frozenset({"test"})
+
+
 def check_local_shadow(env: Environment, local: Mapping[str, str]) -> Iterator[Finding]:
-    """Project files that shadow installed modules (RL308).
+    """Project files that shadow installed or standard library modules (RL308).
 
     A ``name.py`` file or a ``name/`` package (with ``__init__.py``) in the
     project directory is imported instead of the installed module of that
-    name whenever Python runs from there (``python -m``, scripts, tests).
+    name whenever Python runs from there (``python -m``, scripts, tests); a
+    ``json.py``, ``typing.py`` or ``logging/`` hides the standard library's
+    and breaks every tool that imports it there (``python -m venv`` too).
     ``local`` maps such module names to their paths; an editable install
-    of the project itself is not a shadow.
+    of the project itself is not a shadow, nor are built-in modules and the
+    few the interpreter imports while it starts.
     """
     for dist in env.winners().values():
         if dist.editable:
@@ -191,3 +240,8 @@ def check_local_shadow(env: Environment, local: Mapping[str, str]) -> Iterator[F
                     local=path,
                     **_where(dist),
                 )
+    interpreter = env.interpreter
+    never = interpreter.builtin_modules | STARTUP_MODULES | _NOT_SHADOWED
+    for module, path in sorted(local.items()):
+        if module in interpreter.stdlib and module not in never:
+            yield finding("RL308", f"{path} in the project directory shadows the standard library module {module!r}", module=module, local=path, stdlib=True)

@@ -142,7 +142,7 @@ def _environment_step(
     winners = env.winners()
     deps = resolve_edges(winners.values(), interpreter.marker_env, root_extras=declared_extras(files))
     found = run_file_checks(files, target)
-    found.extend(run_environment_checks(env, files, deps, local_modules(context.cwd)))
+    found.extend(run_environment_checks(env, files, deps, local_modules(context.cwd), project=context.cwd))
     required_by: dict[str, set[str]] = {}
     for edge in deps.edges:
         if edge.source in winners:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from reprolock.records import InstalledDistribution
 from reprolock.redaction import redact
+from reprolock.sources.integrity import owner_first
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -355,7 +356,9 @@ def scan_path(sys_path: Sequence[str], *, modules: bool = True, records: RecordC
     symlink to ``lib``) is read once. Within one entry, a second metadata
     folder with the same name and version (Debian ships some packages with
     both a ``.dist-info`` and an ``.egg-info``) is the same install and is
-    dropped; with another version it is a stale leftover and is kept.
+    dropped; with another version it is a stale leftover and is kept, after the
+    copy whose files are on disk when RECORD tells
+    (see :func:`~reprolock.sources.integrity.owner_first`).
     ``records`` (see :func:`scan_entry`) is saved at the end.
     """
     seen_entries: set[str] = set()
@@ -369,6 +372,7 @@ def scan_path(sys_path: Sequence[str], *, modules: bool = True, records: RecordC
             continue
         seen_entries.add(real)
         here: set[tuple[str, str]] = set()
+        kept: list[InstalledDistribution] = []
         for dist in scan_entry(entry, index, modules=modules, records=records):
             key = (dist.name, dist.version)
             metadata = os.path.realpath(dist.metadata_path)
@@ -376,7 +380,8 @@ def scan_path(sys_path: Sequence[str], *, modules: bool = True, records: RecordC
                 continue  # the same install seen again (an egg-link's project folder is also on sys.path)
             here.add(key)
             seen_metadata.add(metadata)
-            found.append(dist)
+            kept.append(dist)
+        found.extend(owner_first(kept) if len({name for name, _ in here}) < len(here) else kept)
     if records is not None:
         records.save()
     return tuple(found)
