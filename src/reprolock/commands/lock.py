@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from reprolock.commands import Context
     from reprolock.findings import Finding
+    from reprolock.index.finder import IndexFinder
     from reprolock.index.models import PackageFinder
     from reprolock.lock.model import Lock
     from reprolock.lock.target import LockTarget
@@ -83,7 +84,7 @@ def regenerate_command(args: argparse.Namespace, inputs: Sequence[str]) -> str:
 
 
 @contextlib.contextmanager
-def open_finder(args: argparse.Namespace, context: Context, target: LockTarget, files: Sequence[SourceFile] = ()) -> Iterator[PackageFinder]:
+def open_finder(args: argparse.Namespace, context: Context, target: LockTarget, files: Sequence[SourceFile] = ()) -> Iterator[IndexFinder]:
     """The index client for this run (flags, the inputs' index lines, pip configuration of the target, cache), closed afterwards."""
     python = str(find_interpreter(target.python, context.cwd)) if target.python else None
     finder = open_index(args, context, python=python, files=files)
@@ -100,18 +101,21 @@ def inspect_environment(python: str | None, cwd: Path) -> Environment:
     return inspect(python, cwd, pip_index=False, modules=False)
 
 
-def _resolved(job: _Job, finder: PackageFinder) -> Lock:
-    from reprolock.lock.existing import existing_pins  # noqa: PLC0415 - lock machinery only when locking
+def _resolved(job: _Job, finder: IndexFinder) -> tuple[Lock, list[Finding]]:
+    from reprolock.lock.direct import direct_findings, with_direct  # noqa: PLC0415 - lock machinery only when locking
+    from reprolock.lock.existing import existing_pins  # noqa: PLC0415
     from reprolock.lock.inputs import collect_roots  # noqa: PLC0415
     from reprolock.lock.provider import ResolveOptions  # noqa: PLC0415
     from reprolock.lock.resolve import lock_from_roots  # noqa: PLC0415
 
     roots = collect_roots(job.files, job.target.marker_env, extras=job.args.extra, groups=job.args.group)
+    roots, direct = with_direct(roots, finder.get, job.cwd, offline=finder.offline)
     preferred = {} if job.args.upgrade or not job.args.output else existing_pins(job.cwd / job.args.output)
     for name in _upgrade_names(job.args.upgrade_package):
         preferred.pop(name, None)
-    options = ResolveOptions(allow_pre=job.args.pre, preferred=preferred, constraints=roots.constraints)
-    return lock_from_roots(roots, job.files, finder, job.target, options, command=job.command, workers=METADATA_WORKERS)
+    options = ResolveOptions(allow_pre=job.args.pre, preferred=preferred, constraints=roots.constraints, direct=direct)
+    lock = lock_from_roots(roots, job.files, finder, job.target, options, command=job.command, workers=METADATA_WORKERS)
+    return lock, direct_findings(direct)
 
 
 def _upgrade_names(values: Sequence[str]) -> list[str]:
@@ -130,24 +134,24 @@ def _upgrade_names(values: Sequence[str]) -> list[str]:
 def _from_freeze(job: _Job, finder: PackageFinder) -> tuple[Lock, list[Finding]]:
     from reprolock.checks.freeze import check_freeze  # noqa: PLC0415
     from reprolock.lock.fromsources import pins_from_freeze  # noqa: PLC0415
-    from reprolock.lock.inputs import collect_roots  # noqa: PLC0415
+    from reprolock.lock.inputs import collect_roots, named_needs  # noqa: PLC0415
     from reprolock.lock.pinned import pinned_lock  # noqa: PLC0415
 
     (freeze,) = load([job.args.from_freeze], cwd=job.cwd, kind=FileKind.FREEZE)
-    roots = collect_roots(job.files, job.target.marker_env, extras=job.args.extra, groups=job.args.group).needs if job.files else None
+    roots = named_needs(collect_roots(job.files, job.target.marker_env, extras=job.args.extra, groups=job.args.group)) if job.files else None
     lock, findings = pinned_lock(pins_from_freeze(freeze), roots, finder, job.target, command=job.command, workers=METADATA_WORKERS)
     return lock, [*check_freeze([freeze]), *findings]
 
 
 def _from_env(job: _Job, finder: PackageFinder) -> tuple[Lock, list[Finding]]:
     from reprolock.lock.fromsources import TOOLING, pins_from_environment  # noqa: PLC0415
-    from reprolock.lock.inputs import collect_roots  # noqa: PLC0415
+    from reprolock.lock.inputs import collect_roots, named_needs  # noqa: PLC0415
     from reprolock.lock.pinned import pinned_lock  # noqa: PLC0415
     from reprolock.lock.provider import Need  # noqa: PLC0415
     environment = inspect_environment(job.args.python, job.cwd)
     pins = pins_from_environment(environment)
     if job.files:
-        roots = collect_roots(job.files, job.target.marker_env, extras=job.args.extra, groups=job.args.group).needs
+        roots = named_needs(collect_roots(job.files, job.target.marker_env, extras=job.args.extra, groups=job.args.group))
     else:
         from packaging.specifiers import SpecifierSet  # noqa: PLC0415
 
@@ -155,11 +159,11 @@ def _from_env(job: _Job, finder: PackageFinder) -> tuple[Lock, list[Finding]]:
     return pinned_lock(pins, roots, finder, job.target, command=job.command, workers=METADATA_WORKERS)
 
 
-def _render(lock: Lock, output: str | None, *, hashes: bool) -> str:
+def _render(lock: Lock, output: str | None, *, hashes: bool, base: Path | None) -> str:
     if output is not None and _is_pylock(output):
         from reprolock.lock.writers.pylock import write_pylock  # noqa: PLC0415
 
-        return write_pylock(lock)
+        return write_pylock(lock, base=base)
     from reprolock.lock.writers.requirements import write_requirements  # noqa: PLC0415
 
     return write_requirements(lock, hashes=hashes)
@@ -205,8 +209,8 @@ def run(args: argparse.Namespace, context: Context) -> int:
             elif args.from_env:
                 lock, findings = _from_env(job, finder)
             else:
-                lock = _resolved(job, finder)
-        text = _render(lock, args.output, hashes=not args.no_hashes)
+                lock, findings = _resolved(job, finder)
+        text = _render(lock, args.output, hashes=not args.no_hashes, base=(context.cwd / args.output).parent if args.output else None)
         findings += _finish(args, context, text, len(lock.packages))
     report = build_report(files, findings, policy, command="lock")
     if early is None and args.format in {"html", "markdown"}:

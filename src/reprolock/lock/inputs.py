@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from packaging.markers import InvalidMarker, Marker
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 from reprolock.errors import InputError, UsageError
@@ -30,6 +31,8 @@ class Roots:
     constraints: Mapping[str, tuple[Need, ...]]
     skipped: tuple[Requirement, ...] = ()
     """Input requirements whose marker is false for the target."""
+    direct: tuple[Requirement, ...] = ()
+    """Direct references (VCS, URL, local path), located before resolving (see :mod:`reprolock.lock.direct`)."""
 
 
 def _selected(requirement: Requirement, extras: set[str], groups: set[str]) -> bool:
@@ -61,11 +64,7 @@ def _check_names(files: Sequence[SourceFile], extras: set[str], groups: set[str]
 
 
 def _need(requirement: Requirement) -> Need:
-    if requirement.name is None or requirement.url is not None:
-        raise InputError(
-            f"{requirement.origin}: {requirement.text}: direct references (URL, VCS, local path, editable) cannot be locked from an index",
-            hint="publish the package to an index, or leave it out of the lock inputs",
-        )
+    assert requirement.name is not None  # noqa: S101 - only a direct reference can be unnamed
     return Need(requirement.name, requirement.specifier, frozenset(requirement.extras), source=requirement, marker=requirement.marker)
 
 
@@ -86,6 +85,7 @@ def collect_roots(files: Sequence[SourceFile], env: Mapping[str, str], *, extras
     needs: list[Need] = []
     constraints: dict[str, list[Need]] = {}
     skipped: list[Requirement] = []
+    direct: list[Requirement] = []
     for source in files:
         if source.invalid:
             bad = source.invalid[0]
@@ -98,11 +98,23 @@ def collect_roots(files: Sequence[SourceFile], env: Mapping[str, str], *, extras
             if not _applies(requirement, env):
                 skipped.append(requirement)
                 continue
-            need = _need(requirement)
-            if requirement.constraint or is_constraint_file:
-                constraints.setdefault(need.name, []).append(need)
+            constraint = requirement.constraint or is_constraint_file
+            if requirement.url is not None and constraint:
+                raise InputError(f"{requirement.origin}: {requirement.text}: a constraint cannot be a direct reference", hint="give it as a requirement")
+            if requirement.url is not None or requirement.name is None:
+                direct.append(requirement)
+            elif constraint:
+                constraints.setdefault(requirement.name, []).append(_need(requirement))
             else:
-                needs.append(need)
-    if not needs:
+                needs.append(_need(requirement))
+    if not needs and not direct:
         raise InputError("the inputs hold no requirement to lock", hint="give requirement, .in or pyproject.toml files")
-    return Roots(tuple(needs), {name: tuple(items) for name, items in constraints.items()}, tuple(skipped))
+    return Roots(tuple(needs), {name: tuple(items) for name, items in constraints.items()}, tuple(skipped), tuple(direct))
+
+
+def named_needs(roots: Roots) -> tuple[Need, ...]:
+    """Root requirements for a lock of given pins (``--from-env``, ``--from-freeze``): a named direct reference is its name."""
+    unnamed = next((requirement for requirement in roots.direct if requirement.name is None), None)
+    if unnamed is not None:
+        raise InputError(f"{unnamed.origin}: {unnamed.text}: an unnamed reference cannot be matched to an installed distribution", hint="write it as NAME @ URL")
+    return (*roots.needs, *(Need(requirement.name or "", SpecifierSet(), frozenset(requirement.extras), source=requirement, marker=requirement.marker) for requirement in roots.direct))

@@ -96,8 +96,8 @@ class Lookahead:
                     self._deferred.extend(needs)
                     return
         for need in needs:
-            if need.name == PYTHON:
-                continue
+            if need.name == PYTHON or need.name in self._options.direct:
+                continue  # a direct reference has no index page to fetch
             key = (need.name, str(need.specifier), need.extras)
             with self._lock:
                 if self._closed or key in self._seen:

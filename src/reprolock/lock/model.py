@@ -22,6 +22,43 @@ class Provenance:
 
 
 @dataclass(frozen=True, slots=True)
+class DirectSource:
+    """Where a direct reference (VCS, archive URL, local path) is installed from, as the lock records it."""
+
+    kind: str
+    """``vcs``, ``archive`` or ``directory`` (the PEP 751 table)."""
+    written: str
+    """The URL or path as the input wrote it (credentials masked)."""
+    url: str | None = None
+    """VCS: the repository (no ``git+``, no ``@ref``); archive: the URL, no fragment; ``None`` for a local path."""
+    path: str | None = None
+    """A local directory or archive: the path as written, a ``file:`` URL turned into a path."""
+    folder: str | None = None
+    """That path made absolute (from the current directory), for a lock written elsewhere."""
+    vcs: str | None = None
+    requested_revision: str | None = None
+    commit_id: str | None = None
+    subdirectory: str | None = None
+    hashes: tuple[tuple[str, str], ...] = ()
+    """Archive: ``(algorithm, hex digest)`` of the bytes read."""
+    size: int | None = None
+    editable: bool = False
+
+    @property
+    def hashable(self) -> bool:
+        """Whether pip can check this source against a hash (not a VCS checkout, not a directory)."""
+        return self.kind == "archive"
+
+    @property
+    def requirement_url(self) -> str:
+        """What follows ``name @`` in a requirements-style lock: the VCS URL at the commit, else the URL or path as written."""
+        if self.kind == "vcs" and self.url and self.commit_id:
+            tail = f"#subdirectory={self.subdirectory}" if self.subdirectory else ""
+            return f"{self.vcs}+{self.url}@{self.commit_id}{tail}"
+        return self.written
+
+
+@dataclass(frozen=True, slots=True)
 class LockedPackage:
     """One pinned distribution."""
 
@@ -45,6 +82,8 @@ class LockedPackage:
     """Why the index cannot reproduce it (editable, local path, system package); ``None`` when it can."""
     yanked_reason: str | None = None
     """Set when a yanked release was pinned on purpose."""
+    direct: DirectSource | None = None
+    """Set for a direct reference; ``version`` is then ``""`` when the source tree's version is dynamic."""
 
     @property
     def sha256s(self) -> tuple[str, ...]:
@@ -64,6 +103,11 @@ class Lock:
     requires_python: str | None = None
     target: str | None = None
     """The one interpreter the lock is for (see ``LockTarget.description``), named in the file's header."""
+
+    @property
+    def unhashable(self) -> tuple[LockedPackage, ...]:
+        """Direct references pip cannot hash (VCS checkouts, directories): pip's hash-checking mode refuses them."""
+        return tuple(package for package in self.packages if package.direct is not None and not package.direct.hashable)
 
     def package(self, name: str) -> LockedPackage | None:
         return next((package for package in self.packages if package.name == name), None)

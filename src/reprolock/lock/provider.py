@@ -19,7 +19,7 @@ from resolvelib import AbstractProvider
 
 from reprolock.lock.candidates import Wanted
 from reprolock.lock.metadata import MetadataError
-from reprolock.versions import parse_specifier
+from reprolock.versions import parse_specifier, parse_version
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from resolvelib.structs import RequirementInformation
 
     from reprolock.lock.candidates import ProjectTable, Release
+    from reprolock.lock.direct import DirectProject
     from reprolock.lock.lookahead import Lookahead
     from reprolock.lock.metadata import MetadataStore
     from reprolock.lock.target import LockTarget
@@ -71,10 +72,12 @@ class Candidate:
     version: Version
     release: Release | None = None
     extras: frozenset[str] = frozenset()
+    direct: DirectProject | None = None
+    """Set for a direct reference (then ``release`` is ``None``)."""
 
     @property
     def identifier(self) -> str:
-        return PYTHON if self.release is None else identifier_of(self.name, self.extras)
+        return PYTHON if self.release is None and self.direct is None else identifier_of(self.name, self.extras)
 
     def _key(self) -> tuple[str, Version, frozenset[str]]:
         return (self.name, self.version, self.extras)
@@ -86,7 +89,13 @@ class Candidate:
         return hash(self._key())
 
     def __str__(self) -> str:
+        if self.direct is not None:
+            return f"{self.name} @ {self.direct.source.written}"
         return f"{self.name} {self.version}"
+
+
+UNKNOWN_VERSION = Version("0")
+"""The version of a direct reference to a source tree whose version is dynamic (any specifier accepts it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +106,8 @@ class ResolveOptions:
     preferred: Mapping[str, str] = field(default_factory=dict)
     """Pins of the existing output (minus the ones being upgraded)."""
     constraints: Mapping[str, tuple[Need, ...]] = field(default_factory=dict)
+    direct: Mapping[str, DirectProject] = field(default_factory=dict)
+    """Direct references by name: each is the only candidate of its name."""
 
 
 def evaluate(marker: Marker | None, env: Mapping[str, str], extras: Iterable[str] = ("",)) -> bool:
@@ -188,6 +199,10 @@ class Provider(AbstractProvider[Need, Candidate, str]):
         name = needs[0].name
         extras = frozenset().union(*(need.extras for need in needs))
         bad = {candidate.version for candidate in incompatibilities[identifier]}
+        direct = self.options.direct.get(name)
+        if direct is not None:
+            candidate = Candidate(name, parse_version(direct.version or "") or UNKNOWN_VERSION, extras=extras, direct=direct)
+            return [candidate] if candidate.version not in bad and all(self.is_satisfied_by(need, candidate) for need in needs) else []
         table = self.table(name)
         if table is None:
             return []
@@ -210,6 +225,8 @@ class Provider(AbstractProvider[Need, Candidate, str]):
         return known[1]
 
     def is_satisfied_by(self, requirement: Need, candidate: Candidate) -> bool:
+        if candidate.direct is not None and candidate.direct.version is None:
+            return True  # a source tree with a dynamic version: only its build could tell it
         key = (requirement, candidate)
         known = self._satisfied.get(key)
         if known is None:
@@ -217,9 +234,12 @@ class Provider(AbstractProvider[Need, Candidate, str]):
         return known
 
     def get_dependencies(self, candidate: Candidate) -> list[Need]:
-        if candidate.release is None:
+        if candidate.direct is not None:
+            deps = candidate.direct.dependencies
+        elif candidate.release is not None:
+            deps = self.metadata.get(candidate.release)
+        else:
             return []
-        deps = self.metadata.get(candidate.release)
         needs: list[Need] = []
         if deps.requires_python and (python := parse_specifier(deps.requires_python)) is not None:
             needs.append(Need(PYTHON, python))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 
@@ -123,16 +123,8 @@ def root_marker(needs: Sequence[Need], has_parent: bool) -> str | None:
     return markers[0] if len(markers) == 1 else " or ".join(f"({marker})" for marker in markers)
 
 
-def build_lock(
-    result: Result[Need, Candidate, str],
-    provider: Provider,
-    roots: Roots,
-    files: Sequence[SourceFile],
-    command: str,
-) -> Lock:
-    """The frozen lock: one package per resolved name, with its edges and provenance."""
-    kinds = {source.path: source.kind for source in files}
-    pinned: dict[str, Candidate] = {c.name: c for ident, c in result.mapping.items() if ident != PYTHON and c.release is not None}
+def _edges(result: Result[Need, Candidate, str], pinned: Mapping[str, Candidate]) -> tuple[dict[str, set[str]], dict[str, set[str]], dict[str, set[str]]]:
+    """Parents, children and the requirement texts (with specifiers) of each pinned package."""
     parents: dict[str, set[str]] = {name: set() for name in pinned}
     children: dict[str, set[str]] = {name: set() for name in pinned}
     requires: dict[str, set[str]] = {name: set() for name in pinned}
@@ -145,6 +137,36 @@ def build_lock(
                 parents[name].add(info.parent.name)
                 children[info.parent.name].add(name)
                 requires.setdefault(info.parent.name, set()).add(str(info.requirement))
+    return parents, children, requires
+
+
+def _origin(candidate: Candidate, provider: Provider) -> dict[str, Any]:
+    """Where a pinned candidate comes from: its index files, or its direct reference."""
+    if candidate.direct is not None:
+        direct = candidate.direct
+        return {"version": direct.version or "", "direct": direct.source, "requires_python": direct.dependencies.requires_python}
+    release = candidate.release
+    assert release is not None  # noqa: S101 - pinned candidates have one or the other
+    return {
+        "version": str(candidate.version),
+        "files": release.files,
+        "index": release.index_url,
+        "requires_python": provider.metadata.get(release).requires_python,
+        "yanked_reason": (release.yanked_reason or "yanked") if release.yanked else None,
+    }
+
+
+def build_lock(
+    result: Result[Need, Candidate, str],
+    provider: Provider,
+    roots: Roots,
+    files: Sequence[SourceFile],
+    command: str,
+) -> Lock:
+    """The frozen lock: one package per resolved name, with its edges and provenance."""
+    kinds = {source.path: source.kind for source in files}
+    pinned = {c.name: c for ident, c in result.mapping.items() if ident != PYTHON and (c.release is not None or c.direct is not None)}
+    parents, children, requires = _edges(result, pinned)
     root_needs: dict[str, list[Need]] = {}
     for need in roots.needs:
         root_needs.setdefault(need.name, []).append(need)
@@ -155,17 +177,11 @@ def build_lock(
                 reached[name].add(str(need.source.origin))
     packages = []
     for name in sorted(pinned):
-        candidate = pinned[name]
-        release = candidate.release
-        assert release is not None  # noqa: S101 - filtered above
         requested = [need.source for need in root_needs.get(name, ()) if need.source is not None]
         constraints = [need.source for need in provider.options.constraints.get(name, ()) if need.source is not None]
         packages.append(
             LockedPackage(
                 name=name,
-                version=str(candidate.version),
-                files=release.files,
-                index=release.index_url,
                 dependencies=tuple(sorted(children[name])),
                 requires=tuple(sorted(requires.get(name, ()))),
                 parents=tuple(sorted(parents[name])),
@@ -175,8 +191,7 @@ def build_lock(
                     roots=tuple(sorted(reached[name], key=_origin_key)),
                 ),
                 marker=root_marker(root_needs.get(name, []), bool(parents[name])),
-                requires_python=provider.metadata.get(release).requires_python,
-                yanked_reason=(release.yanked_reason or "yanked") if release.yanked else None,
+                **_origin(pinned[name], provider),
             ),
         )
     target = provider.target

@@ -1,23 +1,30 @@
 """The PEP 751 ``pylock.toml`` writer, with dependency edges and provenance.
 
 A small, fixed TOML layout written by hand (no TOML writer dependency), so
-the bytes depend only on the ``Lock``. Packages the index cannot reproduce
+the bytes depend only on the ``Lock``; the tables of direct references are
+made as ``packaging.pylock`` records first. Packages the index cannot reproduce
 (editables, local paths, system packages) cannot be valid ``[[packages]]``
 entries without a source; they are listed under ``[tool.reprolock]``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
+from collections.abc import Mapping
 from datetime import datetime
+from pathlib import PurePath
 from typing import TYPE_CHECKING
 
+from packaging.pylock import PackageArchive, PackageDirectory, PackageVcs
+
 from reprolock.lock.candidates import WHEEL
-from reprolock.lock.writers.requirements import target_note
+from reprolock.lock.writers.requirements import target_note, unhashable_note
 
 if TYPE_CHECKING:
     from reprolock.index.models import DistFile
-    from reprolock.lock.model import Lock, LockedPackage
+    from reprolock.lock.model import DirectSource, Lock, LockedPackage
 
 INDENT = "    "
 
@@ -62,10 +69,61 @@ def _file_table(file: DistFile) -> str | None:
     return f"{{ {', '.join(parts)} }}"
 
 
-def _package(package: LockedPackage) -> list[str]:
+def _inline(table: Mapping[str, object]) -> str:
+    """A TOML inline table of strings, integers, booleans and tables (``None`` values left out)."""
+    parts = []
+    for key, value in table.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, int):
+            text = str(value)
+        elif isinstance(value, Mapping):
+            text = _inline(value)
+        else:
+            text = toml_string(str(value))
+        parts.append(f"{key} = {text}")
+    return f"{{ {', '.join(parts)} }}"
+
+
+def _pylock_fields(item: object) -> dict[str, object]:
+    """A ``packaging.pylock`` record's fields under their TOML names, in declaration order."""
+    return {field.name.replace("_", "-"): getattr(item, field.name) for field in dataclasses.fields(item)}  # type: ignore[arg-type]
+
+
+def _path(source: DirectSource, base: PurePath | None) -> str | None:
+    """A local path for the lock: relative to the lock's folder when written relative (PEP 751), else as written."""
+    if source.path is None or source.folder is None:
+        return None
+    if base is None or PurePath(source.path).is_absolute():
+        return source.path
+    return PurePath(os.path.relpath(source.folder, base)).as_posix()
+
+
+def _direct_table(source: DirectSource, base: PurePath | None) -> str:
+    """``vcs = {...}``, ``archive = {...}`` or ``directory = {...}``, made as ``packaging.pylock`` records them."""
+    hashes = dict(source.hashes)
+    record: PackageVcs | PackageArchive | PackageDirectory
+    if source.kind == "vcs":
+        record = PackageVcs(
+            type=source.vcs or "git", url=source.url, requested_revision=source.requested_revision, commit_id=source.commit_id or "", subdirectory=source.subdirectory
+        )
+    elif source.kind == "archive":
+        url = None if source.path is not None else source.url
+        record = PackageArchive(url=url, path=_path(source, base), size=source.size, hashes=hashes, subdirectory=source.subdirectory)
+    else:
+        record = PackageDirectory(path=_path(source, base) or source.written, editable=source.editable or None, subdirectory=source.subdirectory)
+    return f"{source.kind} = {_inline(_pylock_fields(record))}"
+
+
+def _package(package: LockedPackage, base: PurePath | None = None) -> list[str]:
     wheels = [table for file in package.files if file.packagetype == WHEEL and (table := _file_table(file))]
     sdists = [table for file in package.files if file.packagetype != WHEEL and (table := _file_table(file))]
-    lines = ["[[packages]]", f"name = {toml_string(package.name)}", f"version = {toml_string(package.version)}"]
+    lines = ["[[packages]]", f"name = {toml_string(package.name)}"]
+    # PEP 751: no version for a source tree (VCS, directory), which may hold another one by install time
+    if package.direct is None or package.direct.kind == "archive":
+        lines.append(f"version = {toml_string(package.version)}")
     if package.marker:
         lines.append(f"marker = {toml_string(package.marker)}")
     if package.requires_python:
@@ -74,6 +132,8 @@ def _package(package: LockedPackage) -> list[str]:
         lines.append(f"index = {toml_string(package.index)}")
     if package.dependencies:
         lines.append(f"dependencies = {toml_array([f'{{ name = {toml_string(name)} }}' for name in package.dependencies])}")
+    if package.direct is not None:
+        lines.append(_direct_table(package.direct, base))
     if sdists:
         lines.append(f"sdist = {sdists[0]}")
     if wheels:
@@ -101,16 +161,17 @@ def _provenance(package: LockedPackage) -> list[str]:
 
 
 def lockable(package: LockedPackage) -> bool:
-    """Whether the package can be a ``[[packages]]`` entry (reproducible, with a hashed file)."""
-    return package.unreproducible is None and any(file.hashes for file in package.files)
+    """Whether the package can be a ``[[packages]]`` entry (reproducible: a direct reference, or a hashed file)."""
+    return package.unreproducible is None and (package.direct is not None or any(file.hashes for file in package.files))
 
 
-def write_pylock(lock: Lock) -> str:
-    """The lock as ``pylock.toml`` text (ends with a newline)."""
+def write_pylock(lock: Lock, *, base: PurePath | None = None) -> str:
+    """The lock as ``pylock.toml`` text (ends with a newline); ``base``: the lock's folder, which local paths are relative to."""
     lines = [
         "# This file is generated by reprolock. To regenerate it, run:",
         f"#    {lock.command}",
         *(target_note(lock, pip_checks=True) if lock.target else []),
+        *(unhashable_note(lock, "pip install --no-require-hashes -r <this file>") if lock.unhashable else []),
         'lock-version = "1.0"',
     ]
     if lock.environment_marker:
@@ -120,7 +181,7 @@ def write_pylock(lock: Lock) -> str:
     lines.append(f"created-by = {toml_string('reprolock')}")
     for package in lock.packages:
         if lockable(package):
-            lines += ["", *_package(package)]
+            lines += ["", *_package(package, base)]
     left_out = [package for package in lock.packages if not lockable(package)]
     lines += ["", "[tool.reprolock]", f"command = {toml_string(lock.command)}"]
     if left_out:
