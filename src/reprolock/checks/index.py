@@ -17,7 +17,7 @@ from packaging.version import Version
 from reprolock.findings import Finding, finding
 from reprolock.records import FileKind
 from reprolock.rules import Severity
-from reprolock.versions import admits, parse_specifier, parse_version
+from reprolock.versions import parse_specifier, parse_version
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -70,7 +70,7 @@ def newest(project: ProjectFacts, *, pre: bool, within: Sequence[SpecifierSet] =
             continue
         if not within:
             return release
-        if all(admits(spec, release.normalized) for spec in within):
+        if all(spec.contains(release.normalized, prereleases=True) for spec in within):
             return release
     return None
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from packaging.version import Version
-
 from reprolock.index.entries import file_version
 from reprolock.index.models import ProjectFacts, ReleaseFacts
-from reprolock.versions import SortKey, python_admits, sort_key
+from reprolock.versions import parse_version, python_admits
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+
+    from packaging.version import Version
 
     from reprolock.index.models import DistFile, IndexTarget, ProjectPage
 
@@ -131,34 +131,33 @@ class FactsBuilder:
 
     def facts(self, status: str | None, status_reason: str | None) -> ProjectFacts:
         """Releases newest first (versions that are not PEP 440 valid are left out)."""
-        grouped: dict[SortKey, list[Any]] = {}
+        grouped: dict[Version, list[Any]] = {}
         for text, state in self._releases.items():
-            parsed = sort_key(text)
-            if parsed is None:
+            version = parse_version(text)
+            if version is None:
                 continue
-            key, normal, prerelease = parsed
-            known = grouped.get(key)
+            known = grouped.get(version)
             if known is None:
-                grouped[key] = [text, normal, prerelease, *state]
+                grouped[version] = [text, *state]
                 continue
             # Two spellings of one version ("1.0" and "1.0.0"): one release.
-            known[3] = known[3] and state[0]
-            known[4] = known[4] or state[1]
-            if state[2] and (known[5] is None or state[2] < known[5]):
-                known[5] = state[2]
-            known[6] = known[6] or state[3]
+            known[1] = known[1] and state[0]
+            known[2] = known[2] or state[1]
+            if state[2] and (known[3] is None or state[2] < known[3]):
+                known[3] = state[2]
+            known[4] = known[4] or state[3]
         releases = []
-        for key in sorted(grouped, reverse=True):
-            text, normal, prerelease, yanked, reason, uploaded, fits = grouped[key]
+        for version in sorted(grouped, reverse=True):
+            text, yanked, reason, uploaded, fits = grouped[version]
             releases.append(
                 ReleaseFacts(
                     version=text,
-                    normalized=text if normal else str(Version(text)),
+                    normalized=str(version),
                     yanked=yanked,
                     yanked_reason=reason,
                     uploaded=uploaded,
                     fits=fits,
-                    prerelease=prerelease,
+                    prerelease=version.is_prerelease,
                 )
             )
         return ProjectFacts(self.project, tuple(releases), status, status_reason)
