@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -10,6 +11,7 @@ import pytest
 
 from conftest import ROOT
 from reportkit import SARIF_SCHEMA, at, finding, make_report
+from reprolock.records import Environment, FileKind, Interpreter, SourceFile
 from reprolock.render.sarif import FINGERPRINT_KEY, normalised_message, to_sarif
 from reprolock.rules import RULES
 
@@ -70,7 +72,7 @@ def test_results_point_at_file_and_line(cli):
     assert {r["level"] for r in run["results"]} == {"error", "warning", "note"}
 
 
-def test_findings_without_a_file_get_a_logical_location(schema):
+def test_findings_without_a_file_point_at_the_first_input_and_keep_a_logical_location(schema):
     report = make_report(
         finding("RL404", "six is installed but nothing requires it", package="six"),
         finding("RL305", "the interpreter is externally managed"),
@@ -79,10 +81,63 @@ def test_findings_without_a_file_get_a_logical_location(schema):
     log = to_sarif(report)
     jsonschema.validate(log, schema)
     results = log["runs"][0]["results"]
-    assert results[0]["locations"] == [{"logicalLocations": [{"name": "six", "fullyQualifiedName": "python-package:six", "kind": "module"}]}]
+    first_input = {"artifactLocation": {"uri": "file:///abs/path%20with%20space/reqs.txt"}, "region": {"startLine": 1}}
+    assert results[0]["locations"] == [
+        {"physicalLocation": first_input, "logicalLocations": [{"name": "six", "fullyQualifiedName": "python-package:six", "kind": "module"}]},
+    ]
+    assert results[1]["locations"][0]["physicalLocation"] == first_input
     assert results[1]["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == "python-environment:environment"
-    absolute = results[2]["locations"][0]["physicalLocation"]["artifactLocation"]
-    assert absolute == {"uri": "file:///abs/path%20with%20space/reqs.txt"}
+    absolute = results[2]["locations"][0]["physicalLocation"]
+    assert absolute == {"artifactLocation": {"uri": "file:///abs/path%20with%20space/reqs.txt"}, "region": {"startLine": 3}}
+
+
+def test_every_result_has_a_physical_location_rl506_included(cli, schema, tmp_path, monkeypatch):
+    """RL506 (no vulnerability data) is tied to no file: it points at the first input, line 1, as code scanning requires."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))  # offline with nothing cached: every pin unaudited
+    result = cli("audit", "examples/webapp", "--freeze", "examples/webapp/pip-freeze.txt", "--offline", "--format", "sarif")
+    assert result.code == 1, result.err
+    log = json.loads(result.out)
+    jsonschema.validate(log, schema)
+    results = log["runs"][0]["results"]
+    assert "RL506" in {item["ruleId"] for item in results}
+    for item in results:
+        physical = item["locations"][0]["physicalLocation"]
+        assert physical["artifactLocation"]["uri"].startswith("examples/webapp/"), item
+        assert physical["region"]["startLine"] >= 1
+    unaudited = next(item for item in results if item["ruleId"] == "RL506")
+    first = log["runs"][0]["artifacts"][0]["location"]
+    assert unaudited["locations"][0]["physicalLocation"] == {"artifactLocation": first, "region": {"startLine": 1}}
+
+
+def test_a_file_finding_without_a_line_is_at_line_1(schema):
+    report = make_report(finding("RL406", "requirements.txt is stale", location=at("requirements.txt")))
+    result = to_sarif(report)["runs"][0]["results"][0]
+    assert result["locations"][0]["physicalLocation"] == {"artifactLocation": {"uri": "requirements.txt", "uriBaseId": "%SRCROOT%"}, "region": {"startLine": 1}}
+
+
+@pytest.mark.parametrize(
+    ("inputs", "environment", "expected"),
+    [
+        pytest.param(("<stdin>", "b/constraints.txt"), None, "b/constraints.txt", id="the first input that is a file"),
+        pytest.param((), ".venv/bin/python", ".venv/bin/python", id="no input: the inspected interpreter"),
+        pytest.param(("<stdin>",), None, "%3Cstdin%3E", id="only stdin: stdin"),
+    ],
+)
+def test_the_file_a_result_without_one_points_at(schema, inputs, environment, expected):
+    report = make_report(finding("RL403", "dependency cycle: a -> b -> a"))
+    report = dataclasses.replace(report, inputs=tuple(SourceFile(path, FileKind.REQUIREMENTS) for path in inputs))
+    if environment is not None:
+        report = dataclasses.replace(report, environment=_environment(environment))
+    log = to_sarif(report)
+    jsonschema.validate(log, schema)
+    physical = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert physical["artifactLocation"]["uri"] == expected
+    assert physical["region"] == {"startLine": 1}
+
+
+def _environment(python: str) -> Environment:
+    interpreter = Interpreter(python=python, version="3.12.0", prefix="/x", base_prefix="/x", sys_path=(), markers=(), stdlib=frozenset())
+    return Environment(interpreter=interpreter, distributions=())
 
 
 def test_fingerprints_survive_moved_lines(tmp_path, cli):

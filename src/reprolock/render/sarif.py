@@ -1,9 +1,10 @@
 """``--format sarif``: SARIF 2.1.0 for code scanning.
 
 Every rule of the registry is listed in ``tool.driver.rules`` (so a result's
-``ruleIndex`` is stable), with a help link into ``docs/rules.md``. Results
-carry a physical location (file and line) when the finding has one, else a
-logical location (the package, or the environment). ``partialFingerprints``
+``ruleIndex`` is stable), with a help link into ``docs/rules.md``. Every
+result carries a physical location, as code scanning requires: its file and
+line, else (line 1 of) the first input; a finding not tied to a file also
+names its package or the environment as a logical location. ``partialFingerprints``
 hash what identifies a finding across runs (rule, package, file, and the
 message without line numbers), so code scanning does not reopen alerts when
 lines move. Messages and details are already redacted at the source; nothing
@@ -35,6 +36,7 @@ FINGERPRINT_KEY = "reprolock/v1"
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 _LINE_SUFFIX = re.compile(r"(?<=\S):\d+\b")
 _MARKDOWN_CODE = re.compile(r"`([^`]*)`")
+_NOT_FILES = frozenset({"", "-", "<stdin>"})
 
 
 def help_uri(rule: Rule, base: str = DOCS_BASE) -> str:
@@ -87,30 +89,47 @@ def artifact_uri(path: str) -> str:
     return quote(posix.removeprefix("./"))
 
 
-def _locations(item: Finding, report: Report) -> dict[str, Any]:
+def _physical(path: str, line: int | None) -> dict[str, Any]:
+    artifact: dict[str, Any] = {"uri": artifact_uri(path)}
+    if not PurePosixPath(path.replace("\\", "/")).is_absolute():
+        artifact["uriBaseId"] = "%SRCROOT%"
+    return {"artifactLocation": artifact, "region": {"startLine": line or 1}}
+
+
+def _anchor(report: Report) -> str:
+    """The file a result not tied to one points at: the first input, else the first file a finding names,
+    else the inspected interpreter, else standard input as it was shown."""
+    named = [source.path for source in report.inputs] + [item.location.path for item in report.findings if item.location]
+    files = [path for path in named if path not in _NOT_FILES]
+    if files:
+        return files[0]
+    if report.environment is not None:
+        return report.environment.interpreter.python
+    return next((path for path in named if path), ".")
+
+
+def _locations(item: Finding, report: Report, fallback: str) -> dict[str, Any]:
+    """A physical location always (code scanning rejects results without one); a logical one names the
+    package or the environment when the finding is not tied to a file."""
     where = item.location
-    if where is not None and where.path not in {"", "-", "<stdin>"}:
-        physical: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(where.path)}}
-        if not PurePosixPath(where.path.replace("\\", "/")).is_absolute():
-            physical["artifactLocation"]["uriBaseId"] = "%SRCROOT%"
-        if where.line:
-            physical["region"] = {"startLine": where.line}
-        return {"locations": [{"physicalLocation": physical}]}
+    if where is not None and where.path not in _NOT_FILES:
+        return {"locations": [{"physicalLocation": _physical(where.path, where.line)}]}
+    line = where.line if where is not None and where.path == fallback else None
     if item.package:
         logical = {"name": item.package, "fullyQualifiedName": f"python-package:{item.package}", "kind": "module"}
     else:
         python = report.environment.interpreter.python if report.environment else "environment"
         logical = {"name": python, "fullyQualifiedName": f"python-environment:{python}", "kind": "namespace"}
-    return {"locations": [{"logicalLocations": [logical]}]}
+    return {"locations": [{"physicalLocation": _physical(fallback, line), "logicalLocations": [logical]}]}
 
 
-def _result(item: Finding, index: dict[str, int], report: Report) -> dict[str, Any]:
+def _result(item: Finding, index: dict[str, int], report: Report, fallback: str) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": item.rule,
         "ruleIndex": index[item.rule],
         "level": _LEVELS[item.severity],
         "message": {"text": item.message},
-        **_locations(item, report),
+        **_locations(item, report, fallback),
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint(item)},
     }
     properties: dict[str, Any] = {"severity": item.severity.value}
@@ -125,6 +144,7 @@ def _result(item: Finding, index: dict[str, int], report: Report) -> dict[str, A
 def to_sarif(report: Report, *, docs_base: str = DOCS_BASE) -> dict[str, Any]:
     """The report as a SARIF log (one run)."""
     index = {code: position for position, code in enumerate(RULES)}
+    fallback = _anchor(report)
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -136,7 +156,7 @@ def to_sarif(report: Report, *, docs_base: str = DOCS_BASE) -> dict[str, Any]:
         },
         "automationDetails": {"id": "reprolock/"},
         "columnKind": "unicodeCodePoints",
-        "results": [_result(item, index, report) for item in report.findings],
+        "results": [_result(item, index, report, fallback) for item in report.findings],
         "invocations": [
             {
                 "executionSuccessful": True,
@@ -145,7 +165,7 @@ def to_sarif(report: Report, *, docs_base: str = DOCS_BASE) -> dict[str, Any]:
             },
         ],
     }
-    artifacts = [source.path for source in report.inputs if source.path not in {"-", "<stdin>"}]
+    artifacts = [source.path for source in report.inputs if source.path not in _NOT_FILES]
     if artifacts:
         run["artifacts"] = [
             {"location": {"uri": artifact_uri(path), **({} if PurePosixPath(path).is_absolute() else {"uriBaseId": "%SRCROOT%"})}}
