@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from reprolock.lock.provider import Need
     from reprolock.lock.target import LockTarget
     from reprolock.records import Origin
-    from reprolock.records import Requirement as Requirement_
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +170,13 @@ def _reached(roots: Sequence[Need], edges: Mapping[str, set[str]]) -> dict[str, 
     return reached
 
 
+def _by_name(roots: Sequence[Need]) -> dict[str, list[Need]]:
+    found: dict[str, list[Need]] = {}
+    for need in roots:
+        found.setdefault(need.name, []).append(need)
+    return found
+
+
 def pinned_lock(
     pins: Mapping[str, Pin],
     roots: Sequence[Need] | None,
@@ -205,16 +211,11 @@ def pinned_lock(
         for child in children:
             parents[child].add(parent)
     reached = _reached(roots or (), edges)
-    requested: dict[str, list[Requirement_]] = {}
-    root_needs: dict[str, list[Need]] = {}
-    for need in roots or ():
-        root_needs.setdefault(need.name, []).append(need)
-        if need.source is not None:
-            requested.setdefault(need.name, []).append(need.source)
+    root_needs = _by_name(roots or ())
     packages = []
     for name in sorted(edges):
         pin = pins[name]
-        sources = requested.get(name, [])
+        sources = [need.source for need in root_needs.get(name, ()) if need.source is not None]
         packages.append(
             LockedPackage(
                 name=name,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 
@@ -22,8 +23,9 @@ if TYPE_CHECKING:
     from resolvelib.resolvers import Result
     from resolvelib.structs import RequirementInformation
 
-    from reprolock.index.models import PackageFinder
+    from reprolock.index.models import DistFile, PackageFinder
     from reprolock.lock.inputs import Roots
+    from reprolock.lock.model import DirectSource
     from reprolock.lock.target import LockTarget
     from reprolock.records import Requirement, SourceFile
 
@@ -140,20 +142,26 @@ def _edges(result: Result[Need, Candidate, str], pinned: Mapping[str, Candidate]
     return parents, children, requires
 
 
-def _origin(candidate: Candidate, provider: Provider) -> dict[str, Any]:
-    """Where a pinned candidate comes from: its index files, or its direct reference."""
+@dataclass(frozen=True, slots=True)
+class _Origin:
+    """What a pinned candidate's lock entry takes from where it comes from: index files, or a direct reference."""
+
+    version: str
+    requires_python: str | None
+    files: tuple[DistFile, ...] = ()
+    index: str | None = None
+    yanked_reason: str | None = None
+    direct: DirectSource | None = None
+
+
+def _origin(candidate: Candidate, provider: Provider) -> _Origin:
     if candidate.direct is not None:
         direct = candidate.direct
-        return {"version": direct.version or "", "direct": direct.source, "requires_python": direct.dependencies.requires_python}
+        return _Origin(direct.version or "", direct.dependencies.requires_python, direct=direct.source)
     release = candidate.release
     assert release is not None  # noqa: S101 - pinned candidates have one or the other
-    return {
-        "version": str(candidate.version),
-        "files": release.files,
-        "index": release.index_url,
-        "requires_python": provider.metadata.get(release).requires_python,
-        "yanked_reason": (release.yanked_reason or "yanked") if release.yanked else None,
-    }
+    yanked = (release.yanked_reason or "yanked") if release.yanked else None
+    return _Origin(str(candidate.version), provider.metadata.get(release).requires_python, release.files, release.index_url, yanked)
 
 
 def build_lock(
@@ -177,11 +185,15 @@ def build_lock(
                 reached[name].add(str(need.source.origin))
     packages = []
     for name in sorted(pinned):
+        origin = _origin(pinned[name], provider)
         requested = [need.source for need in root_needs.get(name, ()) if need.source is not None]
         constraints = [need.source for need in provider.options.constraints.get(name, ()) if need.source is not None]
         packages.append(
             LockedPackage(
                 name=name,
+                version=origin.version,
+                files=origin.files,
+                index=origin.index,
                 dependencies=tuple(sorted(children[name])),
                 requires=tuple(sorted(requires.get(name, ()))),
                 parents=tuple(sorted(parents[name])),
@@ -191,7 +203,9 @@ def build_lock(
                     roots=tuple(sorted(reached[name], key=_origin_key)),
                 ),
                 marker=root_marker(root_needs.get(name, []), bool(parents[name])),
-                **_origin(pinned[name], provider),
+                requires_python=origin.requires_python,
+                yanked_reason=origin.yanked_reason,
+                direct=origin.direct,
             ),
         )
     target = provider.target
