@@ -146,6 +146,7 @@ def _add_verify(commands: argparse._SubParsersAction[_Parser]) -> None:
     verify = commands.add_parser("verify", help="check an environment against a lockfile", description="Check that an environment matches a lockfile exactly.")
     verify.add_argument("lock", metavar="LOCK", help="a requirements-style lock or pylock.toml")
     _python_option(verify, "check")
+    verify.add_argument("--allow-extra", action="store_true", help="packages installed but not in the lock are information, not errors")
     _report_options(verify)
 
 

@@ -67,7 +67,7 @@ RULES: dict[str, Rule] = _rules(
     ("RL401", "conflict", E, "An installed or locked version does not satisfy a dependent's requirement."),
     ("RL402", "missing", E, "A required distribution is not installed, or not in the lock."),
     ("RL403", "cycle", N, "A dependency cycle."),
-    ("RL404", "extraneous", W, "Installed or frozen, but not reachable from the declared requirements."),
+    ("RL404", "extraneous", W, "Installed or frozen, but not reachable from the declared requirements (`[build-system]` requirements and extras nobody asked for are not declared runtime requirements); in `verify`, installed but not in the lock, an error."),
     ("RL405", "version-mismatch", E, "The installed version differs from the version pinned in a file."),
     ("RL406", "lock-stale", E, "The lockfile no longer satisfies its input requirements."),
     ("RL501", "drift", N, "A newer release exists (a warning when a major version behind); detail has latest, newest allowed, the step and days behind."),
@@ -76,7 +76,7 @@ RULES: dict[str, Rule] = _rules(
     ("RL504", "not-on-index", E, "The project or the pinned version does not exist on the index."),
     ("RL505", "project-status", W, "PEP 792 status archived, deprecated or quarantined."),
     ("RL506", "unaudited", W, "Vulnerability data could not be obtained for some packages (listed in detail); they are never reported as free of vulnerabilities."),
-    ("RL507", "hash-mismatch", E, "A `--hash` (or pylock hash) matches no file the index lists for that version."),
+    ("RL507", "hash-mismatch", E, "A `--hash` (or pylock hash) matches no file the index lists for that version; in `verify`, an installed archive whose hash the lock does not list, or installed files that no longer match their RECORD."),
 )
 
 _BY_NAME = {rule.name: rule for rule in RULES.values()}

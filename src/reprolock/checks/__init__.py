@@ -8,17 +8,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 from reprolock.checks.consistency import check_cycles, check_declared, check_dependencies, check_extraneous
 from reprolock.checks.environment import check_local_shadow, check_modules, check_shadowed, check_system
+from reprolock.checks.exact import check_lock
 from reprolock.checks.freeze import check_freeze
 from reprolock.checks.hygiene import check_hygiene
 from reprolock.checks.pins import check_pins
 from reprolock.checks.references import check_references
 from reprolock.checks.stdlib import Target, check_stdlib
 from reprolock.records import FileKind
+from reprolock.sources.integrity import built_from
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
@@ -37,6 +37,7 @@ ENVIRONMENT_CHECKS = (
     check_cycles,
     check_extraneous,
     check_declared,
+    check_lock,
 )
 
 
@@ -107,14 +108,7 @@ def project_roots(env: Environment, files: Sequence[SourceFile], project: Path |
         return []
     folders = {os.path.realpath(project)}
     folders.update(os.path.realpath(project / Path(source.path).parent) for source in files if source.kind is FileKind.PYPROJECT)
-    return [name for name, dist in env.winners().items() if _built_from(dist.direct_url) in folders]
-
-
-def _built_from(url: str | None) -> str | None:
-    """The real path of a ``file:`` URL (``None`` for any other URL)."""
-    if not url or not url.startswith("file:"):
-        return None
-    return os.path.realpath(url2pathname(urlsplit(url).path))
+    return [name for name, dist in env.winners().items() if built_from(dist.direct_url) in folders]
 
 
 def run_environment_checks(

@@ -1,55 +1,69 @@
 """``reprolock verify LOCK``: the environment must match the lockfile exactly.
 
-The lock's packages are the declared side of the consistency rules: a locked
-package that is not installed is missing (RL402), one installed at another
-version is a mismatch (RL405), an installed distribution the lock does not
-have is extraneous (RL404; pip, setuptools and wheel aside), and the
-installed set must be consistent in itself (RL401, as ``pip check``).
+The lock's packages for the target are the declared side; what is installed
+is read from disk, with each distribution's ``direct_url.json`` and RECORD
+(see :func:`reprolock.checks.exact.check_lock` for what is reported).
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reprolock.checks.exact import InstalledFacts, check_lock
 from reprolock.commands.output import deliver
 from reprolock.errors import InputError
 from reprolock.policy import build_policy, read_config
 from reprolock.records import FileKind
 from reprolock.report import build_report
+from reprolock.sources.environment import inspect
+from reprolock.sources.integrity import built_from, check_record, direct_source
 from reprolock.sources.loader import load
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Sequence
 
     from reprolock.commands import Context
     from reprolock.findings import Finding
-    from reprolock.records import Environment, SourceFile
+    from reprolock.records import Environment, Requirement, SourceFile
 
 
-def lock_findings(files: tuple[SourceFile, ...], environment: Environment) -> list[Finding]:
-    """Every way ``environment`` differs from the lock ``files``."""
-    from reprolock.checks.consistency import check_declared, check_dependencies, check_extraneous  # noqa: PLC0415
-    from reprolock.dependencies import resolve_edges  # noqa: PLC0415
-
+def lock_findings(files: Sequence[SourceFile], environment: Environment, *, folders: Sequence[Path], allow_extra: bool = False) -> list[Finding]:
+    """Every way ``environment`` differs from the lock ``files``; ``folders`` are where the lock's relative paths may start."""
+    lock = [req for source in files if source.kind is not FileKind.CONSTRAINTS for req in source.requirements if not req.constraint]
     winners = environment.winners()
-    installed = {name: dist.version for name, dist in winners.items()}
-    declared = [req for source in files if source.kind is not FileKind.CONSTRAINTS for req in source.requirements if not req.constraint]
-    found = list(check_declared(declared, installed, environment.interpreter.marker_env, what="installed"))
-    locked = {req.name for req in declared if req.name}
-    candidates = [name for name, dist in winners.items() if not dist.editable and not dist.system_reasons]
-    found.extend(check_extraneous(candidates, locked, what="installed but not in the lock"))
-    deps = resolve_edges(winners.values(), environment.interpreter.marker_env)
-    found.extend(check_dependencies(installed, deps.edges))
-    return found
+    facts = InstalledFacts(
+        covered=_covered(environment, lock, folders),
+        sources={name: direct_source(dist) for name, dist in winners.items()},
+        records={name: check_record(dist) for name, dist in winners.items()},
+    )
+    return check_lock(environment, lock, facts, allow_extra=allow_extra)
+
+
+def _covered(environment: Environment, lock: Sequence[Requirement], folders: Sequence[Path]) -> frozenset[str]:
+    """Installed distributions built from a path that an unnamed lock entry gives (``./proj``, ``-e ./proj``).
+
+    pip reads such a path from the current directory; the lock's own folder is
+    accepted too, as a lock is usually run from where it lies.
+    """
+    paths = {
+        os.path.realpath(folder / Path(built_from(req.url) or req.url))
+        for req in lock
+        if req.name is None and req.local and req.url
+        for folder in folders
+    }
+    return frozenset(name for name, dist in environment.winners().items() if built_from(dist.direct_url) in paths)
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
-    from reprolock.sources.environment import inspect  # noqa: PLC0415 - probes an interpreter
-
     policy = build_policy(read_config(context.cwd / "pyproject.toml"), fail_on=args.fail_on, ignore=args.ignore)
     files = load([args.lock], cwd=context.cwd)
     if not any(source.requirements for source in files):
         raise InputError(f"{args.lock}: no pinned packages in this lockfile", hint="give a requirements-style lock or pylock.toml")
     environment = inspect(args.python, context.cwd, pip_index=False, modules=False)
-    report = build_report(files, lock_findings(files, environment), policy, environment=environment, command="verify")
+    folders = [context.cwd, (context.cwd / args.lock).parent]
+    found = lock_findings(files, environment, folders=folders, allow_extra=args.allow_extra)
+    report = build_report(files, found, policy, environment=environment, command="verify")
     return deliver(report, args.format, args.output, verbose=args.verbose, context=context)

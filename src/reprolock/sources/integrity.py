@@ -19,6 +19,8 @@ import json
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -48,6 +50,13 @@ class DirectSource:
     """``algo:hexdigest`` of the archive installed, as a lock writes hashes."""
     from_directory: bool = False
     """Built from a local folder (``dir_info``), editable or not."""
+
+
+def built_from(url: str | None) -> str | None:
+    """The real path of the folder or file a ``file:`` URL names (``None`` for any other URL)."""
+    if not url or not url.startswith("file:"):
+        return None
+    return os.path.realpath(url2pathname(urlsplit(url).path))
 
 
 def _rows(record_path: str) -> list[list[str]]:
