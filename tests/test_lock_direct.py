@@ -225,3 +225,25 @@ def test_local_path_without_pyproject_is_a_one_line_error(cli, tmp_path, world):
     assert gone.code == 3
     assert "does not exist" in gone.err
     assert not (tmp_path / "lock.txt").exists()
+
+
+# -- --from-freeze / --from-env: a named direct reference is matched by name ----------------------------
+
+
+def test_from_freeze_matches_a_named_direct_root_by_name_and_refuses_an_unnamed_one(cli, tmp_path, world):
+    commit = "a" * 40
+    (tmp_path / "freeze.txt").write_text(f"mylib @ git+https://git.invalid/mylib.git@{commit}\nlib==1.0\n", encoding="utf-8")
+    (tmp_path / "roots.in").write_text("mylib @ git+https://git.invalid/mylib.git@main\nlib\n", encoding="utf-8")
+    argv = ("lock", "roots.in", "--from-freeze", "freeze.txt", "-o", "lock.txt", "--index-url", world.url, "--no-cache")
+    result = cli(*argv, "--format", "json", cwd=tmp_path)
+    # nothing is fetched (the freeze says what is installed); the git install is reported as not reproducible from the index
+    assert [(item["rule"], item["package"]) for item in result.json["findings"]] == [("RL504", "mylib")]
+    text = (tmp_path / "lock.txt").read_text(encoding="utf-8")
+    assert f"    # not reproducible from the index: installed from git+https://git.invalid/mylib.git@{commit}\n" in text
+    assert "lib==1.0 \\\n" in text
+    (tmp_path / "roots.in").write_text("./somewhere\n", encoding="utf-8")
+    unnamed = cli(*argv, cwd=tmp_path)
+    assert unnamed.code == 3
+    assert unnamed.err.splitlines() == [
+        "reprolock: error: roots.in:1: ./somewhere: an unnamed reference cannot be matched to an installed distribution (write it as NAME @ URL)"
+    ]
