@@ -247,3 +247,20 @@ def test_from_freeze_matches_a_named_direct_root_by_name_and_refuses_an_unnamed_
     assert unnamed.err.splitlines() == [
         "reprolock: error: roots.in:1: ./somewhere: an unnamed reference cannot be matched to an installed distribution (write it as NAME @ URL)"
     ]
+
+
+def test_a_direct_version_that_another_requirement_excludes_is_named_in_the_conflict(cli, tmp_path, world, archive):
+    url, _ = archive
+    (tmp_path / "requirements.in").write_text(f"arc @ {url}\narc<2\n", encoding="utf-8")
+    result = lock(cli, tmp_path, world, "lock.txt")
+    assert result.code == 1
+    assert result.err.splitlines() == [f"reprolock: error: cannot resolve: arc @ {url} is version 2.0, which does not meet arc<2 (requirements.in:2)"]
+
+
+def test_offline_refuses_a_remote_reference_naming_its_line(cli, tmp_path, world, archive):
+    url, _ = archive
+    (tmp_path / "requirements.in").write_text(f"lib\narc @ {url}\n", encoding="utf-8")
+    result = lock(cli, tmp_path, world, "lock.txt", "--offline")
+    assert result.code == 4
+    (line,) = result.err.splitlines()
+    assert line.startswith(f"reprolock: error: requirements.in:2: arc @ {url}: --offline")

@@ -115,13 +115,11 @@ def _from_archive(data: bytes, filename: str, what: str) -> _Located:
     return _Located(canonicalize_name(name), version, dependencies)
 
 
-def _vcs(requirement: Requirement, url: str, *, offline: bool) -> tuple[_Located, DirectSource]:
+def _vcs(requirement: Requirement, url: str) -> tuple[_Located, DirectSource]:
     what, vcs = _what(requirement), requirement.vcs
     assert vcs is not None  # noqa: S101 - the caller checked
     if vcs.vcs != "git":
         raise InputError(f"{what}: only git references can be locked, not {vcs.vcs}", hint="use a git repository or an archive URL")
-    if offline:
-        raise NotCachedError(f"{what}: --offline, and the commit of a git reference is only known to its repository", hint="run once without --offline")
     subdirectory = _fragment(url).get("subdirectory")
     fetched = fetch_commit(vcs.url, vcs.ref, subdirectory, what)
     located = _from_tree(fetched.pyproject, what, f"commit {fetched.commit_id}")
@@ -164,13 +162,16 @@ def locate(requirement: Requirement, download: Download, cwd: Path, *, offline: 
     """The direct reference of ``requirement`` (a VCS, archive URL or local path), located; one-line errors, exit 3."""
     url, what = requirement.url or "", _what(requirement)
     if MASK in url:
-        raise InputError(f"{what}: the URL holds credentials, which a lock never records", hint="give them to git or pip another way (a credential helper, .netrc)")
+        raise InputError(f"{what}: the URL holds credentials, which a lock never records", hint="give them to git or pip another way: a credential helper or .netrc")
     if "${" in url:
         raise InputError(f"{what}: the URL uses an environment variable, which a lock cannot pin", hint="write the URL out in full")
-    if requirement.vcs is not None:
-        located, source = _vcs(requirement, url, offline=offline)
-    elif requirement.local:
+    if requirement.local:
         located, source = _local(requirement, url, cwd)
+    elif offline:
+        # nothing of a remote reference is cached: a git commit is known to its repository, an archive is read whole
+        raise NotCachedError(f"{what}: --offline, and a direct reference is only on the network", hint="run once without --offline")
+    elif requirement.vcs is not None:
+        located, source = _vcs(requirement, url)
     else:
         located, source = _remote_archive(requirement, url, download)
     if requirement.name is not None and requirement.name != located.name:

@@ -52,6 +52,9 @@ def explain(causes: Iterable[RequirementInformation[Need, Candidate]], provider:
     names = sorted({info.requirement.name for info in causes})
     parts = sorted({_described(info) for info in causes})
     missing = sorted(name for name in names if name in provider.missing)
+    direct = [provider.options.direct[name] for name in names if name in provider.options.direct]
+    if direct:
+        return f"{direct[0].name} @ {direct[0].source.written} is version {direct[0].version or '(dynamic)'}, which does not meet {'; '.join(parts)}"
     if missing:
         return f"{', '.join(missing)} not found on the index (wanted by {'; '.join(parts)})"
     if names == [PYTHON]:
