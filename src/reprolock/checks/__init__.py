@@ -17,6 +17,7 @@ from reprolock.checks.hygiene import check_hygiene
 from reprolock.checks.pins import check_pins
 from reprolock.checks.references import check_references
 from reprolock.checks.stdlib import Target, check_stdlib
+from reprolock.dependencies import find_cycles, reachable
 from reprolock.records import FileKind
 from reprolock.sources.integrity import built_from
 
@@ -124,8 +125,6 @@ def run_environment_checks(
     ``project`` is the project folder: a distribution installed from it is a
     root of what is reachable.
     """
-    from reprolock.dependencies import find_cycles, reachable  # noqa: PLC0415 - only environment audits need it
-
     winners = env.winners()
     installed = {name: dist.version for name, dist in winners.items()}
     found: list[Finding] = []
