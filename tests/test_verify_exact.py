@@ -171,3 +171,19 @@ def test_the_project_a_lock_names_by_its_path_is_not_extra(tmp_path, wheelhouse)
     hashed = verify(tmp_path / "locks", "lib==1.0\nlocalproj==0.3 --hash=sha256:" + "0" * 64 + "\n", venv)
     assert rules(hashed) == [("RL507", "localproj", "error")]
     assert "was built from the folder file://" in findings(hashed, "RL507")[0]["message"]
+
+
+def test_padded_hashes_and_an_unreadable_record_are_no_mismatch(tmp_path, wheelhouse):
+    venv = venv_with(tmp_path / "venv", wheelhouse, "app", "lib")
+    lib_record = next(site_packages(venv).glob("lib-1.0.dist-info")) / "RECORD"
+    rows = lib_record.read_text(encoding="utf-8").splitlines()
+    padded = []
+    for row in rows:
+        path, digest, size = row.split(",")
+        padded.append(f"{path},{digest}=,{size}" if digest else row)  # base64 padding, which the wheel spec drops
+    assert padded != rows
+    lib_record.write_text("\n".join(padded) + "\n", encoding="utf-8")
+    (next(site_packages(venv).glob("app-1.0.dist-info")) / "RECORD").write_bytes(b'\x00\xff\xfe,\x00\n"unterminated')
+    run = verify(tmp_path, "app==1.0\nlib==1.0\n", venv)
+    assert run.code == 0, run.out
+    assert "Traceback" not in run.err
