@@ -22,7 +22,7 @@ from reprolock.lock.candidates import project_table
 from reprolock.lock.metadata import MetadataError, MetadataStore
 from reprolock.lock.model import Lock, LockedPackage, Provenance
 from reprolock.lock.provider import evaluate
-from reprolock.lock.resolve import root_marker, via_file
+from reprolock.lock.resolve import needs_by_name, root_marker, via_file
 from reprolock.versions import parse_version
 
 if TYPE_CHECKING:
@@ -170,13 +170,6 @@ def _reached(roots: Sequence[Need], edges: Mapping[str, set[str]]) -> dict[str, 
     return reached
 
 
-def _by_name(roots: Sequence[Need]) -> dict[str, list[Need]]:
-    found: dict[str, list[Need]] = {}
-    for need in roots:
-        found.setdefault(need.name, []).append(need)
-    return found
-
-
 def pinned_lock(
     pins: Mapping[str, Pin],
     roots: Sequence[Need] | None,
@@ -211,7 +204,7 @@ def pinned_lock(
         for child in children:
             parents[child].add(parent)
     reached = _reached(roots or (), edges)
-    root_needs = _by_name(roots or ())
+    root_needs = needs_by_name(roots or ())
     packages = []
     for name in sorted(edges):
         pin = pins[name]

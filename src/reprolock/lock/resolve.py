@@ -120,6 +120,13 @@ def _closure(start: str, children: Mapping[str, set[str]]) -> set[str]:
     return seen
 
 
+def needs_by_name(needs: Iterable[Need]) -> dict[str, list[Need]]:
+    found: dict[str, list[Need]] = {}
+    for need in needs:
+        found.setdefault(need.name, []).append(need)
+    return found
+
+
 def root_marker(needs: Sequence[Need], has_parent: bool) -> str | None:
     """The marker of a package only marker-guarded input lines ask for (a parent needs it whatever the marker says)."""
     if has_parent or not needs or any(need.marker is None for need in needs):
@@ -178,9 +185,7 @@ def build_lock(
     kinds = {source.path: source.kind for source in files}
     pinned = {c.name: c for ident, c in result.mapping.items() if ident != PYTHON and (c.release is not None or c.direct is not None)}
     parents, children, requires = _edges(result, pinned)
-    root_needs: dict[str, list[Need]] = {}
-    for need in roots.needs:
-        root_needs.setdefault(need.name, []).append(need)
+    root_needs = needs_by_name(roots.needs)
     reached: dict[str, set[str]] = {name: set() for name in pinned}
     for need in roots.needs:
         if need.source is not None and need.name in pinned:
