@@ -7,11 +7,17 @@ import base64
 import pytest
 
 from reprolock.index.config import select_indexes
-from reprolock.sources.requirements import written_indexes
+from reprolock.sources.loader import load
+from reprolock.sources.requirements import written_indexes_in
 from wheelfactory import Dist
 
 
-def test_the_last_index_url_wins_and_extra_indexes_add_up():
+def written(tmp_path, text):
+    (tmp_path / "requirements.txt").write_text(text, encoding="utf-8")
+    return written_indexes_in(load(["requirements.txt"], cwd=tmp_path))
+
+
+def test_the_last_index_url_wins_and_extra_indexes_add_up(tmp_path):
     text = (
         "-i https://first.example/simple\n"
         "# --index-url https://commented.example/simple\n"
@@ -20,11 +26,20 @@ def test_the_last_index_url_wins_and_extra_indexes_add_up():
         "flask==3.0.0\n"
         "--extra-index-url ${MIRROR}\n"
     )
-    assert written_indexes(text) == (
+    assert written(tmp_path, text) == (
         "https://user:${TOKEN}@second.example/simple",  # as written: the value is expanded when the index is chosen
         ("https://extra-one.example/simple", "${MIRROR}"),
     )
-    assert written_indexes("flask\n-r other.txt\n") == (None, ())
+    assert written(tmp_path, "flask\n") == (None, ())
+
+
+def test_the_written_value_is_kept_apart_from_what_records_show(tmp_path):
+    (tmp_path / "requirements.txt").write_text("--index-url https://user:s3cret@host.example/simple\nflask\n", encoding="utf-8")
+    (source,) = load(["requirements.txt"], cwd=tmp_path)
+    (option,) = source.options
+    assert "s3cret" not in option.value
+    assert "s3cret" not in repr(source)
+    assert option.written == "https://user:s3cret@host.example/simple"
 
 
 def test_flags_then_written_lines_then_pip_configuration():

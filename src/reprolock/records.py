@@ -110,6 +110,8 @@ class OptionLine:
     option: str
     value: str
     origin: Origin
+    written: str = field(default="", repr=False, compare=False)
+    """The value as written, credentials included: only to choose and reach the index, never shown."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,7 +49,7 @@ def options_for(
     flags = index_flags(args, context.cwd)
     written: tuple[str | None, tuple[str, ...]] = (None, ())
     if not (flags.index_url or flags.extra_index_urls) and files:
-        written = written_indexes_in(files, context.cwd)
+        written = written_indexes_in(files)
     return index_options(flags, env=os.environ, python=python, pip_default=pip_default, written=written)
 
 

@@ -205,7 +205,7 @@ def select_indexes(
     ``pip_default`` is the target's pip default when already known (the
     environment probe records it); otherwise it is asked for lazily.
     ``written``: the ``--index-url`` and ``--extra-index-url`` values of the
-    requirement files, as written (see :func:`reprolock.sources.requirements.written_indexes`).
+    requirement files, as written (see :func:`reprolock.sources.requirements.written_indexes_in`).
     """
     if index_url or extra_index_urls:
         urls = [index_url] if index_url else []

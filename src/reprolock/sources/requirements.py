@@ -26,7 +26,6 @@ import pip_requirements_parser as prp
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
-from reprolock.errors import ReprolockError
 from reprolock.records import (
     EnvVarRef,
     FreezeComment,
@@ -42,7 +41,6 @@ from reprolock.redaction import env_var_names, redact
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from pathlib import Path
 
     from reprolock.records import SourceFile
 
@@ -173,7 +171,7 @@ def _option_lines(options: dict[str, Any], origin: Origin, out: ParsedText) -> N
             if dest in {"requirements", "constraints"}:
                 out.includes.append(Include(shown, dest == "constraints", origin))
             else:
-                out.options.append(OptionLine(option=flag, value=shown, origin=origin))
+                out.options.append(OptionLine(option=flag, value=shown, origin=origin, written=str(item) if isinstance(item, str) else ""))
 
 
 def _comment(line: str, origin: Origin, out: ParsedText) -> bool:
@@ -214,51 +212,17 @@ def _numbered_lines(text: str) -> list[tuple[int, str, bool]]:
     return lines
 
 
-def written_indexes(text: str) -> tuple[str | None, tuple[str, ...]]:
-    """The ``--index-url`` (the last one, as pip takes it) and ``--extra-index-url`` values of requirements ``text``.
-
-    As written: credentials kept and ``${VAR}`` not expanded. For choosing the
-    index only; the records keep these values redacted (see :class:`OptionLine`),
-    and nothing returned here is stored.
-    """
-    primary: str | None = None
-    extras: list[str] = []
-    for _, line, is_comment in _numbered_lines(text):
-        if is_comment or ("index-url" not in line and not line.startswith("-i")):
-            continue
-        try:
-            _, opts, _ = _split_line(line)
-        except (prp.OptionParsingError, ValueError):
-            continue  # reported as an invalid line when the file is read
-        primary = getattr(opts, "index_url", None) or primary
-        extras.extend(getattr(opts, "extra_index_urls", None) or ())
-    return primary, tuple(extras)
-
-
-_INDEX_FLAGS = frozenset({"--index-url", "--extra-index-url"})
-
-
-def written_indexes_in(files: Sequence[SourceFile], cwd: Path) -> tuple[str | None, tuple[str, ...]]:
-    """:func:`written_indexes` of every requirement file in ``files`` that has such lines, read again from disk.
-
-    The last ``--index-url`` of the last file that has one wins; extra indexes
-    add up, in order. A file that cannot be read again is skipped (its records
-    were read already).
-    """
-    from reprolock.sources.textfile import read_text  # noqa: PLC0415 - only when a file names an index
-
+def written_indexes_in(files: Sequence[SourceFile]) -> tuple[str | None, tuple[str, ...]]:
+    """The ``--index-url`` and ``--extra-index-url`` values of ``files`` as written (credentials kept, ``${VAR}``
+    not expanded), as pip takes them: the last ``--index-url`` wins, extra indexes add up, in order."""
     primary: str | None = None
     extras: list[str] = []
     for file in files:
-        if not any(option.option in _INDEX_FLAGS for option in file.options):
-            continue
-        try:
-            text = read_text(cwd / file.path, file.path)
-        except ReprolockError:
-            continue
-        found, more = written_indexes(text)
-        primary = found or primary
-        extras.extend(more)
+        for option in file.options:
+            if option.option == "--index-url" and option.written:
+                primary = option.written
+            elif option.option == "--extra-index-url" and option.written:
+                extras.append(option.written)
     return primary, tuple(dict.fromkeys(extras))
 
 
