@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from reprolock import __version__
+from reprolock.commands import Context
 from reprolock.errors import ReprolockError
 
 if TYPE_CHECKING:
@@ -174,7 +175,6 @@ def main(
     cwd: Path | None = None,
 ) -> int:
     """Run reprolock; return the exit code instead of exiting."""
-    from reprolock.commands import Context  # noqa: PLC0415 - keep --version lean
 
     stdin = stdin if stdin is not None else sys.stdin
     stdout = stdout if stdout is not None else sys.stdout

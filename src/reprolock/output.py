@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 from pathlib import Path
 
 from reprolock.errors import InputError
@@ -24,7 +25,6 @@ def write_atomic(path: Path, text: str) -> None:
     A missing folder, a ``path`` that is a folder, or a write that fails is an input
     error (exit 3) that leaves nothing behind, never a traceback.
     """
-    import tempfile  # noqa: PLC0415 - only when a file is written (it imports shutil and random)
 
     check_writable(path)
     directory = path.parent if str(path.parent) else Path()

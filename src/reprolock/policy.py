@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from packaging.utils import canonicalize_name
+
 from reprolock.errors import InputError, UsageError
 from reprolock.rules import RULES, Severity, lookup
+from reprolock.sources.pyproject import load_toml
+from reprolock.sources.textfile import read_text
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -76,7 +81,6 @@ def parse_fail_on(values: Sequence[str], where: str) -> tuple[Severity | None, f
 
 def parse_ignore(value: str, where: str) -> tuple[str, str | None]:
     """``RULE`` or ``RULE:PACKAGE``."""
-    from packaging.utils import canonicalize_name  # noqa: PLC0415 - packaging loads after audit has started its probe
 
     code, _, package = value.partition(":")
     return _rule_code(code, where), canonicalize_name(package) if package.strip() else None
@@ -118,10 +122,7 @@ def _is_input(pyproject: Path, inputs: Sequence[str]) -> bool:
 
 def _parse(pyproject: Path, *, as_input: bool) -> dict[str, Any]:
     """Parse ``pyproject``; read for configuration only, its errors say why it was read and what to do."""
-    import tomllib  # noqa: PLC0415 - tomllib and the readers only when there is a file
 
-    from reprolock.sources.pyproject import load_toml  # noqa: PLC0415
-    from reprolock.sources.textfile import read_text  # noqa: PLC0415
 
     if as_input:
         return load_toml(read_text(pyproject, pyproject.name), pyproject.name)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from reprolock.dependencies import parse_requirement
 from reprolock.findings import Finding, finding
 from reprolock.records import FileKind
 from reprolock.rules import Severity
@@ -327,7 +328,6 @@ _ONLY_EXTRA = re.compile(r"""[^;]*;\s*extra\s*==\s*(?:"[^"]+"|'[^']+')\s*""")
 
 
 def _dependents_ranges(environment: Environment, ranges: dict[str, list[str]]) -> None:
-    from reprolock.dependencies import parse_requirement  # noqa: PLC0415 - only for environments (parses are shared with the graph)
 
     markers = environment.interpreter.marker_env
     applies: dict[str, bool] = {}

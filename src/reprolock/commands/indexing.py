@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.console import Console
+
 from reprolock.index.cache import run_cache_dir
 from reprolock.index.finder import IndexFinder, open_finder
 from reprolock.index.options import IndexFlags, IndexOptions, index_options
@@ -60,7 +62,6 @@ def open_index(
     options = options_for(args, context, python=python, pip_default=pip_default, files=files)
     console = None
     if not args.quiet:
-        from rich.console import Console  # noqa: PLC0415 - the bar only shows on a terminal
 
         console = Console(file=context.stderr)
     return open_finder(options, console=console)

@@ -23,16 +23,16 @@ import hashlib
 import json
 import re
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reprolock.index.cachefiles import PRIVATE, Writer, make_folder, read_file, write_atomic
+from reprolock.index.pages import LazyPage
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-
-    from reprolock.index.pages import LazyPage
 
 __all__ = [  # the file helpers too, so users of the cache need one import
     "DEFAULT_FRESHNESS",
@@ -169,7 +169,6 @@ _KEY = re.compile(r"[0-9a-f]{16,128}")
 
 
 def _blob_check(data: bytes) -> bytes:
-    import zlib  # noqa: PLC0415 - only when a blob is read or written
 
     return len(data).to_bytes(4, "little") + zlib.crc32(data).to_bytes(4, "little")
 
@@ -198,7 +197,6 @@ class Cache:
         waiting, value = self.writer.pending(path)
         if waiting:
             return value if isinstance(value, Entry) else None
-        from reprolock.index.pages import LazyPage  # noqa: PLC0415 - the page code loads only when a page is read
 
         try:
             data = self._read_json(path)

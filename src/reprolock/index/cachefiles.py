@@ -11,11 +11,12 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from concurrent.futures import Future, ThreadPoolExecutor
+    from concurrent.futures import Future
     from pathlib import Path
 
 PRIVATE = 0o700
@@ -115,7 +116,6 @@ class Writer:
             if self._closed:
                 return False
             if self._pool is None:
-                from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - only once something is written in the background
 
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reprolock-cache-writer")
             token = object()
@@ -148,7 +148,6 @@ class Writer:
         with self._lock:
             last = self._last
         if last is not None:
-            from concurrent.futures import wait  # noqa: PLC0415 - loaded with the pool
 
             wait([last])
 

@@ -7,6 +7,7 @@ forms, :mod:`.summary` reads the entries in place.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urljoin
 
@@ -128,7 +129,6 @@ def row_of(item: DistFile) -> Row:
 
 
 def merge_pages(pages: list[ProjectPage]) -> ProjectPage:
-    from dataclasses import replace  # noqa: PLC0415 - only for several indexes
 
     first = pages[0]
     files = {item.filename: item for page in reversed(pages) for item in page.files}

@@ -23,11 +23,13 @@ stalled for minutes under the resolver's concurrency.)
 
 from __future__ import annotations
 
+import os
 import socket
 import ssl
 import sys
 import threading
 import time
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
@@ -35,7 +37,7 @@ import httpcore
 import httpx
 
 from reprolock import __version__
-from reprolock.errors import IndexUnreachableError
+from reprolock.errors import IndexUnreachableError, InputError
 from reprolock.index.config import origin_of
 from reprolock.index.models import Answer
 from reprolock.redaction import redacted
@@ -221,7 +223,6 @@ class ResolveOnce(httpcore.NetworkBackend):
 
 def tls_context(cert: str | None, client_cert: str | None, *, verify: bool = True) -> ssl.SSLContext:
     """The TLS context: ``cert`` (a CA file or folder) when given, else the OS trust store, plus ``client_cert``."""
-    import os  # noqa: PLC0415 - the environment is read for the trust store only
 
     if not verify:
         context = ssl.create_default_context()
@@ -242,7 +243,6 @@ def tls_context(cert: str | None, client_cert: str | None, *, verify: bool = Tru
         try:
             context.load_cert_chain(client_cert)
         except (OSError, ssl.SSLError) as exc:
-            from reprolock.errors import InputError  # noqa: PLC0415 - rare
 
             raise InputError(f"client certificate {client_cert} cannot be loaded ({exc})", hint="give a PEM file holding the key and the certificate") from None
     return context
@@ -258,7 +258,6 @@ def _retry_after(value: str | None) -> float:
         return 0.0
     if value.strip().isdigit():
         return float(value.strip())
-    from email.utils import parsedate_to_datetime  # noqa: PLC0415 - rare
 
     try:
         return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())

@@ -9,6 +9,7 @@ the whole file. No network here: the caller passes a ``fetch(start, end)``.
 from __future__ import annotations
 
 import io
+import tarfile
 import zipfile
 from typing import IO, TYPE_CHECKING
 
@@ -117,7 +118,6 @@ def tail_archive(answer: Answer, fetch: Callable[[int, int], bytes]) -> IO[bytes
 
 def sdist_metadata(data: bytes, filename: str) -> bytes:
     """The top-level ``PKG-INFO`` of an sdist (never builds anything)."""
-    import tarfile  # noqa: PLC0415 - sdists only: a lock reads wheels almost always
 
     try:
         if filename.endswith(".zip"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
@@ -95,7 +96,6 @@ class IndexTarget:
 
 @functools.lru_cache(maxsize=8)
 def _target_key(python_version: str, tags: frozenset[str] | None) -> str:
-    import hashlib  # noqa: PLC0415 - rarely needed
 
     text = python_version + "|" + ",".join(sorted(tags or ()))
     return hashlib.sha256(text.encode()).hexdigest()[:16]

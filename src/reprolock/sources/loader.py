@@ -16,6 +16,9 @@ from reprolock.errors import InputError
 from reprolock.records import FileKind, SourceFile
 from reprolock.redaction import ENV_VAR
 from reprolock.sources.kinds import infer_kind, kind_from_name
+from reprolock.sources.pylock import read_pylock
+from reprolock.sources.pyproject import read_pyproject
+from reprolock.sources.requirements import parse_text
 from reprolock.sources.textfile import display_path, read_text
 
 if TYPE_CHECKING:
@@ -68,11 +71,9 @@ class Loader:
         text = read_text(frame.resolved, frame.display)
         kind = kind or kind_from_name(frame.resolved.name)
         if kind is FileKind.PYPROJECT:
-            from reprolock.sources.pyproject import read_pyproject  # noqa: PLC0415 - only when needed
 
             self.files.append(read_pyproject(text, frame.display))
         elif kind is FileKind.PYLOCK:
-            from reprolock.sources.pylock import read_pylock  # noqa: PLC0415 - imports packaging.pylock
 
             self.files.append(read_pylock(text, frame.display))
         else:
@@ -80,7 +81,6 @@ class Loader:
 
     def _add_requirements_text(self, text: str, frame: _Frame, kind: FileKind | None, chain: tuple[_Frame, ...]) -> None:
         constraint = frame.via is not None and frame.via.constraint
-        from reprolock.sources.requirements import parse_text  # noqa: PLC0415 - pip's parser only when a requirements file is read
 
         parsed = parse_text(text, frame.display, constraint=constraint)
         kind = kind or infer_kind(frame.resolved.name, parsed, constraint=constraint)
