@@ -297,29 +297,32 @@ def _unique(found: Iterable[Finding]) -> list[Finding]:
 
 def subjects_from(files: Sequence[SourceFile], environment: Environment | None = None) -> list[Subject]:
     """The pinned requirements of ``files`` and the installed distributions of ``environment``."""
+    ranges = _file_ranges(files)
+    if environment is not None:
+        _dependents_ranges(environment, ranges)
+    subjects = [
+        Subject(req.name, req.pinned_version, req.origin, allowed=tuple(ranges.get(req.name, ())), hashes=req.hashes)
+        for source in files
+        for req in source.requirements
+        if req.name is not None and req.pinned_version is not None and not (req.is_direct or req.editable or req.name in _PLACEHOLDERS)
+    ]
+    if environment is not None:
+        subjects += [
+            Subject(dist.name, dist.version, None, installed=True, allowed=tuple(ranges.get(dist.name, ())))
+            for dist in environment.winners().values()
+            if not (dist.direct_url or dist.editable or dist.name in _PLACEHOLDERS)
+        ]
+    return list(dict.fromkeys(subjects))
+
+
+def _file_ranges(files: Sequence[SourceFile]) -> dict[str, list[str]]:
+    """The ranges and constraints the files put on each name (they bound ``wanted``)."""
     ranges: dict[str, list[str]] = {}
     for source in files:
         for req in source.requirements:
-            if req.name is None or not req.specifier:
-                continue
-            exact = req.pinned_version is not None
-            if not exact or req.constraint or source.kind is FileKind.CONSTRAINTS:
+            if req.name is not None and req.specifier and (req.pinned_version is None or req.constraint or source.kind is FileKind.CONSTRAINTS):
                 ranges.setdefault(req.name, []).append(str(req.specifier))
-    if environment is not None:
-        _dependents_ranges(environment, ranges)
-    subjects: list[Subject] = []
-    for source in files:
-        for req in source.requirements:
-            version = req.pinned_version
-            if req.name is None or version is None or req.is_direct or req.editable or req.name in _PLACEHOLDERS:
-                continue
-            subjects.append(Subject(req.name, version, req.origin, allowed=tuple(ranges.get(req.name, ())), hashes=req.hashes))
-    if environment is not None:
-        for dist in environment.winners().values():
-            if dist.direct_url or dist.editable or dist.name in _PLACEHOLDERS:
-                continue
-            subjects.append(Subject(dist.name, dist.version, None, installed=True, allowed=tuple(ranges.get(dist.name, ()))))
-    return list(dict.fromkeys(subjects))
+    return ranges
 
 
 # ``name...; extra == "docs"``: most Requires-Dist lines of real distributions, and they never
