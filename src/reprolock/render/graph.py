@@ -6,12 +6,14 @@ import json
 import re
 from typing import TYPE_CHECKING
 
+from reprolock.render import dot
+
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.tree import Tree
 
     from reprolock.dependencies import Edge
-    from reprolock.graph import DependencyGraph
+    from reprolock.graph import DependencyGraph, GraphNode
 
 
 def render_json(graph: DependencyGraph) -> str:
@@ -40,8 +42,9 @@ def _edge_label(graph: DependencyGraph, edge: Edge, *, reverse: bool) -> str:
 
 def render_tree(graph: DependencyGraph, console: Console, *, reverse: bool = False, depth: int | None = None) -> None:
     """One rich tree per root; a package already drawn with its subtree is marked instead of drawn again."""
-    from rich.markup import escape  # noqa: PLC0415 - rich only when drawing
-    from rich.tree import Tree  # noqa: PLC0415
+    # rich takes ~35 ms to import; json, dot and mermaid never need it.
+    from rich.markup import escape  # noqa: PLC0415 - heavy, only the tree format uses it
+    from rich.tree import Tree  # noqa: PLC0415 - heavy, only the tree format uses it
 
     expanded: set[str] = set()
 
@@ -73,23 +76,21 @@ def render_tree(graph: DependencyGraph, console: Console, *, reverse: bool = Fal
         console.print(tree)
 
 
-def _dot_quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def _edge_text(edge: Edge) -> str:
+    """What an edge is labelled with in dot and Mermaid: the specifier and the extra that brought it in."""
+    return edge.specifier + (f" [{edge.extra}]" if edge.extra else "")
+
+
+def _dot_style(node: GraphNode) -> str | None:
+    if node.root:
+        return "bold"
+    return "dashed" if node.version is None else None
 
 
 def render_dot(graph: DependencyGraph) -> str:
-    lines = ["digraph dependencies {", "  rankdir=LR;", "  node [shape=box];"]
-    for node in graph.nodes:
-        second = node.version or "(not installed)"
-        label = _dot_quote(node.name)[:-1] + "\\n" + _dot_quote(second)[1:]
-        style = ", style=bold" if node.root else ", style=dashed" if node.version is None else ""
-        lines.append(f"  {_dot_quote(node.name)} [label={label}{style}];")
-    for edge in graph.edges:
-        label = edge.specifier + (f" [{edge.extra}]" if edge.extra else "")
-        attrs = f" [label={_dot_quote(label)}]" if label else ""
-        lines.append(f"  {_dot_quote(edge.source)} -> {_dot_quote(edge.target)}{attrs};")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    nodes = [(node.name, {"label": f"{node.name}\n{node.version or '(not installed)'}", "style": _dot_style(node)}) for node in graph.nodes]
+    edges = [(edge.source, edge.target, {"label": _edge_text(edge) or None}) for edge in graph.edges]
+    return dot.digraph(nodes, edges, graph={"rankdir": "LR"}, node={"shape": "box"})
 
 
 _MERMAID_ID = re.compile(r"[^A-Za-z0-9_]")
@@ -109,7 +110,7 @@ def render_mermaid(graph: DependencyGraph) -> str:
         label = f"{node.name} {node.version}" if node.version else f"{node.name} (not installed)"
         lines.append(f'    {_mermaid_id(node.name)}["{_mermaid_text(label)}"]')
     for edge in graph.edges:
-        label = edge.specifier + (f" [{edge.extra}]" if edge.extra else "")
+        label = _edge_text(edge)
         arrow = f'-->|"{_mermaid_text(label)}"|' if label else "-->"
         lines.append(f"    {_mermaid_id(edge.source)} {arrow} {_mermaid_id(edge.target)}")
     return "\n".join(lines) + "\n"

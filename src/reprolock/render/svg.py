@@ -12,6 +12,7 @@ import subprocess
 from html import escape
 from typing import TYPE_CHECKING
 
+from reprolock.render import dot
 from reprolock.render.layout import NODE_HEIGHT, Layout, layout
 
 if TYPE_CHECKING:
@@ -33,8 +34,9 @@ def _label_width(name: str, version: str | None) -> float:
     return max(len(name) * _NAME_CHAR, len(version or "") * _VERSION_CHAR, 24.0) + _PAD
 
 
-def _node_class(name: str, root: bool, severities: Mapping[str, Severity]) -> str:
-    classes = ["node"]
+def _marks(name: str, root: bool, severities: Mapping[str, Severity]) -> str:
+    """The classes that style a package's box: ``root`` and its worst ``sev-*``."""
+    classes = []
     if root:
         classes.append("root")
     if name in severities:
@@ -80,9 +82,10 @@ def builtin_svg(graph: GraphView, severities: Mapping[str, Severity]) -> str:
         box = placed.boxes[node.name]
         left, top = box.x - box.width / 2, box.y - NODE_HEIGHT / 2
         name = escape(node.name)
+        classes = f"node {_marks(node.name, node.root, severities)}".rstrip()
         tooltip = escape(f"{node.name} {node.version or '(version unknown)'}{' (root)' if node.root else ''}")
         out.append(
-            f'<g class="{_node_class(node.name, node.root, severities)}" id="pkg-{name}" data-package="{name}" tabindex="0">'
+            f'<g class="{classes}" id="pkg-{name}" data-package="{name}" tabindex="0">'
             f"<title>{tooltip}</title>"
             f'<rect x="{left:.1f}" y="{top:.1f}" width="{box.width:.1f}" height="{NODE_HEIGHT:.0f}" rx="6"/>'
             f'<text x="{box.x:.1f}" y="{box.y - 3:.1f}" class="name">{name}</text>'
@@ -92,34 +95,35 @@ def builtin_svg(graph: GraphView, severities: Mapping[str, Severity]) -> str:
     return "".join(out)
 
 
-def _dot_quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
-
-
 def to_dot(graph: GraphView, severities: Mapping[str, Severity]) -> str:
     """The graph in Graphviz's language, with the classes and ids the HTML report styles."""
-    lines = [
-        "digraph dependencies {",
-        '  graph [rankdir=LR, nodesep=0.25, ranksep=0.6, bgcolor="transparent"];',
-        '  node [shape=box, style="rounded", fontname="sans-serif", fontsize=11];',
-        "  edge [arrowsize=0.7];",
+    nodes = [
+        (
+            node.name,
+            {
+                "label": f"{node.name}\n{node.version or '?'}",
+                "id": f"pkg-{node.name}",
+                "class": _marks(node.name, node.root, severities) or None,  # dot adds the class "node" itself
+            },
+        )
+        for node in graph.nodes
     ]
-    for node in graph.nodes:
-        label = _dot_quote(node.name)[:-1] + "\\n" + _dot_quote(node.version or "?")[1:]
-        cls = _node_class(node.name, node.root, severities).removeprefix("node").strip()  # dot adds "node" itself
-        lines.append(f"  {_dot_quote(node.name)} [label={label}, id={_dot_quote('pkg-' + node.name)}, class={_dot_quote(cls)}];" if cls else f"  {_dot_quote(node.name)} [label={label}, id={_dot_quote('pkg-' + node.name)}];")
-    lines += [f'  {_dot_quote(e.source)} -> {_dot_quote(e.target)} [class="edge"];' for e in graph.edges]
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    return dot.digraph(
+        nodes,
+        [(edge.source, edge.target, {"class": "edge"}) for edge in graph.edges],
+        graph={"rankdir": "LR", "nodesep": "0.25", "ranksep": "0.6", "bgcolor": "transparent"},
+        node={"shape": "box", "style": "rounded", "fontname": "sans-serif", "fontsize": "11"},
+        edge={"arrowsize": "0.7"},
+    )
 
 
 def dot_svg(graph: GraphView, severities: Mapping[str, Severity]) -> str | None:
     """``dot -Tsvg`` of the graph, without the XML prologue; ``None`` when Graphviz is missing or fails."""
-    dot = shutil.which("dot")
-    if dot is None:
+    program = shutil.which("dot")
+    if program is None:
         return None
     try:
-        done = subprocess.run([dot, "-Tsvg"], input=to_dot(graph, severities), capture_output=True, text=True, timeout=_DOT_TIMEOUT, check=False)  # noqa: S603 - fixed argv, the graph goes through stdin
+        done = subprocess.run([program, "-Tsvg"], input=to_dot(graph, severities), capture_output=True, text=True, timeout=_DOT_TIMEOUT, check=False)  # noqa: S603 - fixed argv, the graph goes through stdin
     except (OSError, subprocess.TimeoutExpired):
         return None
     start = done.stdout.find("<svg")
