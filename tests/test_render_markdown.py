@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 
 from reportkit import at, finding, make_report, webapp_graph
+from reprolock.render.grouping import worst_severity
+from reprolock.render.html import render_html
 from reprolock.render.markdown import MAX_CHARS, render_markdown
+from reprolock.rules import Severity
 
 
 def _balanced(text: str) -> None:
@@ -76,3 +79,22 @@ def test_no_findings():
     text = render_markdown(make_report())
     assert "No findings." in text
     assert "<details" not in text
+
+
+def test_a_package_is_marked_by_its_worst_finding_in_both_graphs():
+    report = make_report(
+        finding("RL102", "flask==2.2.5 has no --hash", package="flask", location=at("r.txt", 1)),
+        finding("RL109", "flask differs", package="flask", location=at("r.txt", 1)),
+        finding("RL102", "requests==2.28.2 has no --hash", package="requests", location=at("r.txt", 2)),
+        finding("RL403", "cycle"),
+        graph=webapp_graph(),
+    )
+    assert worst_severity(report) == {"flask": Severity.ERROR, "requests": Severity.WARNING}
+    text = render_markdown(report)
+    ids = dict(re.findall(r'^  (n\d+)\["(\S+) ', text, flags=re.MULTILINE))
+    names = {name: node for node, name in ids.items()}
+    assert f"  class {names['flask']} error" in text
+    assert f"  class {names['requests']} warning" in text
+    page = render_html(report)
+    assert 'class="node sev-error" id="pkg-flask"' in page
+    assert 'class="node sev-warning" id="pkg-requests"' in page

@@ -1,4 +1,4 @@
-"""Arrange findings for people: by file, in line order, long runs of one rule folded."""
+"""Arrange findings for people: by file, in line order, long runs of one rule folded; the worst severity per package."""
 
 from __future__ import annotations
 
@@ -66,3 +66,12 @@ def _rows(findings: list[Finding], *, verbose: bool) -> tuple[Row, ...]:
             rows.append(Row(first.location.line if first.location else None, first, len(items), packages))
     rows.sort(key=lambda row: (row.line or 0, -row.finding.severity.rank, row.finding.rule))
     return tuple(rows)
+
+
+def worst_severity(report: Report) -> dict[str, Severity]:
+    """The worst severity among each package's findings: how the HTML and Markdown graphs mark a package."""
+    worst: dict[str, Severity] = {}
+    for item in report.findings:
+        if item.package and (item.package not in worst or item.severity.rank > worst[item.package].rank):
+            worst[item.package] = item.severity
+    return worst

@@ -13,6 +13,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from reprolock import __version__
+from reprolock.render.grouping import worst_severity
 from reprolock.render.html_assets import CSS, JS
 from reprolock.render.svg import graph_svg
 from reprolock.render.views import GraphView, LockContents, as_graph
@@ -28,15 +29,6 @@ _CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline
 
 def _e(value: object) -> str:
     return escape("" if value is None else str(value), quote=True)
-
-
-def worst_severity(report: Report) -> dict[str, Severity]:
-    """The worst severity among each package's findings."""
-    worst: dict[str, Severity] = {}
-    for item in report.findings:
-        if item.package and (item.package not in worst or item.severity.rank > worst[item.package].rank):
-            worst[item.package] = item.severity
-    return worst
 
 
 def _summary(report: Report) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from reprolock.redaction import MASK
-from reprolock.render.grouping import Row, sections
+from reprolock.render.grouping import Row, sections, worst_severity
 from reprolock.render.views import GraphView, as_graph
 from reprolock.rules import Severity
 
@@ -22,10 +22,6 @@ def _code(text: str) -> str:
     return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
 
 
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _cell(text: str) -> str:
     """Escape Markdown in a table cell; a masked secret stays readable as a code span."""
     return f"`{MASK}`".join(_escape(part) for part in text.split(MASK))
@@ -40,6 +36,7 @@ def _escape(text: str) -> str:
 MAX_CHARS = 65_000
 """GitHub's limit for a comment body is 65,536 characters; the report stays under this."""
 MERMAID_MAX_EDGES = 150
+_NOTE_ROOM = 200  # kept free for the truncation note
 
 
 def _mermaid(graph: GraphView, worst: dict[str, Severity]) -> list[str]:
@@ -64,14 +61,6 @@ def _mermaid(graph: GraphView, worst: dict[str, Severity]) -> list[str]:
     more = len(direct.edges) - len(edges)
     heading = f"### Direct dependencies ({len(direct.roots)} roots, {len(direct.edges)} requirements)"
     return ["", heading, "", *lines, *(["", f"{more} more requirements are not drawn."] if more > 0 else [])]
-
-
-def _worst(report: Report) -> dict[str, Severity]:
-    worst: dict[str, Severity] = {}
-    for item in report.findings:
-        if item.package and (item.package not in worst or item.severity.rank > worst[item.package].rank):
-            worst[item.package] = item.severity
-    return worst
 
 
 def _location(path: str | None, line: int | None) -> str:
@@ -108,6 +97,64 @@ def _head(report: Report) -> list[str]:
     return head
 
 
+def _by_severity(report: Report, *, verbose: bool) -> dict[Severity, list[Row]]:
+    """The rows of every file's section, gathered by severity."""
+    by_severity: dict[Severity, list[Row]] = {}
+    for section in sections(report, verbose=verbose):
+        for row in section.rows:
+            by_severity.setdefault(row.finding.severity, []).append(row)
+    return by_severity
+
+
+def _row(row: Row) -> str:
+    item = row.finding
+    path = item.location.path if item.location else None
+    package = item.package or "" if row.count == 1 else f"{row.count} packages"
+    return f"| {_location(path, row.line)} | {item.rule} {item.name} | {_cell(package)} | {_cell(row.message)} |"
+
+
+def _table(severity: Severity, rows: list[Row], room: int) -> tuple[list[str], int]:
+    """The collapsible table of one severity in at most ``room`` characters, and how many findings it shows."""
+    findings_here = sum(row.count for row in rows)
+    label = severity.value if findings_here == 1 or severity is Severity.INFO else f"{severity.value}s"
+    opening = [
+        "",
+        f"<details{' open' if severity is Severity.ERROR else ''}><summary>{_ICONS[severity]} {findings_here} {label}</summary>",
+        "",
+        "| Location | Rule | Package | Message |",
+        "| --- | --- | --- | --- |",
+    ]
+    closing = ["", "</details>"]
+    cost = len("\n".join(opening + closing)) + 1
+    if cost > room:
+        return [], 0
+    lines: list[str] = []
+    shown = 0
+    for row in rows:
+        line = _row(row)
+        if cost + len("\n".join([*lines, line])) + 1 > room:
+            break
+        lines.append(line)
+        shown += row.count
+    return (opening + lines + closing, shown) if lines else ([], 0)
+
+
+def _tables(by_severity: dict[Severity, list[Row]], budget: int) -> tuple[list[str], int]:
+    """A table per severity, worst first, until ``budget`` characters are used; the lines and how many findings they show."""
+    body: list[str] = []
+    shown = 0
+    for severity in Severity:
+        rows = by_severity.get(severity, [])
+        if not rows:
+            continue
+        table, count = _table(severity, rows, budget - len("\n".join(body)))
+        if not table:  # not even one row fits: no less severe table is shown after this one
+            break
+        body += table
+        shown += count
+    return body, shown
+
+
 def render_markdown(
     report: Report,
     *,
@@ -122,50 +169,15 @@ def render_markdown(
     """
     head = _head(report)
     drawn = as_graph(graph) or report.graph
-    tail = _mermaid(drawn, _worst(report)) if drawn is not None and drawn.nodes else []
+    tail = _mermaid(drawn, worst_severity(report)) if drawn is not None and drawn.nodes else []
     if not report.findings:
         head += ["", "No findings."]
-    by_severity: dict[Severity, list[Row]] = {}
-    for section in sections(report, verbose=verbose):
-        for row in section.rows:
-            by_severity.setdefault(row.finding.severity, []).append(row)
-    total = sum(row.count for rows in by_severity.values() for row in rows)
-    note_room = 200
-    budget = limit - len("\n".join(head + tail)) - note_room
+    budget = limit - len("\n".join(head + tail)) - _NOTE_ROOM
     if budget < 0:  # a graph too big for the limit gives way to the findings
-        tail, budget = [], limit - len("\n".join(head)) - note_room
-    body: list[str] = []
-    shown = 0
-    for severity in Severity:
-        rows = by_severity.get(severity, [])
-        if not rows:
-            continue
-        findings_here = sum(row.count for row in rows)
-        label = severity.value if findings_here == 1 or severity is Severity.INFO else f"{severity.value}s"
-        opening = [
-            "",
-            f"<details{' open' if severity is Severity.ERROR else ''}><summary>{_ICONS[severity]} {findings_here} {label}</summary>",
-            "",
-            "| Location | Rule | Package | Message |",
-            "| --- | --- | --- | --- |",
-        ]
-        closing = ["", "</details>"]
-        cost = len("\n".join(opening + closing)) + 1
-        if cost + len("\n".join(body)) > budget:
-            break
-        section_rows: list[str] = []
-        for row in rows:
-            item = row.finding
-            path = item.location.path if item.location else None
-            package = item.package or "" if row.count == 1 else f"{row.count} packages"
-            line = f"| {_location(path, row.line)} | {item.rule} {item.name} | {_cell(package)} | {_cell(row.message)} |"
-            if len("\n".join(body)) + cost + len("\n".join([*section_rows, line])) + 1 > budget:
-                break
-            section_rows.append(line)
-            shown += row.count
-        if not section_rows:
-            break
-        body += opening + section_rows + closing
+        tail, budget = [], limit - len("\n".join(head)) - _NOTE_ROOM
+    by_severity = _by_severity(report, verbose=verbose)
+    body, shown = _tables(by_severity, budget)
+    total = sum(row.count for rows in by_severity.values() for row in rows)
     lines = head + body
     if shown < total:
         lines += ["", f"> **Truncated:** {shown} of {total} findings are shown ({limit:,}-character limit); `--format json` or `--format html` lists every finding."]
