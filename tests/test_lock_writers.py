@@ -13,7 +13,7 @@ from lockrecords import FolderFinder
 from reprolock.index.models import DistFile
 from reprolock.lock.model import Lock, LockedPackage, Provenance
 from reprolock.lock.writers import is_pylock
-from reprolock.lock.writers.pylock import write_pylock
+from reprolock.lock.writers.pylock import pylock_record, write_pylock
 from reprolock.lock.writers.requirements import write_requirements
 from test_lock_resolve import lock
 from wheelfactory import Dist
@@ -114,3 +114,30 @@ def test_strings_with_quotes_are_escaped():
 @pytest.mark.parametrize(("path", "expected"), [("pylock.toml", True), ("out/pylock.dev.toml", True), ("requirements.txt", False), ("pyproject.toml", False)])
 def test_format_follows_the_file_name(path, expected):
     assert is_pylock(path) is expected
+
+
+@pytest.mark.parametrize("odd", ["\x7f", "\x00", "\x1b", "\n", "\r", "\x08"])
+def test_control_characters_give_valid_toml(odd):
+    """TOML forbids raw control characters (DEL included) in strings and comments: they are escaped, and read back as they were."""
+    name, url = f"ok{odd}", f"https://files.invalid/ok{odd}/ok-1.0-py3-none-any.whl"
+    marker = 'platform_release == "5.\x7f"'  # a marker holds no line break or NUL (packaging refuses them), but may hold DEL
+    file = DistFile("ok-1.0-py3-none-any.whl", url, "1.0", "bdist_wheel", hashes=(("sha256", "ab" * 32),))
+    packages = (
+        LockedPackage(name, "1.0", files=(file,), marker=marker, provenance=Provenance(requested=(f"in{odd}.in:1",))),
+        LockedPackage("gone", "0.1", unreproducible=f"editable install from /src/{odd}"),
+    )
+    command = f"reprolock lock 'in{odd}.in' -o pylock.toml"
+    result = Lock(packages, command, environment_marker=marker, target=f"cpython 3.11.7 ({odd})")
+    data = tomllib.loads(write_pylock(result))
+    (package,) = data["packages"]
+    assert (package["name"], package["marker"], package["wheels"][0]["url"]) == (name, marker, url)
+    assert package["tool"]["reprolock"]["requested-by"] == [f"in{odd}.in:1"]
+    assert data["environments"] == [marker]
+    assert data["tool"]["reprolock"]["command"] == command
+    assert data["tool"]["reprolock"]["unreproducible"][0]["reason"] == f"editable install from /src/{odd}"
+
+
+def test_pylock_text_is_its_packaging_record(resolved):
+    """The file holds exactly the ``packaging.pylock`` record it was made from."""
+    result, _ = resolved
+    assert Pylock.from_dict(tomllib.loads(write_pylock(result))) == pylock_record(result)

@@ -1,95 +1,60 @@
 """The PEP 751 ``pylock.toml`` writer, with dependency edges and provenance.
 
-A small, fixed TOML layout written by hand (no TOML writer dependency), so
-the bytes depend only on the ``Lock``; the tables of direct references are
-made as ``packaging.pylock`` records first. Packages the index cannot reproduce
-(editables, local paths, system packages) cannot be valid ``[[packages]]``
-entries without a source; they are listed under ``[tool.reprolock]``.
+The lock is made as ``packaging.pylock`` records (``Pylock``, ``Package``,
+``PackageWheel``...) and written by ``tomli-w``, so the file has the fields
+and escapes the standard and TOML ask for; the bytes depend only on the
+``Lock`` (field order is the records', packages and files keep the lock's
+order). Packages the index cannot reproduce (editables, local paths, system
+packages) cannot be valid ``[[packages]]`` entries without a source; they are
+listed under ``[tool.reprolock]``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
+import functools
 import os
-from collections.abc import Mapping
 from datetime import datetime
 from pathlib import PurePath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from packaging.pylock import PackageArchive, PackageDirectory, PackageVcs
+import tomli_w
+from packaging.markers import Marker
+from packaging.pylock import Package, PackageArchive, PackageDirectory, PackageSdist, PackageVcs, PackageWheel, Pylock
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from reprolock.lock.candidates import WHEEL
 from reprolock.lock.writers.requirements import target_note, unhashable_note
+from reprolock.versions import parse_specifier, parse_version
 
 if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
     from reprolock.index.models import DistFile
     from reprolock.lock.model import DirectSource, Lock, LockedPackage
 
-INDENT = "    "
+LOCK_VERSION = Version("1.0")
+_COMMENT_ESCAPES = {code: f"\\x{code:02x}" for code in (*range(9), *range(10, 32), 127)}
+"""Control characters TOML forbids in a comment (all but tab), written as Python escapes in the header."""
 
 
-def toml_string(value: str) -> str:
-    """A TOML literal string when that reads better (markers), else a basic one (JSON's escapes are valid TOML)."""
-    if '"' in value and "'" not in value and value.isprintable():
-        return f"'{value}'"
-    return json.dumps(value, ensure_ascii=False)
-
-
-def toml_array(values: list[str], *, multiline: bool = False) -> str:
-    if not values:
-        return "[]"
-    if not multiline:
-        return f"[{', '.join(values)}]"
-    return "[\n" + "".join(f"{INDENT}{value},\n" for value in values) + "]"
-
-
-def _upload_time(value: str | None) -> str | None:
+def _upload_time(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        moment = datetime.fromisoformat(value)
+        return datetime.fromisoformat(value)
     except ValueError:
         return None
-    text = moment.isoformat()
-    return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
 
 
-def _file_table(file: DistFile) -> str | None:
-    """``{ name = ..., url = ..., size = ..., upload-time = ..., hashes = { ... } }``; ``None`` without hashes."""
-    if not file.hashes:
-        return None
-    parts = [f"name = {toml_string(file.filename)}", f"url = {toml_string(file.url)}"]
-    if file.size is not None:
-        parts.append(f"size = {file.size}")
-    if (moment := _upload_time(file.upload_time)) is not None:
-        parts.append(f"upload-time = {moment}")
-    hashes = ", ".join(f"{algorithm} = {toml_string(digest)}" for algorithm, digest in sorted(file.hashes))
-    parts.append(f"hashes = {{ {hashes} }}")
-    return f"{{ {', '.join(parts)} }}"
+def _sdist(file: DistFile) -> PackageSdist:
+    return PackageSdist(name=file.filename, upload_time=_upload_time(file.upload_time), url=file.url, size=file.size, hashes=dict(sorted(file.hashes)))
 
 
-def _inline(table: Mapping[str, object]) -> str:
-    """A TOML inline table of strings, integers, booleans and tables (``None`` values left out)."""
-    parts = []
-    for key, value in table.items():
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            text = "true" if value else "false"
-        elif isinstance(value, int):
-            text = str(value)
-        elif isinstance(value, Mapping):
-            text = _inline(value)
-        else:
-            text = toml_string(str(value))
-        parts.append(f"{key} = {text}")
-    return f"{{ {', '.join(parts)} }}"
-
-
-def _pylock_fields(item: object) -> dict[str, object]:
-    """A ``packaging.pylock`` record's fields under their TOML names, in declaration order."""
-    return {field.name.replace("_", "-"): getattr(item, field.name) for field in dataclasses.fields(item)}  # type: ignore[arg-type]
+def _wheel(file: DistFile) -> PackageWheel:
+    return PackageWheel(name=file.filename, upload_time=_upload_time(file.upload_time), url=file.url, size=file.size, hashes=dict(sorted(file.hashes)))
 
 
 def _path(source: DirectSource, base: PurePath | None) -> str | None:
@@ -101,63 +66,54 @@ def _path(source: DirectSource, base: PurePath | None) -> str | None:
     return PurePath(os.path.relpath(source.folder, base)).as_posix()
 
 
-def _direct_table(source: DirectSource, base: PurePath | None) -> str:
-    """``vcs = {...}``, ``archive = {...}`` or ``directory = {...}``, made as ``packaging.pylock`` records them."""
-    hashes = dict(source.hashes)
-    record: PackageVcs | PackageArchive | PackageDirectory
+def _direct(source: DirectSource | None, base: PurePath | None) -> tuple[PackageVcs | None, PackageArchive | None, PackageDirectory | None]:
+    """The ``vcs``, ``archive`` and ``directory`` fields of a package: one of them for a direct reference."""
+    if source is None:
+        return None, None, None
     if source.kind == "vcs":
-        record = PackageVcs(
-            type=source.vcs or "git", url=source.url, requested_revision=source.requested_revision, commit_id=source.commit_id or "", subdirectory=source.subdirectory
-        )
-    elif source.kind == "archive":
+        vcs = PackageVcs(type=source.vcs or "git", url=source.url, requested_revision=source.requested_revision, commit_id=source.commit_id or "", subdirectory=source.subdirectory)
+        return vcs, None, None
+    if source.kind == "archive":
         url = None if source.path is not None else source.url
-        record = PackageArchive(url=url, path=_path(source, base), size=source.size, hashes=hashes, subdirectory=source.subdirectory)
-    else:
-        record = PackageDirectory(path=_path(source, base) or source.written, editable=source.editable or None, subdirectory=source.subdirectory)
-    return f"{source.kind} = {_inline(_pylock_fields(record))}"
+        return None, PackageArchive(url=url, path=_path(source, base), size=source.size, hashes=dict(source.hashes), subdirectory=source.subdirectory), None
+    return None, None, PackageDirectory(path=_path(source, base) or source.written, editable=source.editable or None, subdirectory=source.subdirectory)
 
 
-def _package(package: LockedPackage, base: PurePath | None = None) -> list[str]:
-    wheels = [table for file in package.files if file.packagetype == WHEEL and (table := _file_table(file))]
-    sdists = [table for file in package.files if file.packagetype != WHEEL and (table := _file_table(file))]
-    lines = ["[[packages]]", f"name = {toml_string(package.name)}"]
+def _provenance(package: LockedPackage) -> dict[str, Any] | None:
+    """``[packages.tool.reprolock]``: why the package is there and what it requires; ``None`` when nothing is known."""
+    facts: dict[str, Any] = {
+        "requested-by": list(package.provenance.requested),
+        "required-by": list(package.parents),
+        "roots": list(package.provenance.roots),
+        "requires": list(package.requires),
+        "yanked": package.yanked_reason,
+    }
+    kept = {key: value for key, value in facts.items() if value}
+    return {"reprolock": kept} if kept else None
+
+
+def _package(package: LockedPackage, base: PurePath | None) -> Package:
+    hashed = [file for file in package.files if file.hashes]
+    sdists = [_sdist(file) for file in hashed if file.packagetype != WHEEL]
+    wheels = [_wheel(file) for file in hashed if file.packagetype == WHEEL]
     # PEP 751: no version for a source tree (VCS, directory), which may hold another one by install time
-    if package.direct is None or package.direct.kind == "archive":
-        lines.append(f"version = {toml_string(package.version)}")
-    if package.marker:
-        lines.append(f"marker = {toml_string(package.marker)}")
-    if package.requires_python:
-        lines.append(f"requires-python = {toml_string(package.requires_python)}")
-    if package.index:
-        lines.append(f"index = {toml_string(package.index)}")
-    if package.dependencies:
-        lines.append(f"dependencies = {toml_array([f'{{ name = {toml_string(name)} }}' for name in package.dependencies])}")
-    if package.direct is not None:
-        lines.append(_direct_table(package.direct, base))
-    if sdists:
-        lines.append(f"sdist = {sdists[0]}")
-    if wheels:
-        lines.append(f"wheels = {toml_array(wheels, multiline=True)}")
-    tool = _provenance(package)
-    if tool:
-        lines += ["", "[packages.tool.reprolock]", *tool]
-    return lines
-
-
-def _provenance(package: LockedPackage) -> list[str]:
-    lines = []
-    facts = (
-        ("requested-by", package.provenance.requested),
-        ("required-by", package.parents),
-        ("roots", package.provenance.roots),
-        ("requires", package.requires),
+    has_version = package.direct is None or package.direct.kind == "archive"
+    requires_python = parse_specifier(package.requires_python) if package.requires_python else None  # an unparsable one would make the file invalid
+    vcs, archive, directory = _direct(package.direct, base)
+    return Package(
+        name=canonicalize_name(package.name),
+        version=parse_version(package.version) if has_version else None,
+        marker=Marker(package.marker) if package.marker else None,
+        requires_python=requires_python,
+        dependencies=[{"name": name} for name in package.dependencies] or None,
+        vcs=vcs,
+        directory=directory,
+        archive=archive,
+        index=package.index,
+        sdist=sdists[0] if sdists else None,
+        wheels=wheels or None,
+        tool=_provenance(package),
     )
-    for key, values in facts:
-        if values:
-            lines.append(f"{key} = {toml_array([toml_string(value) for value in values])}")
-    if package.yanked_reason:
-        lines.append(f"yanked = {toml_string(package.yanked_reason)}")
-    return lines
 
 
 def lockable(package: LockedPackage) -> bool:
@@ -165,29 +121,63 @@ def lockable(package: LockedPackage) -> bool:
     return package.unreproducible is None and (package.direct is not None or any(file.hashes for file in package.files))
 
 
+def _tool(lock: Lock) -> dict[str, Any]:
+    """``[tool.reprolock]``: the command that regenerates the file, and the packages left out of ``[[packages]]``."""
+    facts: dict[str, Any] = {"command": lock.command}
+    left_out = [
+        {"name": package.name, "version": package.version, "reason": package.unreproducible or "the index gives no hashes for this version"}
+        for package in lock.packages
+        if not lockable(package)
+    ]
+    if left_out:
+        facts["unreproducible"] = left_out
+    return {"reprolock": facts}
+
+
+def pylock_record(lock: Lock, *, base: PurePath | None = None) -> Pylock:
+    """The lock as a ``packaging.pylock`` record; ``base``: the lock's folder, which local paths are relative to."""
+    return Pylock(
+        lock_version=LOCK_VERSION,
+        environments=[Marker(lock.environment_marker)] if lock.environment_marker else None,
+        requires_python=parse_specifier(lock.requires_python) if lock.requires_python else None,
+        created_by="reprolock",
+        packages=[_package(package, base) for package in lock.packages if lockable(package)],
+        tool=_tool(lock),
+    )
+
+
+@functools.cache
+def _keys(record: type[DataclassInstance]) -> tuple[tuple[str, str], ...]:
+    """A record's fields and their TOML keys (``upload_time`` is ``upload-time``), in declaration order."""
+    return tuple((field.name, field.name.replace("_", "-")) for field in dataclasses.fields(record))
+
+
+def _toml(value: object) -> object:
+    """``packaging.pylock`` records as TOML data, as ``Pylock.to_dict()`` gives them (``None`` fields left out).
+
+    Not ``to_dict()`` itself: it deep-copies every value (``dataclasses.asdict``),
+    which takes longer than writing the file.
+    """
+    if isinstance(value, str | int | datetime):
+        return value
+    if isinstance(value, Version | Marker | SpecifierSet):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_toml(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _toml(item) for key, item in value.items()}
+    if not dataclasses.is_dataclass(value) or isinstance(value, type):
+        raise TypeError(f"not a pylock record: {value!r}")
+    return {key: _toml(item) for name, key in _keys(type(value)) if (item := getattr(value, name)) is not None}
+
+
 def write_pylock(lock: Lock, *, base: PurePath | None = None) -> str:
-    """The lock as ``pylock.toml`` text (ends with a newline); ``base``: the lock's folder, which local paths are relative to."""
-    lines = [
+    """The lock as ``pylock.toml`` text (ends with a newline), under a comment header saying how to regenerate it."""
+    header = [
         "# This file is generated by reprolock. To regenerate it, run:",
         f"#    {lock.command}",
         *(target_note(lock, pip_checks=True) if lock.target else []),
         *(unhashable_note(lock, "pip install --no-require-hashes -r <this file>") if lock.unhashable else []),
-        'lock-version = "1.0"',
     ]
-    if lock.environment_marker:
-        lines.append(f"environments = [{toml_string(lock.environment_marker)}]")
-    if lock.requires_python:
-        lines.append(f"requires-python = {toml_string(lock.requires_python)}")
-    lines.append(f"created-by = {toml_string('reprolock')}")
-    for package in lock.packages:
-        if lockable(package):
-            lines += ["", *_package(package, base)]
-    left_out = [package for package in lock.packages if not lockable(package)]
-    lines += ["", "[tool.reprolock]", f"command = {toml_string(lock.command)}"]
-    if left_out:
-        entries = []
-        for package in left_out:
-            reason = package.unreproducible or "the index gives no hashes for this version"
-            entries.append(f"{{ name = {toml_string(package.name)}, version = {toml_string(package.version)}, reason = {toml_string(reason)} }}")
-        lines.append(f"unreproducible = {toml_array(entries, multiline=True)}")
-    return "\n".join(lines) + "\n"
+    comments = "".join(f"{line.translate(_COMMENT_ESCAPES)}\n" for line in header)
+    return comments + tomli_w.dumps(_toml(pylock_record(lock, base=base)))  # type: ignore[arg-type]  # a record is a table
