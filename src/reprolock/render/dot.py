@@ -16,19 +16,23 @@ if TYPE_CHECKING:
     Attributes = Mapping[str, str | None]
     """Attribute name to text; ``None`` leaves the attribute out."""
 
-_LINE_BREAK = re.compile(r"\r\n?|\n")
-_BARE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|-?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)")
+_SPECIAL = re.compile(r'["\\\r\n]')
+_NUMERAL = re.compile(r"-?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)")
 _KEYWORDS = frozenset({"node", "edge", "graph", "digraph", "subgraph", "strict"})
 
 
 def quote(text: str) -> str:
     """``text`` as a DOT double-quoted string."""
-    return '"' + _LINE_BREAK.sub(r"\\n", text.replace("\\", "\\\\").replace('"', '\\"')) + '"'
+    if _SPECIAL.search(text) is not None:  # most names and versions have nothing to escape
+        text = text.replace("\\", "\\\\").replace('"', '\\"').replace("\r\n", "\\n").replace("\r", "\\n").replace("\n", "\\n")
+    return f'"{text}"'
 
 
 def _value(text: str) -> str:
-    # DOT reads a plain word or number as is; quoting only the rest keeps `style=bold` as people write it.
-    return text if _BARE.fullmatch(text) and text.lower() not in _KEYWORDS else quote(text)
+    # DOT reads a plain word (not a keyword) or a number as is; quoting only the rest keeps `style=bold` as people write it.
+    if text.isascii() and text.isidentifier():
+        return quote(text) if text.lower() in _KEYWORDS else text
+    return text if _NUMERAL.fullmatch(text) else quote(text)
 
 
 def _attributes(attributes: Attributes) -> str:
