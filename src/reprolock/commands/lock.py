@@ -1,4 +1,9 @@
-"""``reprolock lock``: resolve the inputs (or pin an environment / a freeze) and write a lockfile."""
+"""``reprolock lock``: options in, a lockfile and a findings report out.
+
+The locking itself is :mod:`reprolock.lock` (roots, resolution, pins of an
+environment or a freeze, writers, ``--check``); this module reads the inputs,
+opens the index client, picks the kind of lock and delivers the file and the report.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,20 @@ import shlex
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
 from reprolock.commands.indexing import open_index
+from reprolock.commands.output import render
 from reprolock.errors import UsageError
+from reprolock.lock.check import compare_file, precheck
+from reprolock.lock.existing import preferred_pins
+from reprolock.lock.fromsources import environment_lock, freeze_lock
+from reprolock.lock.inputs import collect_roots
+from reprolock.lock.provider import ResolveOptions
+from reprolock.lock.resolve import lock_inputs
+from reprolock.lock.target import resolve_target
+from reprolock.lock.writers import is_pylock, write_lock
 from reprolock.output import check_writable, write_atomic
 from reprolock.policy import build_policy, read_config
 from reprolock.records import FileKind
@@ -24,7 +41,7 @@ if TYPE_CHECKING:
     from reprolock.commands import Context
     from reprolock.findings import Finding
     from reprolock.index.finder import IndexFinder
-    from reprolock.index.models import PackageFinder
+    from reprolock.lock.inputs import Roots
     from reprolock.lock.model import Lock
     from reprolock.lock.target import LockTarget
     from reprolock.records import Environment, SourceFile
@@ -43,6 +60,10 @@ class _Job:
     command: str
     cwd: Path
 
+    def roots(self) -> Roots:
+        """The inputs' root requirements and constraints, for the target and the extras and groups asked for."""
+        return collect_roots(self.files, self.target.marker_env, extras=self.args.extra, groups=self.args.group)
+
 
 def _default_inputs(cwd: Path) -> list[str]:
     for name in ("requirements.in", "pyproject.toml"):
@@ -56,14 +77,8 @@ def _validate(args: argparse.Namespace) -> None:
         raise UsageError("--from-env and --from-freeze cannot be combined")
     if args.check and not args.output:
         raise UsageError("--check needs -o FILE: the lockfile to check")
-    if args.output and not (args.output.endswith(".txt") or _is_pylock(args.output)):
+    if args.output and not (args.output.endswith(".txt") or is_pylock(args.output)):
         raise UsageError(f"-o {args.output}: write *.txt (requirements style) or pylock.toml / pylock.NAME.toml")
-
-
-def _is_pylock(path: str) -> bool:
-    from reprolock.lock.writers import is_pylock  # noqa: PLC0415 - cheap, but keep this module's imports lean
-
-    return is_pylock(path)
 
 
 def regenerate_command(args: argparse.Namespace, inputs: Sequence[str]) -> str:
@@ -96,32 +111,12 @@ def open_finder(args: argparse.Namespace, context: Context, target: LockTarget, 
 
 def inspect_environment(python: str | None, cwd: Path) -> Environment:
     """The environment ``--from-env`` pins: ``--python``, else ``$VIRTUAL_ENV``, else ``./.venv``."""
-    from reprolock.sources.environment import inspect  # noqa: PLC0415 - probes an interpreter
+    from reprolock.sources.environment import inspect  # noqa: PLC0415 - the environment inspector (9 ms to import) serves --from-env only
 
     return inspect(python, cwd, pip_index=False, modules=False)
 
 
-def _resolved(job: _Job, finder: IndexFinder) -> tuple[Lock, list[Finding]]:
-    from reprolock.lock.direct import direct_findings, with_direct  # noqa: PLC0415 - lock machinery only when locking
-    from reprolock.lock.existing import existing_pins  # noqa: PLC0415
-    from reprolock.lock.inputs import collect_roots  # noqa: PLC0415
-    from reprolock.lock.provider import ResolveOptions  # noqa: PLC0415
-    from reprolock.lock.resolve import lock_from_roots  # noqa: PLC0415
-
-    roots = collect_roots(job.files, job.target.marker_env, extras=job.args.extra, groups=job.args.group)
-    roots, direct = with_direct(roots, finder.get, job.cwd, offline=finder.offline)
-    preferred = {} if job.args.upgrade or not job.args.output else existing_pins(job.cwd / job.args.output)
-    for name in _upgrade_names(job.args.upgrade_package):
-        preferred.pop(name, None)
-    options = ResolveOptions(allow_pre=job.args.pre, preferred=preferred, constraints=roots.constraints, direct=direct)
-    lock = lock_from_roots(roots, job.files, finder, job.target, options, command=job.command, workers=METADATA_WORKERS)
-    return lock, direct_findings(direct)
-
-
 def _upgrade_names(values: Sequence[str]) -> list[str]:
-    from packaging.requirements import InvalidRequirement, Requirement  # noqa: PLC0415
-    from packaging.utils import canonicalize_name  # noqa: PLC0415
-
     names: list[str] = []
     for value in values:
         try:
@@ -131,63 +126,46 @@ def _upgrade_names(values: Sequence[str]) -> list[str]:
     return names
 
 
-def _from_freeze(job: _Job, finder: PackageFinder) -> tuple[Lock, list[Finding]]:
-    from reprolock.checks.freeze import check_freeze  # noqa: PLC0415
-    from reprolock.lock.fromsources import pins_from_freeze  # noqa: PLC0415
-    from reprolock.lock.inputs import collect_roots, named_needs  # noqa: PLC0415
-    from reprolock.lock.pinned import pinned_lock  # noqa: PLC0415
+def _resolved(job: _Job, finder: IndexFinder) -> tuple[Lock, list[Finding]]:
+    roots = job.roots()
+    upgrade = _upgrade_names(job.args.upgrade_package)
+    preferred = preferred_pins(job.cwd / job.args.output, upgrade) if job.args.output and not job.args.upgrade else {}
+    options = ResolveOptions(allow_pre=job.args.pre, preferred=preferred)
+    return lock_inputs(
+        roots, job.files, finder, job.target, options, download=finder.get, cwd=job.cwd, offline=finder.offline, command=job.command, workers=METADATA_WORKERS
+    )
+
+
+def _from_freeze(job: _Job, finder: IndexFinder) -> tuple[Lock, list[Finding]]:
+    from reprolock.checks.freeze import check_freeze  # noqa: PLC0415 - the checks package loads every rule family (13 ms); --from-freeze only
 
     (freeze,) = load([job.args.from_freeze], cwd=job.cwd, kind=FileKind.FREEZE)
-    roots = named_needs(collect_roots(job.files, job.target.marker_env, extras=job.args.extra, groups=job.args.group)) if job.files else None
-    lock, findings = pinned_lock(pins_from_freeze(freeze), roots, finder, job.target, command=job.command, workers=METADATA_WORKERS)
+    lock, findings = freeze_lock(freeze, job.roots() if job.files else None, finder, job.target, command=job.command, workers=METADATA_WORKERS)
     return lock, [*check_freeze([freeze]), *findings]
 
 
-def _from_env(job: _Job, finder: PackageFinder) -> tuple[Lock, list[Finding]]:
-    from reprolock.lock.fromsources import TOOLING, pins_from_environment  # noqa: PLC0415
-    from reprolock.lock.inputs import collect_roots, named_needs  # noqa: PLC0415
-    from reprolock.lock.pinned import pinned_lock  # noqa: PLC0415
-    from reprolock.lock.provider import Need  # noqa: PLC0415
+def _from_env(job: _Job, finder: IndexFinder) -> tuple[Lock, list[Finding]]:
     environment = inspect_environment(job.args.python, job.cwd)
-    pins = pins_from_environment(environment)
-    if job.files:
-        roots = named_needs(collect_roots(job.files, job.target.marker_env, extras=job.args.extra, groups=job.args.group))
-    else:
-        from packaging.specifiers import SpecifierSet  # noqa: PLC0415
-
-        roots = tuple(Need(name, SpecifierSet()) for name in pins if name not in TOOLING)
-    return pinned_lock(pins, roots, finder, job.target, command=job.command, workers=METADATA_WORKERS)
+    return environment_lock(environment, job.roots() if job.files else None, finder, job.target, command=job.command, workers=METADATA_WORKERS)
 
 
-def _render(lock: Lock, output: str | None, *, hashes: bool, base: Path | None) -> str:
-    if output is not None and _is_pylock(output):
-        from reprolock.lock.writers.pylock import write_pylock  # noqa: PLC0415
+def _lock(job: _Job, context: Context) -> tuple[Lock, list[Finding]]:
+    """Resolve the inputs, or pin a freeze or an environment (``--from-freeze``, ``--from-env``)."""
+    with open_finder(job.args, context, job.target, job.files) as finder:
+        if job.args.from_freeze:
+            return _from_freeze(job, finder)
+        if job.args.from_env:
+            return _from_env(job, finder)
+        return _resolved(job, finder)
 
-        return write_pylock(lock, base=base)
-    from reprolock.lock.writers.requirements import write_requirements  # noqa: PLC0415
 
-    return write_requirements(lock, hashes=hashes)
-
-
-def _check(args: argparse.Namespace, files: Sequence[SourceFile], target: LockTarget, cwd: Path) -> list[Finding] | None:
+def _check(job: _Job) -> list[Finding] | None:
     """The index-free part of ``--check``: findings when already stale, ``None`` to go on."""
-    from reprolock.findings import finding  # noqa: PLC0415
-    from reprolock.lock.check import unmet_roots  # noqa: PLC0415
-    from reprolock.lock.existing import existing_pins, read_existing  # noqa: PLC0415
-    from reprolock.lock.inputs import collect_roots  # noqa: PLC0415
-    from reprolock.records import Origin  # noqa: PLC0415
-
-    if read_existing(cwd / args.output) is None:
-        return [finding("RL406", f"{args.output} does not exist yet: run the command without --check", location=Origin(args.output))]
-    if args.from_env or args.from_freeze:
-        return None
-    roots = collect_roots(files, target.marker_env, extras=args.extra, groups=args.group)
-    return unmet_roots(roots.needs, existing_pins(cwd / args.output), args.output) or None
+    given_pins = job.args.from_env or job.args.from_freeze
+    return precheck(job.cwd / job.args.output, job.args.output, None if given_pins else lambda: job.roots().needs)
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
-    from reprolock.lock.target import resolve_target  # noqa: PLC0415
-
     _validate(args)
     for given in (args.output if not args.check else None, args.report):
         if given:
@@ -195,22 +173,13 @@ def run(args: argparse.Namespace, context: Context) -> int:
     inputs = list(args.inputs) or ([] if args.from_env or args.from_freeze else _default_inputs(context.cwd))
     policy = build_policy(read_config(context.cwd / "pyproject.toml", inputs=inputs), fail_on=[], ignore=[])
     files = load(inputs, cwd=context.cwd) if inputs else ()
-    target = resolve_target(args.python, context.cwd)
-    command = regenerate_command(args, inputs)
-    findings: list[Finding] = []
-    early = _check(args, files, target, context.cwd) if args.check else None
+    job = _Job(args, files, resolve_target(args.python, context.cwd), regenerate_command(args, inputs), context.cwd)
+    early = _check(job) if args.check else None
     if early is not None:
         findings = early
     else:
-        with open_finder(args, context, target, files) as finder:
-            job = _Job(args, files, target, command, context.cwd)
-            if args.from_freeze:
-                lock, findings = _from_freeze(job, finder)
-            elif args.from_env:
-                lock, findings = _from_env(job, finder)
-            else:
-                lock, findings = _resolved(job, finder)
-        text = _render(lock, args.output, hashes=not args.no_hashes, base=(context.cwd / args.output).parent if args.output else None)
+        lock, findings = _lock(job, context)
+        text = write_lock(lock, args.output, hashes=not args.no_hashes, base=(context.cwd / args.output).parent if args.output else None)
         findings += _finish(args, context, text, len(lock.packages))
     report = build_report(files, findings, policy, command="lock")
     if early is None and args.format in {"html", "markdown"}:
@@ -244,14 +213,10 @@ def _with_lock(report: Report, lock: Lock, path: str) -> Report:
     return dataclasses.replace(report, lock=LockContents(path, shown), graph=graph)
 
 
-
 def _finish(args: argparse.Namespace, context: Context, text: str, count: int) -> list[Finding]:
     """Write (or, with ``--check``, compare) the lockfile."""
     if args.check:
-        from reprolock.lock.check import compare  # noqa: PLC0415
-        from reprolock.lock.existing import read_existing  # noqa: PLC0415
-
-        stale = compare(read_existing(context.cwd / args.output) or "", text, args.output, pylock=_is_pylock(args.output))
+        stale = compare_file(context.cwd / args.output, args.output, text)
         if not stale:
             context.stderr.write(f"reprolock: {args.output} is up to date ({count} package{'' if count == 1 else 's'})\n")
         return stale
@@ -265,7 +230,6 @@ def _finish(args: argparse.Namespace, context: Context, text: str, count: int) -
 
 def _deliver(args: argparse.Namespace, context: Context, report: Report) -> None:
     """The findings report: to ``--report FILE``, else shown when there is something to show."""
-    from reprolock.commands.output import render  # noqa: PLC0415
     if args.report:
         text = render(report, args.format, verbose=False, context=context, to_file=True)
         write_atomic(context.cwd / args.report, text or "")

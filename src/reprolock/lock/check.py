@@ -11,13 +11,28 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from reprolock.findings import Finding, finding
-from reprolock.lock.existing import pins_from_pylock_text, pins_from_text
+from reprolock.lock.existing import pins_from_pylock_text, pins_from_text, pins_of, read_existing
+from reprolock.lock.writers import is_pylock
 from reprolock.records import Origin
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
+    from pathlib import Path
 
     from reprolock.lock.provider import Need
+
+
+def precheck(path: Path, display: str, roots: Callable[[], Iterable[Need]] | None) -> list[Finding] | None:
+    """The first step: findings when the lockfile is missing or its pins miss a root, ``None`` to go on and regenerate it.
+
+    ``roots`` is called only when the file exists (``None``: a lock of given pins, whose roots only regenerating checks).
+    """
+    text = read_existing(path)
+    if text is None:
+        return [finding("RL406", f"{display} does not exist yet: run the command without --check", location=Origin(display))]
+    if roots is None:
+        return None
+    return unmet_roots(roots(), pins_of(text, path), display) or None
 
 
 def unmet_roots(roots: Iterable[Need], pins: Mapping[str, str], lock_path: str) -> list[Finding]:
@@ -31,6 +46,11 @@ def unmet_roots(roots: Iterable[Need], pins: Mapping[str, str], lock_path: str) 
         elif not need.specifier.contains(pinned, prereleases=True):
             found.append(finding("RL406", f"{lock_path} is stale: it pins {need.name}=={pinned}, which does not satisfy {need}", package=need.name, location=where, lock=lock_path))
     return found
+
+
+def compare_file(path: Path, display: str, fresh: str) -> list[Finding]:
+    """The second step: RL406 when the file at ``path`` is not the regenerated text (a missing file is empty)."""
+    return compare(read_existing(path) or "", fresh, display, pylock=is_pylock(display))
 
 
 def compare(existing: str, fresh: str, lock_path: str, *, pylock: bool) -> list[Finding]:

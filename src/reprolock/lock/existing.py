@@ -12,6 +12,7 @@ from reprolock.lock.writers import is_pylock
 from reprolock.sources.requirements import parse_text
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from pathlib import Path
 
 
@@ -50,8 +51,19 @@ def read_existing(path: Path) -> str | None:
         return None
 
 
+def pins_of(text: str, path: Path) -> dict[str, str]:
+    """``name -> version`` of a lockfile's text, read as the format its name says."""
+    return pins_from_pylock_text(text) if is_pylock(path.name) else pins_from_text(text, path.name)
+
+
 def existing_pins(path: Path) -> dict[str, str]:
     text = read_existing(path)
-    if text is None:
-        return {}
-    return pins_from_pylock_text(text) if is_pylock(path.name) else pins_from_text(text, path.name)
+    return {} if text is None else pins_of(text, path)
+
+
+def preferred_pins(path: Path, upgrade: Iterable[str] = ()) -> dict[str, str]:
+    """The pins of the lockfile being replaced, which the resolver keeps when it can; ``upgrade``: names to resolve afresh."""
+    pins = existing_pins(path)
+    for name in upgrade:
+        pins.pop(name, None)
+    return pins

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reprolock.lock.pinned import Pin
+from packaging.specifiers import SpecifierSet
+
+from reprolock.lock.inputs import named_needs
+from reprolock.lock.pinned import Pin, pinned_lock
+from reprolock.lock.provider import Need
 
 if TYPE_CHECKING:
+    from reprolock.findings import Finding
+    from reprolock.index.models import PackageFinder
+    from reprolock.lock.inputs import Roots
+    from reprolock.lock.model import Lock
+    from reprolock.lock.target import LockTarget
     from reprolock.records import Environment, InstalledDistribution, Requirement, SourceFile
 
 PLACEHOLDER = "0.0.0"
@@ -62,3 +71,17 @@ def pins_from_environment(environment: Environment) -> dict[str, Pin]:
         reason, rule = _unreproducible(dist)
         pins[name] = Pin(name, dist.version, requires=dist.requires, unreproducible=reason, rule=rule)
     return pins
+
+
+def freeze_lock(freeze: SourceFile, roots: Roots | None, finder: PackageFinder, target: LockTarget, *, command: str, workers: int = 0) -> tuple[Lock, list[Finding]]:
+    """``--from-freeze``: a lock of the freeze's pins (only the closure of ``roots`` when inputs are given)."""
+    return pinned_lock(pins_from_freeze(freeze), named_needs(roots) if roots is not None else None, finder, target, command=command, workers=workers)
+
+
+def environment_lock(
+    environment: Environment, roots: Roots | None, finder: PackageFinder, target: LockTarget, *, command: str, workers: int = 0
+) -> tuple[Lock, list[Finding]]:
+    """``--from-env``: a lock of what is installed (the closure of ``roots``, else of everything but the installers' tools)."""
+    pins = pins_from_environment(environment)
+    needs = named_needs(roots) if roots is not None else tuple(Need(name, SpecifierSet()) for name in pins if name not in TOOLING)
+    return pinned_lock(pins, needs, finder, target, command=command, workers=workers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -10,6 +11,7 @@ from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Re
 
 from reprolock.errors import ReprolockError
 from reprolock.lock.candidates import project_table
+from reprolock.lock.direct import direct_findings, with_direct
 from reprolock.lock.lookahead import Lookahead
 from reprolock.lock.metadata import MetadataStore
 from reprolock.lock.model import Lock, LockedPackage, Provenance
@@ -19,11 +21,14 @@ from reprolock.records import FileKind
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
+    from pathlib import Path
 
     from resolvelib.resolvers import Result
     from resolvelib.structs import RequirementInformation
 
+    from reprolock.findings import Finding
     from reprolock.index.models import DistFile, PackageFinder
+    from reprolock.lock.direct import Download
     from reprolock.lock.inputs import Roots
     from reprolock.lock.model import DirectSource
     from reprolock.lock.target import LockTarget
@@ -241,3 +246,25 @@ def lock_from_roots(
 ) -> Lock:
     result, provider = resolve(roots, finder, target, options, workers=workers)
     return build_lock(result, provider, roots, files, command)
+
+
+def lock_inputs(
+    roots: Roots,
+    files: Sequence[SourceFile],
+    finder: PackageFinder,
+    target: LockTarget,
+    options: ResolveOptions,
+    *,
+    download: Download,
+    cwd: Path,
+    offline: bool = False,
+    command: str,
+    workers: int = 0,
+) -> tuple[Lock, list[Finding]]:
+    """The lock of the inputs' roots: direct references located first (``download`` fetches an archive URL), then resolved.
+
+    The findings are what an audit reports of the local references (RL105, RL106).
+    """
+    roots, direct = with_direct(roots, download, cwd, offline=offline)
+    options = dataclasses.replace(options, constraints=roots.constraints, direct=direct)
+    return lock_from_roots(roots, files, finder, target, options, command=command, workers=workers), direct_findings(direct)
