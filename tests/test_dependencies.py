@@ -1,15 +1,18 @@
-"""Pure pieces: edges with markers and extras, cycles, reachability, the consistency checks and metadata reading."""
+"""Pure pieces: edges with markers and extras, cycles, reachability, the graph view, the consistency checks and metadata reading."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import dataclass
 
 from packaging.specifiers import SpecifierSet
 
 from reprolock.checks.consistency import check_declared, check_dependencies, check_extraneous
-from reprolock.dependencies import find_cycles, reachable, resolve_edges
-from reprolock.graph import build_graph
+from reprolock.dependencies import resolve_edges
+from reprolock.graph import build_graph, find_cycles, reachable
 from reprolock.records import Origin, Requirement
+from reprolock.render.views import GraphView
 from reprolock.sources.metadata import egg_requires, scan_entry
 
 LINUX = {
@@ -64,6 +67,57 @@ def test_cycles_and_reachability():
 def test_deep_chain_has_no_recursion_limit():
     nodes = [Locked(f"p{i}", "1", (f"p{i + 1}",)) for i in range(5000)]
     assert find_cycles(resolve_edges(nodes, LINUX).edges) == []
+    ring = resolve_edges([*nodes[:-1], Locked("p4999", "1", ("p0",))], LINUX).edges
+    assert find_cycles(ring) == [tuple(sorted(f"p{i}" for i in range(5000)))]
+
+
+def test_an_extra_adds_only_what_its_marker_adds_and_may_ask_for_another_extra():
+    nodes = [
+        Locked("app", "1", ("lib[all]",)),
+        Locked("lib", "1", ("base", "lib[fast]; extra == 'all'", "speed; extra == 'fast' or extra == 'all'")),
+    ]
+    deps = resolve_edges(nodes, LINUX)
+    edges = [(e.source, e.target, e.extra, e.target_extras) for e in deps.edges]
+    assert edges == [
+        ("app", "lib", None, ("all",)),
+        ("lib", "base", None, ()),  # once, not once more per extra
+        ("lib", "lib", "all", ("fast",)),
+        ("lib", "speed", "all", ()),
+        ("lib", "speed", "fast", ()),
+    ]
+    assert dict(deps.extras) == {"lib": ("all", "fast")}
+
+
+def test_acyclic_graphs_and_reachability_never_load_networkx():
+    """networkx takes longer to import than a whole default run: only a cycle or narrowing loads it."""
+    code = (
+        "import sys\n"
+        "from reprolock.dependencies import LockedNode\n"
+        "from reprolock.graph import build_graph, find_cycles, reachable\n"
+        "graph = build_graph([LockedNode('a', '1', ('b',)), LockedNode('b', '1', ())], {})\n"
+        "assert find_cycles(graph.edges) == [] and reachable(graph.edges, ['a']) == {'a', 'b'}\n"
+        "assert 'networkx' not in sys.modules, 'networkx loaded'\n"
+        "assert find_cycles(build_graph([LockedNode('a', '1', ('a',))], {}).edges) == [('a',)]\n"
+        "assert 'networkx' in sys.modules\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+
+
+def test_graph_view_from_records_is_the_view_of_the_contract_json():
+    nodes = [
+        Locked("app", "1", ("lib>=1", "lib >= 1", "gone; extra == 'x'")),
+        Locked("lib", "2", ("app",)),
+    ]
+    graph = build_graph(nodes, LINUX, roots=["app"], root_extras={"app": ["x"]})
+    view = GraphView.from_records(graph.nodes, graph.edges)
+    assert view == GraphView.from_contract(graph.to_dict())
+    assert [(edge.source, edge.target, edge.specifier, edge.extra) for edge in view.edges] == [
+        ("app", "gone", None, "x"),
+        ("app", "lib", ">=1", None),
+        ("lib", "app", None, None),
+    ]
+    assert [(node.name, node.version, node.root) for node in view.nodes] == [("app", "1", True), ("gone", None, False), ("lib", "2", False)]
 
 
 def test_lock_packages_checked_against_themselves():

@@ -1,10 +1,10 @@
 """Dependency edges between distributions, with markers and extras evaluated for one target.
 
-Pure and light (``packaging`` only): ``audit`` and ``verify`` use it for the
-consistency rules without paying for networkx, which ``reprolock.graph``
-adds on top for drawing and narrowing. Any record with ``name``, ``version``
-and ``requires`` (``Requires-Dist`` strings) is a node: an installed
-distribution or a locked package.
+Pure and light (``packaging`` only): the edges, resolved once per run, that
+the consistency rules judge and :mod:`reprolock.graph` walks (cycles,
+reachability, narrowing). Any record with ``name``, ``version`` and
+``requires`` (``Requires-Dist`` strings) is a node: an installed distribution
+or a locked package.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 # ``name...; extra == "docs"``: most Requires-Dist lines of real distributions. Recognising the form
 # lets an extra that nobody asked for be skipped without parsing (PEP 508 parsing is the hot spot).
@@ -130,134 +130,78 @@ def resolve_edges(
     marked with ``extra="x"``. Targets that are not among ``nodes`` still get
     their edge (that is a missing dependency). Output is sorted.
     """
-    by_name = {canonicalize_name(node.name): node for node in nodes}
-    evaluate = MarkerEvaluator(markers)
-    active: dict[str, set[str]] = {name: set() for name in by_name}
+    walk = _Walk({canonicalize_name(node.name): node for node in nodes}, MarkerEvaluator(markers))
     for name, extras in (root_extras or {}).items():
-        active.setdefault(canonicalize_name(name), set()).update(canonicalize_name(extra) for extra in extras)
-    edges: set[Edge] = set()
-    invalid: set[tuple[str, str]] = set()
-    done: dict[str, set[str | None]] = {}
-    pending = list(by_name)
+        walk.active.setdefault(canonicalize_name(name), set()).update(canonicalize_name(extra) for extra in extras)
+    pending = list(walk.nodes)
     while pending:
-        name = pending.pop()
-        node = by_name.get(name)
-        if node is None:
-            continue
-        todo = ({None} | active[name]) - done.setdefault(name, set())
-        if not todo:
-            continue
-        done[name] |= todo
-        wanted_extras = {extra for extra in todo if extra is not None}
-        for text in node.requires:
-            only = _ONLY_EXTRA.fullmatch(text)
-            if only is not None and canonicalize_name(only.group(1) or only.group(2)) not in wanted_extras:
-                continue  # behind an extra nobody asks for (this round)
-            req = parse_requirement(text)
-            if req is None:
-                invalid.add((name, text))
-                continue
-            marker = str(req.marker) if req.marker is not None else None
-            for extra in sorted(todo, key=lambda item: item or ""):
-                if extra is None:
-                    if not evaluate(marker):
-                        continue
-                elif evaluate(marker) or not evaluate(marker, extra):
-                    continue  # an unconditional edge is recorded once, without the extra
-                target = canonicalize_name(req.name)
-                edges.add(
-                    Edge(
-                        name,
-                        target,
-                        str(req.specifier),
-                        extra,
-                        text,
-                        tuple(sorted(canonicalize_name(item) for item in req.extras)),
-                        req.url,
-                    ),
-                )
-                wanted = {canonicalize_name(item) for item in req.extras}
-                if target in by_name and not wanted <= active[target]:
-                    active[target] |= wanted
-                    pending.append(target)
+        pending.extend(walk.visit(pending.pop()))
     return Dependencies(
-        edges=tuple(sorted(edges, key=_edge_key)),
-        invalid=tuple(sorted(invalid)),
-        extras=tuple((name, tuple(sorted(found))) for name, found in sorted(active.items()) if found),
+        edges=tuple(sorted(walk.edges, key=_edge_key)),
+        invalid=tuple(sorted(walk.invalid)),
+        extras=tuple((name, tuple(sorted(found))) for name, found in sorted(walk.active.items()) if found),
     )
+
+
+class _Walk:
+    """One resolution in progress: the extras active on each node, what is resolved already, the edges found.
+
+    A node is visited again whenever someone asks it for an extra it has not
+    resolved yet, and then resolves only that extra's requirements.
+    """
+
+    def __init__(self, nodes: dict[str, Node], evaluate: MarkerEvaluator) -> None:
+        self.nodes = nodes
+        self.evaluate = evaluate
+        self.active: dict[str, set[str]] = {name: set() for name in nodes}
+        self.done: dict[str, set[str | None]] = {}
+        self.edges: set[Edge] = set()
+        self.invalid: set[tuple[str, str]] = set()
+
+    def visit(self, name: str) -> list[str]:
+        """Resolve ``name`` for its base (``None``) and the extras not resolved yet; return the targets asked for new extras."""
+        todo = ({None} | self.active[name]) - self.done.setdefault(name, set())
+        if not todo:
+            return []
+        self.done[name] |= todo
+        wanted = {extra for extra in todo if extra is not None}
+        rounds = sorted(todo, key=lambda item: item or "")
+        grown: list[str] = []
+        for text in self.nodes[name].requires:
+            req = self._parse(name, text, wanted)
+            if req is not None:
+                grown.extend(self._follow(name, text, req, rounds))
+        return grown
+
+    def _parse(self, name: str, text: str, wanted: set[str]) -> Requirement | None:
+        """``text`` as a requirement; ``None`` when it is behind an extra nobody asks for (this round) or not PEP 508 (kept aside)."""
+        only = _ONLY_EXTRA.fullmatch(text)
+        if only is not None and canonicalize_name(only.group(1) or only.group(2)) not in wanted:
+            return None
+        req = parse_requirement(text)
+        if req is None:
+            self.invalid.add((name, text))
+        return req
+
+    def _follow(self, name: str, text: str, req: Requirement, rounds: Sequence[str | None]) -> Iterator[str]:
+        """Add the edge ``req`` gives in each round its marker holds; yield its target each time that asks it for new extras."""
+        marker = str(req.marker) if req.marker is not None else None
+        target = canonicalize_name(req.name)
+        asked = tuple(sorted(canonicalize_name(item) for item in req.extras))
+        for extra in rounds:
+            if not self._holds(marker, extra):
+                continue
+            self.edges.add(Edge(name, target, str(req.specifier), extra, text, asked, req.url))
+            if target in self.nodes and not self.active[target].issuperset(asked):
+                self.active[target].update(asked)
+                yield target
+
+    def _holds(self, marker: str | None, extra: str | None) -> bool:
+        if extra is None:
+            return self.evaluate(marker)
+        # under an extra, only what its marker adds: an unconditional edge is recorded once, without the extra
+        return not self.evaluate(marker) and self.evaluate(marker, extra)
 
 
 def _edge_key(edge: Edge) -> tuple[str, str, str, str, str]:
     return (edge.source, edge.target, edge.extra or "", edge.specifier, edge.requirement)
-
-
-def reachable(edges: Iterable[Edge], roots: Iterable[str]) -> set[str]:
-    """Every name reachable from ``roots`` (roots included) along ``edges``."""
-    children: dict[str, list[str]] = {}
-    for edge in edges:
-        children.setdefault(edge.source, []).append(edge.target)
-    seen: set[str] = set()
-    stack: list[str] = [canonicalize_name(root) for root in roots]
-    while stack:
-        name = stack.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        stack.extend(children.get(name, ()))
-    return seen
-
-
-def find_cycles(edges: Sequence[Edge]) -> list[tuple[str, ...]]:
-    """The dependency cycles: each strongly connected group of two or more names (or a self-loop), sorted.
-
-    Tarjan's algorithm, iterative so deep graphs cannot hit the recursion limit.
-    """
-    children: dict[str, list[str]] = {}
-    for edge in edges:
-        children.setdefault(edge.source, []).append(edge.target)
-        children.setdefault(edge.target, [])
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    on_stack: set[str] = set()
-    stack: list[str] = []
-    groups: list[tuple[str, ...]] = []
-    counter = 0
-    for start in sorted(children):
-        if start in index:
-            continue
-        work: list[tuple[str, int]] = [(start, 0)]
-        while work:
-            name, position = work.pop()
-            if position == 0:
-                index[name] = low[name] = counter
-                counter += 1
-                stack.append(name)
-                on_stack.add(name)
-            targets = children[name]
-            if position < len(targets):
-                work.append((name, position + 1))
-                target = targets[position]
-                if target not in index:
-                    work.append((target, 0))
-                elif target in on_stack:
-                    low[name] = min(low[name], index[target])
-                continue
-            if low[name] == index[name]:
-                group = _pop_group(stack, on_stack, name)
-                if len(group) > 1 or name in children[name]:
-                    groups.append(group)
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[name])
-    return sorted(groups)
-
-
-def _pop_group(stack: list[str], on_stack: set[str], root: str) -> tuple[str, ...]:
-    """Pop one strongly connected group (down to ``root``) off Tarjan's stack, sorted."""
-    group: list[str] = []
-    while True:
-        member = stack.pop()
-        on_stack.discard(member)
-        group.append(member)
-        if member == root:
-            return tuple(sorted(group))

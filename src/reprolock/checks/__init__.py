@@ -17,7 +17,7 @@ from reprolock.checks.hygiene import check_hygiene
 from reprolock.checks.pins import check_pins
 from reprolock.checks.references import check_references
 from reprolock.checks.stdlib import Target, check_stdlib
-from reprolock.dependencies import find_cycles, reachable
+from reprolock.graph import find_cycles, reachable
 from reprolock.records import FileKind
 from reprolock.sources.integrity import built_from
 

@@ -7,13 +7,11 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reprolock.checks import Target, declared_extras, declared_roots, run_environment_checks
-from reprolock.checks import run_file_checks as run_checks
+from reprolock.checks import Target, run_file_checks
 from reprolock.checks.index import subjects_from
 from reprolock.commands.indexing import open_index
 from reprolock.commands.output import deliver
-from reprolock.dependencies import resolve_edges
-from reprolock.graph import build_graph
+from reprolock.environment_audit import EnvironmentAudit, audit_environment
 from reprolock.index.audit import audit_index
 from reprolock.index.cache import run_cache_dir
 from reprolock.policy import build_policy, read_config
@@ -51,20 +49,18 @@ def _audit(args: argparse.Namespace, context: Context, policy: Policy, python: s
         files: tuple[SourceFile, ...] = ()  # an environment alone is enough to audit
     else:
         files = load(args.paths, cwd=context.cwd, kind=kind, freeze=args.freeze, stdin=context.stdin)
-    env: Environment | None = None
-    facts: dict[str, dict[str, Any]] = {}
-    if python is None:
-        found = run_file_checks(files, None)
-    else:
-        env, found, facts = _environment_step(python, files, args, context, started=started)
+    env = inspect(python, context.cwd, started=started, records=_record_cache(args, context)) if python is not None else None
+    checked = audit_environment(env, files, local_modules(context.cwd), project=context.cwd) if env is not None else None
+    found = list(checked.findings) if checked is not None else run_file_checks(files, Target.running())
+    facts: dict[str, dict[str, Any]] = {name: dict(known) for name, known in checked.facts.items()} if checked is not None else {}
     if uses_index(args, files, environment=python is not None):
         index_findings, index_facts = _index_step(files, args, context, env)
         found.extend(index_findings)
         for name, known in index_facts.items():
             facts.setdefault(name, {}).update(known)
     report = build_report(files, found, policy, environment=env, facts=facts)
-    if env is not None and args.format in DRAWN_FORMATS:
-        report = dataclasses.replace(report, graph=_graph(env, files))
+    if checked is not None and args.format in DRAWN_FORMATS:
+        report = dataclasses.replace(report, graph=_drawn(checked))
     return deliver(report, args.format, args.output, verbose=args.verbose, context=context)
 
 
@@ -90,11 +86,6 @@ def _index_step(
         finder.close()
 
 
-def run_file_checks(files: Sequence[SourceFile], target: Target | None) -> list[Finding]:
-    """The static file rules for ``files`` meant for ``target`` (``None``: the running Python)."""
-    return run_checks(files, target if target is not None else Target.running())
-
-
 def uses_index(args: argparse.Namespace, files: Sequence[SourceFile], *, environment: bool) -> bool:
     """Whether the index rules (RL5xx) run: whenever pinned versions or an environment are audited, as
     pip-audit does, or the run names an index (``--index``, ``--index-url``, ``--extra-index-url``,
@@ -109,46 +100,13 @@ DRAWN_FORMATS = frozenset({"html", "markdown"})
 """Report formats that draw the dependency graph (built only for them)."""
 
 
-def _graph(env: Environment, files: Sequence[SourceFile]) -> GraphView:
-    """The environment's graph, rooted at the files' requirements when they name any that are installed."""
-    winners = env.winners()
-    roots = [name for name in declared_roots(files) if name in winners]
-    graph = build_graph(winners.values(), env.interpreter.marker_env, roots=roots or None)
-    return GraphView.from_contract(graph.to_dict())
+def _drawn(checked: EnvironmentAudit) -> GraphView:
+    """The environment's graph as the reports draw it, from the edges the audit resolved."""
+    graph = checked.graph()
+    return GraphView.from_records(graph.nodes, graph.edges)
 
 
 def _record_cache(args: argparse.Namespace, context: Context) -> RecordCache | None:
     """The run's memory of what each RECORD names, in the cache folder (none with ``--no-cache``)."""
     folder = run_cache_dir(context.cwd, os.environ, cache_dir=args.cache_dir, no_cache=args.no_cache)
     return RecordCache(folder) if folder is not None else None
-
-
-def _environment_step(
-    python: str,
-    files: Sequence[SourceFile],
-    args: argparse.Namespace,
-    context: Context,
-    *,
-    started: RunningProbe | None,
-) -> tuple[Environment, list[Finding], dict[str, dict[str, Any]]]:
-    """Inspect the interpreter, then run the file rules for it and the environment rules."""
-    env = inspect(python, context.cwd, started=started, records=_record_cache(args, context))
-    interpreter = env.interpreter
-    target = Target(
-        version=".".join(interpreter.version.split(".")[:2]),
-        stdlib=frozenset(name.replace("_", "-").lower() for name in interpreter.stdlib if not name.startswith("_")),
-        markers=interpreter.marker_env,
-    )
-    winners = env.winners()
-    deps = resolve_edges(winners.values(), interpreter.marker_env, root_extras=declared_extras(files))
-    found = run_file_checks(files, target)
-    found.extend(run_environment_checks(env, files, deps, local_modules(context.cwd), project=context.cwd))
-    required_by: dict[str, set[str]] = {}
-    for edge in deps.edges:
-        if edge.source in winners:
-            required_by.setdefault(edge.target, set()).add(edge.source)
-    facts = {
-        name: {"installer": dist.installer, "location": dist.path_entry, "required_by": sorted(required_by.get(name, ()))}
-        for name, dist in winners.items()
-    }
-    return env, found, facts

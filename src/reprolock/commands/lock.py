@@ -209,7 +209,8 @@ def _with_lock(report: Report, lock: Lock, path: str) -> Report:
         for package in lock.packages
     )
     nodes = [LockedNode(package.name, package.version, package.requires or package.dependencies) for package in lock.packages]
-    graph = GraphView.from_contract(build_graph(nodes, {}).to_dict())
+    built = build_graph(nodes, {})
+    graph = GraphView.from_records(built.nodes, built.edges)
     return dataclasses.replace(report, lock=LockContents(path, shown), graph=graph)
 
 
