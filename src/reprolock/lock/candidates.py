@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from reprolock.index.compact import file_data
 from reprolock.versions import parse_version, python_admits
 
 if TYPE_CHECKING:
@@ -181,8 +182,6 @@ class ProjectTable:
 
     def file_data(self, version: Version) -> list[list[Any]]:
         """The files of ``version`` in the compact form of the cache (see :func:`reprolock.index.compact.file_data`)."""
-        from reprolock.index.compact import file_data  # noqa: PLC0415 - only when a table is stored
-
         return [file_data(file) for file in self.files(version)]
 
     def encoded(self, version: Version) -> bytes:

@@ -22,7 +22,7 @@ from reprolock.lock.candidates import project_table
 from reprolock.lock.metadata import MetadataError, MetadataStore
 from reprolock.lock.model import Lock, LockedPackage, Provenance
 from reprolock.lock.provider import evaluate
-from reprolock.lock.resolve import needs_by_name, root_marker, via_file
+from reprolock.lock.resolve import needs_by_name, reached_from, root_marker, via_file
 from reprolock.versions import parse_version
 
 if TYPE_CHECKING:
@@ -140,17 +140,6 @@ def _walk(
     return edges, unmet
 
 
-def _closure(start: str, edges: Mapping[str, set[str]]) -> set[str]:
-    seen = {start}
-    queue = deque([start])
-    while queue:
-        for child in edges.get(queue.popleft(), ()):
-            if child not in seen:
-                seen.add(child)
-                queue.append(child)
-    return seen
-
-
 def _root_findings(roots: Sequence[Need], pins: Mapping[str, Pin]) -> Iterable[Finding]:
     for need in roots:
         where = need.source.origin if need.source else None
@@ -160,14 +149,14 @@ def _root_findings(roots: Sequence[Need], pins: Mapping[str, Pin]) -> Iterable[F
             yield finding("RL401", f"{need.name} {pins[need.name].version} does not satisfy {need}", package=need.name, location=where)
 
 
-def _reached(roots: Sequence[Need], edges: Mapping[str, set[str]]) -> dict[str, set[str]]:
-    """Package -> the input lines whose closure brings it in."""
-    reached: dict[str, set[str]] = {name: set() for name in edges}
-    for need in roots:
-        if need.source is not None and need.name in edges:
-            for name in _closure(need.name, edges):
-                reached[name].add(str(need.source.origin))
-    return reached
+def _closure_findings(pins: Mapping[str, Pin], fetched: _Fetched, edges: Mapping[str, set[str]], unmet: Iterable[tuple[str, Requirement]]) -> Iterable[Finding]:
+    """What the index could not give for the closure's pins, what nothing pinned meets, what cannot be reproduced."""
+    yield from (item for name, item in sorted(fetched.findings.items()) if name in edges)
+    for parent, requirement in unmet:
+        yield finding("RL402", f"{parent} requires {requirement}, which is not present", package=canonicalize_name(requirement.name), required_by=parent)
+    for name, pin in sorted(pins.items()):
+        if name in edges and pin.unreproducible and pin.rule:
+            yield finding(pin.rule, f"{name}=={pin.version} cannot be reproduced from the index: {pin.unreproducible}", package=name, location=pin.origin)
 
 
 def pinned_lock(
@@ -189,21 +178,12 @@ def pinned_lock(
         pins = {name: pins[name] for name in _walk(starts, pins, local, env)[0]}
     fetched = _fetch(pins, finder, target, workers=workers)
     edges, unmet = _walk(starts, pins, fetched.requires, env)
-    findings.extend(item for name, item in sorted(fetched.findings.items()) if name in edges)
-    findings.extend(
-        finding("RL402", f"{parent} requires {requirement}, which is not present", package=canonicalize_name(requirement.name), required_by=parent)
-        for parent, requirement in unmet
-    )
-    findings.extend(
-        finding(pin.rule, f"{name}=={pin.version} cannot be reproduced from the index: {pin.unreproducible}", package=name, location=pin.origin)
-        for name, pin in sorted(pins.items())
-        if name in edges and pin.unreproducible and pin.rule
-    )
+    findings.extend(_closure_findings(pins, fetched, edges, unmet))
     parents: dict[str, set[str]] = {name: set() for name in edges}
     for parent, children in edges.items():
         for child in children:
             parents[child].add(parent)
-    reached = _reached(roots or (), edges)
+    reached = reached_from(roots or (), edges)
     root_needs = needs_by_name(roots or ())
     packages = []
     for name in sorted(edges):

@@ -125,6 +125,16 @@ def _closure(start: str, children: Mapping[str, set[str]]) -> set[str]:
     return seen
 
 
+def reached_from(roots: Iterable[Need], children: Mapping[str, set[str]]) -> dict[str, set[str]]:
+    """Each package of ``children`` (name -> the names it requires) -> the input lines whose closure brings it in."""
+    reached: dict[str, set[str]] = {name: set() for name in children}
+    for need in roots:
+        if need.source is not None and need.name in children:
+            for name in _closure(need.name, children):
+                reached[name].add(str(need.source.origin))
+    return reached
+
+
 def needs_by_name(needs: Iterable[Need]) -> dict[str, list[Need]]:
     found: dict[str, list[Need]] = {}
     for need in needs:
@@ -191,11 +201,7 @@ def build_lock(
     pinned = {c.name: c for ident, c in result.mapping.items() if ident != PYTHON and (c.release is not None or c.direct is not None)}
     parents, children, requires = _edges(result, pinned)
     root_needs = needs_by_name(roots.needs)
-    reached: dict[str, set[str]] = {name: set() for name in pinned}
-    for need in roots.needs:
-        if need.source is not None and need.name in pinned:
-            for name in _closure(need.name, children):
-                reached[name].add(str(need.source.origin))
+    reached = reached_from(roots.needs, children)
     packages = []
     for name in sorted(pinned):
         origin = _origin(pinned[name], provider)

@@ -51,29 +51,32 @@ _LAYOUT = "lock-tables-v1"
 _SMALL = 1 << 16
 """A table up to this size is read whole when it is loaded (one read, no file kept open)."""
 _MAX_OPEN = 128
-"""Tables kept open at once; a larger table loaded beyond that is read whole."""
+"""Tables a store keeps open at once (a run has one store); a larger table loaded beyond that is read whole."""
 _MISS = (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError)
 """What a damaged table may raise when read (JSONDecodeError and UnicodeDecodeError are ValueErrors)."""
 
-_open_lock = threading.Lock()
-_open_count = 0
 
+class _OpenFiles:
+    """How many table files a store keeps open, up to :data:`_MAX_OPEN` (tables are loaded from several threads)."""
 
-def _close(fd: int) -> None:
-    global _open_count  # noqa: PLW0603 - one count per process
-    with _open_lock:
-        _open_count -= 1
-    with contextlib.suppress(OSError):
-        os.close(fd)
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = 0
 
+    def claim(self) -> bool:
+        """Count one more open file; ``False`` (nothing counted) when the store already keeps as many as it may."""
+        with self._lock:
+            if self._count >= _MAX_OPEN:
+                return False
+            self._count += 1
+            return True
 
-def _claim_open() -> bool:
-    global _open_count  # noqa: PLW0603
-    with _open_lock:
-        if _open_count >= _MAX_OPEN:
-            return False
-        _open_count += 1
-        return True
+    def close(self, fd: int) -> None:
+        """Close a claimed file (when the table that read it is gone)."""
+        with self._lock:
+            self._count -= 1
+        with contextlib.suppress(OSError):
+            os.close(fd)
 
 
 def _first_line(fd: int, size: int) -> tuple[bytes, int]:
@@ -104,13 +107,13 @@ def _body_size(header: dict[str, Any]) -> int:
 class _TableFile:
     """The bytes of one table file as it was when its header was read: kept in memory, or an open descriptor."""
 
-    def __init__(self, fd: int | None, data: bytes | None, identity: tuple[int, int]) -> None:
+    def __init__(self, fd: int | None, data: bytes | None, identity: tuple[int, int], opened: _OpenFiles) -> None:
         self._data = data
         self.identity = identity
         """``(st_dev, st_ino)`` of the file read."""
         self._fd = fd
-        if fd is not None:
-            weakref.finalize(self, _close, fd)
+        if fd is not None:  # counted in ``opened``: closed, and no longer counted, when this object goes
+            weakref.finalize(self, opened.close, fd)
 
     def read(self, offset: int, length: int) -> bytes:
         if self._data is not None:
@@ -219,6 +222,7 @@ class TableStore:
         self._target = target
         self._writer = writer if writer is not None else Writer()
         self._rebuild = rebuild
+        self._opened = _OpenFiles()
 
     def _path(self, name: str) -> Path | None:
         return None if self._folder is None else self._folder / f"{name}.table"
@@ -248,12 +252,12 @@ class TableStore:
                 return None
             identity = (stat.st_dev, stat.st_ino)
             if len(head) >= size:
-                source = _TableFile(None, head, identity)
-            elif _claim_open():
-                source = _TableFile(fd, None, identity)
+                source = _TableFile(None, head, identity, self._opened)
+            elif self._opened.claim():
+                source = _TableFile(fd, None, identity, self._opened)
                 kept = True
             else:
-                source = _TableFile(None, os.pread(fd, size, 0), identity)
+                source = _TableFile(None, os.pread(fd, size, 0), identity, self._opened)
             rebuild = self._rebuild
             return StoredTable(path, header, source, start, self._target, rebuild=(lambda: rebuild(name)) if rebuild is not None else None)
         except _MISS:

@@ -17,6 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import packaging
 from packaging.markers import default_environment
 from packaging.tags import sys_tags
 
@@ -128,8 +129,6 @@ def running_target() -> LockTarget:
 
 def probe_target(given: str, cwd: Path) -> LockTarget:
     """Ask the interpreter ``given`` for its version, markers and tags."""
-    import packaging  # noqa: PLC0415 - only to find its folder
-
     executable = find_interpreter(given, cwd)
     library = str(Path(packaging.__file__).resolve().parent.parent)
     environ = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
