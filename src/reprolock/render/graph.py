@@ -100,7 +100,8 @@ def _mermaid_id(name: str) -> str:
     return "p_" + _MERMAID_ID.sub("_", name)
 
 
-def _mermaid_text(text: str) -> str:
+def mermaid_text(text: str) -> str:
+    """``text`` inside a quoted Mermaid label (Mermaid's entity for a double quote)."""
     return text.replace('"', "#quot;")
 
 
@@ -108,9 +109,9 @@ def render_mermaid(graph: DependencyGraph) -> str:
     lines = ["flowchart TD"]
     for node in graph.nodes:
         label = f"{node.name} {node.version}" if node.version else f"{node.name} (not installed)"
-        lines.append(f'    {_mermaid_id(node.name)}["{_mermaid_text(label)}"]')
+        lines.append(f'    {_mermaid_id(node.name)}["{mermaid_text(label)}"]')
     for edge in graph.edges:
         label = _edge_text(edge)
-        arrow = f'-->|"{_mermaid_text(label)}"|' if label else "-->"
+        arrow = f'-->|"{mermaid_text(label)}"|' if label else "-->"
         lines.append(f"    {_mermaid_id(edge.source)} {arrow} {_mermaid_id(edge.target)}")
     return "\n".join(lines) + "\n"

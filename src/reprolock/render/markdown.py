@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from reprolock.redaction import MASK
+from reprolock.render.graph import mermaid_text
 from reprolock.render.grouping import Row, sections, worst_severity
 from reprolock.render.views import GraphView, as_graph
 from reprolock.rules import Severity
@@ -47,7 +48,7 @@ def _mermaid(graph: GraphView, worst: dict[str, Severity]) -> list[str]:
     lines = ["```mermaid", "graph LR"]
     for node in direct.nodes:
         label = f"{node.name} {node.version}" if node.version else node.name
-        lines.append(f'  {ids[node.name]}["{label.replace(chr(34), "#quot;")}"]')
+        lines.append(f'  {ids[node.name]}["{mermaid_text(label)}"]')
     lines += [f"  {ids[edge.source]} --> {ids[edge.target]}" for edge in edges]
     lines += ["  classDef root stroke-width:3px", "  classDef error stroke:#d1242f,stroke-width:2px", "  classDef warning stroke:#bf8700,stroke-width:2px"]
     roots = [ids[node.name] for node in direct.roots]
