@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from typing import TYPE_CHECKING
 
@@ -32,21 +33,22 @@ def run(args: argparse.Namespace, context: Context) -> int:
 
 
 def _draw(args: argparse.Namespace, context: Context, python: str | None, started: RunningProbe | None) -> int:
-    from reprolock.graph import build_graph  # noqa: PLC0415 - networkx only here
+    # Imported here, while the interpreter probe starts up: at the top of the module they would
+    # run before it and cost ~25 ms a run (measured).
+    from reprolock.graph import build_graph  # noqa: PLC0415 - overlaps the probe (see above)
 
-    files = _load(args.inputs, context) if args.inputs else ()
+    files, roots, extras = _inputs(args.inputs, context)
     locks = [source for source in files if source.kind is FileKind.PYLOCK]
     if python is None and not locks:
         raise UsageError(
             "no environment or lockfile to draw",
             hint="give --python PATH (an interpreter or a virtualenv), activate a virtualenv, create ./.venv, or give a pylock.toml",
         )
-    roots = _roots([source for source in files if source.kind is not FileKind.PYLOCK])
     if python is None:
         graph = build_graph(_locked_nodes(locks), {}, roots=roots or None)
     else:
         env = inspect(python, context.cwd, owners=False, pip_index=False, modules=False, started=started)
-        graph = build_graph(env.winners().values(), env.interpreter.marker_env, roots=roots or None, root_extras=_extras(files))
+        graph = build_graph(env.winners().values(), env.interpreter.marker_env, roots=roots or None, root_extras=extras)
     if args.package or args.reverse or args.depth is not None:
         try:
             graph = graph.narrow(args.package, reverse=args.reverse, depth=args.depth)
@@ -61,9 +63,22 @@ def _draw(args: argparse.Namespace, context: Context, python: str | None, starte
     return 0
 
 
+def _inputs(inputs: list[str], context: Context) -> tuple[tuple[SourceFile, ...], list[str], dict[str, set[str]]]:
+    """The files given, the names their requirements root the graph at, and the extras they ask of those roots."""
+    if not inputs:
+        return (), [], {}
+    # The requirements parser and the checks package (~45 ms) only when files are given, which few graph runs do.
+    from reprolock.checks import declared_extras, declared_roots  # noqa: PLC0415 - heavy, only with input files
+    from reprolock.sources.loader import load  # noqa: PLC0415 - heavy, only with input files
+
+    files = load(inputs, cwd=context.cwd)
+    requirements = [source for source in files if source.kind is not FileKind.PYLOCK]
+    return files, declared_roots(requirements), declared_extras(files)
+
+
 def _locked_nodes(locks: list[SourceFile]) -> list[LockedNode]:
     """The packages of the ``pylock.toml`` files, with the edges the locks record."""
-    from reprolock.dependencies import LockedNode  # noqa: PLC0415 - only for lockfile graphs
+    from reprolock.dependencies import LockedNode  # noqa: PLC0415 - loaded with the graph code, after the probe starts
 
     nodes: list[LockedNode] = []
     for source in locks:
@@ -76,30 +91,8 @@ def _locked_nodes(locks: list[SourceFile]) -> list[LockedNode]:
     return nodes
 
 
-def _roots(files: list[SourceFile]) -> list[str]:
-    if not files:
-        return []
-    from reprolock.checks import declared_roots  # noqa: PLC0415 - the checks package only when files are given
-
-    return declared_roots(files)
-
-
-def _extras(files: tuple[SourceFile, ...]) -> dict[str, set[str]]:
-    if not files:
-        return {}
-    from reprolock.checks import declared_extras  # noqa: PLC0415 - the checks package only when files are given
-
-    return declared_extras(files)
-
-
-def _load(inputs: list[str], context: Context) -> tuple[SourceFile, ...]:
-    from reprolock.sources.loader import load  # noqa: PLC0415 - the requirements parser only when files are given
-
-    return load(inputs, cwd=context.cwd)
-
-
 def _render(graph: DependencyGraph, args: argparse.Namespace, context: Context) -> str | None:
-    from reprolock.render import graph as draw  # noqa: PLC0415
+    from reprolock.render import graph as draw  # noqa: PLC0415 - overlaps the probe, as the graph code does
 
     if args.format == "json":
         return draw.render_json(graph)
@@ -107,9 +100,7 @@ def _render(graph: DependencyGraph, args: argparse.Namespace, context: Context) 
         return draw.render_dot(graph)
     if args.format == "mermaid":
         return draw.render_mermaid(graph)
-    import io  # noqa: PLC0415
-
-    from rich.console import Console  # noqa: PLC0415
+    from rich.console import Console  # noqa: PLC0415 - ~14 ms, only the tree format draws with rich (and it overlaps the probe)
 
     if args.output:
         buffer = io.StringIO()
