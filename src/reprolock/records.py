@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
 
+    from reprolock.dockerrecords import Dockerfile
+
 _OS_INSTALLERS = frozenset({"debian", "rpm", "conda", "dpkg", "apt", "pacman", "apk"})
 _FULL_COMMIT = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 
@@ -27,6 +29,7 @@ class FileKind(StrEnum):
     FREEZE = "freeze"
     PYPROJECT = "pyproject"
     PYLOCK = "pylock"
+    DOCKERFILE = "dockerfile"
 
     @property
     def is_pinned_set(self) -> bool:
@@ -181,6 +184,8 @@ class SourceFile:
     lock_dependencies: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """For a ``pylock.toml``: each package's edges, as requirement strings (``markupsafe>=2.0``, or bare names), in file order."""
     """PEP 735 ``include-group`` entries of a pyproject, in file order."""
+    dockerfile: Dockerfile | None = None
+    """For a Dockerfile: its stages and what they install (the requirement files it installs are inputs of their own)."""
 
 
 @dataclass(frozen=True, slots=True)
