@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
-from reprolock.lock.writers.pylock import write_pylock
 from reprolock.lock.writers.requirements import write_requirements
 
 if TYPE_CHECKING:
@@ -20,4 +19,8 @@ def is_pylock(path: str) -> bool:
 
 def write_lock(lock: Lock, path: str | None, *, hashes: bool = True, base: PurePath | None = None) -> str:
     """The lock in the format ``path`` names (``None``: standard output, requirements style); ``base``: the lock's folder."""
-    return write_pylock(lock, base=base) if path is not None and is_pylock(path) else write_requirements(lock, hashes=hashes)
+    if path is not None and is_pylock(path):
+        from reprolock.lock.writers.pylock import write_pylock  # noqa: PLC0415 - packaging.pylock takes 6 ms to import; a requirements-style lock never needs it
+
+        return write_pylock(lock, base=base)
+    return write_requirements(lock, hashes=hashes)
