@@ -77,6 +77,12 @@ RULES: dict[str, Rule] = _rules(
     ("RL505", "project-status", W, "PEP 792 status archived, deprecated or quarantined."),
     ("RL506", "unaudited", W, "Vulnerability data could not be obtained for some packages (listed in detail); they are never reported as free of vulnerabilities."),
     ("RL507", "hash-mismatch", E, "A `--hash` (or pylock hash) matches no file the index lists for that version; in `verify`, an installed archive whose hash the lock does not list, or installed files that no longer match their RECORD."),
+    ("RL601", "image-unpinned-install", E, "A Dockerfile `pip install` (or `uv pip install`) of a name without an exact pin, or of a requirement file that is not a lock (that file is audited in place)."),
+    ("RL602", "image-unhashed-install", W, "A Dockerfile pip install in the final image without `--require-hashes` or a hashed lock."),
+    ("RL603", "image-system-pip", E, "`--break-system-packages`, `PIP_BREAK_SYSTEM_PACKAGES`, `pip install --user` or `sudo pip` in an image."),
+    ("RL604", "image-distro-and-pip", E, "An OS package of a Python distribution (`python3-X`, `py3-X`) and a pip install of the same distribution in one image."),
+    ("RL605", "image-base-not-pinned", W, "`FROM` without a digest (`@sha256:`), with `:latest` or no tag (not `scratch` or an earlier stage)."),
+    ("RL606", "image-unpinned-tooling", W, "`pip install --upgrade pip` (or setuptools, wheel) without a pin."),
 )
 
 _BY_NAME = {rule.name: rule for rule in RULES.values()}

@@ -14,6 +14,7 @@ from reprolock.checks.environment import check_local_shadow, check_modules, chec
 from reprolock.checks.exact import check_lock
 from reprolock.checks.freeze import check_freeze
 from reprolock.checks.hygiene import check_hygiene
+from reprolock.checks.image import check_image
 from reprolock.checks.pins import check_pins
 from reprolock.checks.references import check_references
 from reprolock.checks.stdlib import Target, check_stdlib
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from reprolock.findings import Finding
     from reprolock.records import Environment, Requirement, SourceFile
 
-FILE_CHECKS = (check_pins, check_references, check_hygiene, check_freeze, check_stdlib)
+FILE_CHECKS = (check_pins, check_references, check_hygiene, check_freeze, check_stdlib, check_image)
 ENVIRONMENT_CHECKS = (
     check_shadowed,
     check_modules,
@@ -43,13 +44,14 @@ ENVIRONMENT_CHECKS = (
 
 
 def run_file_checks(files: Sequence[SourceFile], target: Target) -> list[Finding]:
-    """Every finding the static file rules (RL1xx, RL2xx) give for ``files``."""
+    """Every finding the static file rules (RL1xx, RL2xx, RL6xx) give for ``files``."""
     found: list[Finding] = []
     found.extend(check_pins(files))
     found.extend(check_references(files))
     found.extend(check_hygiene(files))
     found.extend(check_freeze(files))
     found.extend(check_stdlib(files, target))
+    found.extend(check_image(files))
     return found
 
 

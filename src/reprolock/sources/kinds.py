@@ -11,11 +11,15 @@ if TYPE_CHECKING:
     from reprolock.sources.requirements import ParsedText
 
 _PYLOCK_NAME = re.compile(r"pylock\.([^.]+\.)?toml")
+# Dockerfile, Containerfile, web.Dockerfile, Dockerfile.dev (not Dockerfile.dockerignore, the ignore file of one)
+_DOCKERFILE_NAME = re.compile(r"(?:(?:docker|container)file(?:\.[^/]+)?|[^/]+\.(?:docker|container)file)")
 
 
 def kind_from_name(name: str) -> FileKind | None:
     """The kind a file name implies, if it implies one."""
     lower = name.lower()
+    if _DOCKERFILE_NAME.fullmatch(lower) and not lower.endswith(".dockerignore"):
+        return FileKind.DOCKERFILE
     if lower == "pyproject.toml":
         return FileKind.PYPROJECT
     if _PYLOCK_NAME.fullmatch(lower):

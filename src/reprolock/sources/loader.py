@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from reprolock.errors import InputError
 from reprolock.records import FileKind, SourceFile
 from reprolock.redaction import ENV_VAR
+from reprolock.sources.dockerfile import read_dockerfile
 from reprolock.sources.kinds import infer_kind, kind_from_name
 from reprolock.sources.pylock import read_pylock
 from reprolock.sources.pyproject import read_pyproject
@@ -29,11 +30,13 @@ if TYPE_CHECKING:
 
 STDIN = "-"
 _DISCOVER = ("requirements*.txt", "requirements/*.txt", "*.in", "constraints*.txt", "pyproject.toml", "pylock*.toml")
+_DISCOVER_DOCKERFILES = ("Dockerfile", "Containerfile", "*.Dockerfile", "Dockerfile.*", "*.Containerfile", "Containerfile.*")
 
 
 def discover(directory: Path) -> list[Path]:
     """The input files the contract says ``audit`` finds in ``directory``."""
     found = {path for pattern in _DISCOVER for path in directory.glob(pattern) if path.is_file()}
+    found.update(path for pattern in _DISCOVER_DOCKERFILES for path in directory.glob(pattern) if path.is_file() and kind_from_name(path.name))
     return sorted(found)
 
 
@@ -51,6 +54,7 @@ class Loader:
         self.cwd = cwd
         self.files: list[SourceFile] = []
         self._seen: set[Path] = set()
+        self._shown: dict[Path, str] = {}
 
     def add_path(self, path: Path, kind: FileKind | None = None) -> None:
         resolved = (self.cwd / path).resolve()
@@ -68,9 +72,12 @@ class Loader:
 
     def _read(self, frame: _Frame, kind: FileKind | None, chain: tuple[_Frame, ...]) -> None:
         self._seen.add(frame.resolved)
+        self._shown[frame.resolved] = frame.display
         text = read_text(frame.resolved, frame.display)
         kind = kind or kind_from_name(frame.resolved.name)
-        if kind is FileKind.PYPROJECT:
+        if kind is FileKind.DOCKERFILE:
+            self._add_dockerfile(text, frame, chain)
+        elif kind is FileKind.PYPROJECT:
 
             self.files.append(read_pyproject(text, frame.display))
         elif kind is FileKind.PYLOCK:
@@ -78,6 +85,15 @@ class Loader:
             self.files.append(read_pylock(text, frame.display))
         else:
             self._add_requirements_text(text, frame, kind, chain)
+
+    def _add_dockerfile(self, text: str, frame: _Frame, chain: tuple[_Frame, ...]) -> None:
+        """The Dockerfile, then the repository files its ``pip install -r`` lines read (audited in place)."""
+        source, follows = read_dockerfile(text, frame.display, frame.resolved, root=self.cwd, known=self._shown)
+        self.files.append(source)
+        for follow in follows:
+            if follow.path not in self._seen:
+                kind = FileKind.CONSTRAINTS if follow.via.constraint else None
+                self._read(_Frame(follow.path, follow.display, follow.via), kind, (*chain, frame))
 
     def _add_requirements_text(self, text: str, frame: _Frame, kind: FileKind | None, chain: tuple[_Frame, ...]) -> None:
         constraint = frame.via is not None and frame.via.constraint
@@ -172,7 +188,7 @@ def load(
         if (cwd / path).is_dir():
             found = discover(cwd / path)
             if not found:
-                raise InputError(f"{given}: no requirement, constraint, pyproject or pylock files found", hint="give the files to audit")
+                raise InputError(f"{given}: no requirement, constraint, pyproject, pylock or Dockerfile found", hint="give the files to audit")
             for item in found:
                 loader.add_path(Path(display_path(item, cwd)) if not path.is_absolute() else item)
         else:
