@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 REPORT_FORMATS = ("text", "json", "markdown", "sarif", "html")
 GRAPH_FORMATS = ("tree", "json", "dot", "mermaid")
-KINDS = ("requirements", "input", "constraints", "freeze", "pyproject", "pylock")
+KINDS = ("requirements", "input", "constraints", "freeze", "pyproject", "pylock", "dockerfile")
 INTERNAL_ERROR = 70
 _DEBUG_HELP = "show the traceback of an error (the exit code stays the same); accepted in any position"
 
@@ -84,10 +84,10 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
 def _add_audit(commands: argparse._SubParsersAction[_Parser]) -> None:
     audit = commands.add_parser(
         "audit",
-        help="audit requirement, constraint, freeze, pyproject and pylock files, and an environment",
+        help="audit requirement, constraint, freeze, pyproject and pylock files, Dockerfiles, and an environment",
         description=(
-            "Audit requirement, constraint, freeze, pyproject and pylock files, and optionally an installed environment. "
-            "With no PATH, discovers requirements*.txt, requirements/*.txt, *.in, constraints*.txt, "
+            "Audit requirement, constraint, freeze, pyproject and pylock files and Dockerfiles, and optionally an installed environment. "
+            "With no PATH, discovers Dockerfile/Containerfile, requirements*.txt, requirements/*.txt, *.in, constraints*.txt, "
             "pyproject.toml and pylock*.toml in the current directory; a directory PATH is searched the same way."
         ),
     )
