@@ -129,7 +129,7 @@ def _upgrade_names(values: Sequence[str]) -> list[str]:
 def _resolved(job: _Job, finder: IndexFinder) -> tuple[Lock, list[Finding]]:
     roots = job.roots()
     upgrade = _upgrade_names(job.args.upgrade_package)
-    preferred = preferred_pins(job.cwd / job.args.output, upgrade) if job.args.output and not job.args.upgrade else {}
+    preferred = preferred_pins(job.cwd / job.args.output, upgrade, memo=finder.cache) if job.args.output and not job.args.upgrade else {}
     options = ResolveOptions(allow_pre=job.args.pre, preferred=preferred)
     return lock_inputs(
         roots, job.files, finder, job.target, options, download=finder.get, cwd=job.cwd, offline=finder.offline, command=job.command, workers=METADATA_WORKERS
