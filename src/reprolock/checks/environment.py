@@ -35,7 +35,8 @@ def check_shadowed(env: Environment) -> Iterator[Finding]:
     imports; the others confuse ``pip list``, uninstalls and upgrades. The
     finding lists every copy and names the one that wins. Two metadata
     folders in one folder (an upgrade that left the old one behind) are said
-    to be that, with whose files are on disk when RECORD tells. A
+    to be that, with whose files are on disk when RECORD tells; a copy the
+    OS package manager installed is named with its OS package. A
     virtualenv's own copy that wins over the same version elsewhere (pip and
     setuptools in a ``--system-site-packages`` venv) is only information.
     """
@@ -54,10 +55,15 @@ def check_shadowed(env: Environment) -> Iterator[Finding]:
             count, copy = ("twice", "copy") if len(found) == 2 else (f"{len(found)} times", "copies")
             message = f"{name} {found[0].version} is installed {count} at the same version: the virtualenv's copy in {found[0].path_entry} wins over the {copy} in {others}"
         else:
-            others = ", ".join(f"{dist.version} in {dist.path_entry}" for dist in found[1:])
+            others = ", ".join(f"{dist.version} in {dist.path_entry}{_owned(dist)}" for dist in found[1:])
             message = f"{name} is installed {len(found)} times: {found[0].version} in {found[0].path_entry} wins on import over {others}"
         on_disk = next((dist.version for dist in found if dist.files_on_disk), None)
         yield finding("RL301", message, package=name, severity=severity, winner=_where(found[0]), copies=[_where(dist) for dist in found], on_disk=on_disk)
+
+
+def _owned(dist: InstalledDistribution) -> str:
+    """`` (OS package NAME)`` for a copy the OS package manager installed, when its owner is known."""
+    return f" (OS package {dist.os_package})" if dist.os_package else ""
 
 
 _COUNT = {2: "two", 3: "three", 4: "four"}
