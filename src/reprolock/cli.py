@@ -39,6 +39,15 @@ def _python_option(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--python", metavar="PATH", help=f"{what} this interpreter or virtualenv (a venv folder or its python)")
 
 
+def _image_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--image",
+        metavar="PATH",
+        help="a container image, read without running it: an unpacked root filesystem, a docker save archive or an OCI layout/archive "
+        "(--python then picks one of its interpreters by its path inside the image)",
+    )
+
+
 def _index_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("package index")
     group.add_argument("--index-url", metavar="URL", help="PEP 503/691 simple index (default: pip's configuration, else the target pip's default)")
@@ -97,6 +106,7 @@ def _add_audit(commands: argparse._SubParsersAction[_Parser]) -> None:
     where = audit.add_mutually_exclusive_group()
     where.add_argument("--python", metavar="PATH", help="inspect this interpreter or virtualenv (a venv folder or its python)")
     where.add_argument("--files-only", action="store_true", help="audit the files only: do not inspect $VIRTUAL_ENV or ./.venv")
+    _image_option(audit)
     index = audit.add_mutually_exclusive_group()
     index.add_argument("--index", action="store_true", help="consult the package index (the default whenever pinned versions or an environment are audited)")
     index.add_argument("--no-index", action="store_true", help="never consult the package index: a static run (the RL5xx rules do not run)")
@@ -116,6 +126,7 @@ def _add_graph(commands: argparse._SubParsersAction[_Parser]) -> None:
     )
     graph.add_argument("inputs", nargs="*", metavar="INPUT", help="requirement files whose requirements are the roots")
     _python_option(graph, "read")
+    _image_option(graph)
     graph.add_argument("--format", choices=GRAPH_FORMATS, default="tree", help="output format (default: tree)")
     graph.add_argument("-o", "--output", metavar="FILE", help="write the graph to FILE (atomically) instead of stdout")
     graph.add_argument("--reverse", action="store_true", help="show who requires each package")
@@ -128,6 +139,7 @@ def _add_lock(commands: argparse._SubParsersAction[_Parser]) -> None:
     lock.add_argument("inputs", nargs="*", metavar="INPUT", help="requirement, .in or pyproject.toml files")
     lock.add_argument("-o", "--output", metavar="FILE", help="the lockfile to write: *.txt (requirements style) or pylock*.toml")
     _python_option(lock, "lock for")
+    _image_option(lock)
     lock.add_argument("--extra", action="append", default=[], metavar="NAME", help="pyproject optional-dependencies to include; repeatable")
     lock.add_argument("--group", action="append", default=[], metavar="NAME", help="pyproject dependency-groups to include; repeatable")
     lock.add_argument("--upgrade", "-U", action="store_true", help="ignore the pins of the existing output")

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from reprolock.checks import Target, run_file_checks
 from reprolock.checks.index import subjects_from
+from reprolock.commands.imaging import audit_image
 from reprolock.commands.indexing import open_index
 from reprolock.commands.output import deliver
 from reprolock.environment_audit import EnvironmentAudit, audit_environment
+from reprolock.errors import UsageError
 from reprolock.index.audit import audit_index
 from reprolock.index.cache import run_cache_dir
 from reprolock.policy import build_policy, read_config
@@ -34,7 +36,9 @@ if TYPE_CHECKING:
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
-    python = None if args.files_only else choose_python(args.python, context.cwd, os.environ)
+    if args.image and args.files_only:
+        raise UsageError("--image and --files-only cannot be combined", hint="--image audits the image's environments")
+    python = None if args.files_only or args.image else choose_python(args.python, context.cwd, os.environ)
     inputs = args.paths or ([] if args.freeze else ["."])  # what load() reads: a broken pyproject.toml among them is an input error
     policy = build_policy(read_config(context.cwd / "pyproject.toml", inputs=inputs), fail_on=args.fail_on, ignore=args.ignore)
     if python is None:
@@ -45,17 +49,19 @@ def run(args: argparse.Namespace, context: Context) -> int:
 
 def _audit(args: argparse.Namespace, context: Context, policy: Policy, python: str | None, started: RunningProbe | None) -> int:
     kind = FileKind(args.kind) if args.kind else None
-    if python is not None and not args.paths and not args.freeze and not discover(context.cwd):
+    inspected = python is not None or args.image is not None
+    if inspected and not args.paths and not args.freeze and not discover(context.cwd):
         files: tuple[SourceFile, ...] = ()  # an environment alone is enough to audit
     else:
         files = load(args.paths, cwd=context.cwd, kind=kind, freeze=args.freeze, stdin=context.stdin)
-    env = inspect(python, context.cwd, started=started, records=_record_cache(args, context)) if python is not None else None
-    checked = audit_environment(env, files, local_modules(context.cwd), project=context.cwd) if env is not None else None
+    imaged = audit_image(args.image, args.python, files, context) if args.image else None
+    env = imaged.environment if imaged else inspect(python, context.cwd, started=started, records=_record_cache(args, context)) if python is not None else None
+    checked = imaged.checked if imaged else audit_environment(env, files, local_modules(context.cwd), project=context.cwd) if env is not None else None
     found = list(checked.findings) if checked is not None else run_file_checks(files, Target.running())
     facts: dict[str, dict[str, Any]] = {name: dict(known) for name, known in checked.facts.items()} if checked is not None else {}
-    if uses_index(args, files, environment=python is not None):
+    if uses_index(args, files, environment=inspected):
         index_findings, index_facts = _index_step(files, args, context, env)
-        found.extend(index_findings)
+        found.extend(imaged.placed(index_findings) if imaged else index_findings)
         for name, known in index_facts.items():
             facts.setdefault(name, {}).update(known)
     report = build_report(files, found, policy, environment=env, facts=facts)
