@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 def run(args: argparse.Namespace, context: Context) -> int:
     if args.depth is not None and args.depth < 0:
         raise UsageError("--depth must be 0 or more")
-    python = choose_python(args.python, context.cwd, os.environ)
+    python = None if args.image else choose_python(args.python, context.cwd, os.environ)
     if python is None:
         return _draw(args, context, None, None)
     # The interpreter starts up while the graph code and the renderer are imported.
@@ -39,12 +39,17 @@ def _draw(args: argparse.Namespace, context: Context, python: str | None, starte
 
     files, roots, extras = _inputs(args.inputs, context)
     locks = [source for source in files if source.kind is FileKind.PYLOCK]
-    if python is None and not locks:
+    if python is None and not locks and not args.image:
         raise UsageError(
             "no environment or lockfile to draw",
             hint="give --python PATH (an interpreter or a virtualenv), activate a virtualenv, create ./.venv, or give a pylock.toml",
         )
-    if python is None:
+    if args.image:
+        from reprolock.commands.imaging import inspect_one  # noqa: PLC0415 - only with --image: it loads the checks
+
+        env = inspect_one(args.image, args.python, context)
+        graph = build_graph(env.winners().values(), env.interpreter.marker_env, roots=roots or None, root_extras=extras)
+    elif python is None:
         graph = build_graph(_locked_nodes(locks), {}, roots=roots or None)
     else:
         env = inspect(python, context.cwd, owners=False, pip_index=False, modules=False, started=started)
