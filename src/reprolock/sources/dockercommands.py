@@ -20,7 +20,8 @@ _PIP = re.compile(r"pip(?:\d+(?:\.\d+)?)?")
 _PYTHON = re.compile(r"python(?:\d+(?:\.\d+)?)?")
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _KEYWORDS = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "}", "time", "exec", "command", "nohup", "builtin"})
-_WRAPPERS = frozenset({"nice", "ionice", "stdbuf", "linux32", "linux64", "setarch", "eatmydata", "chronic", "retry"})
+_WRAPPERS = frozenset({"nice", "ionice", "stdbuf", "linux32", "linux64", "eatmydata", "chronic"})
+_WRAPPER_VALUE_OPTIONS = frozenset({"-n", "--adjustment", "-c", "--class", "-p", "--pid", "-i", "-o", "-e", "--classdata"})
 _SUDO_VALUE_OPTIONS = frozenset({"-u", "-g", "-C", "-h", "-p", "-r", "-t", "-U", "-D", "-R", "-T", "--user", "--group"})
 _PYTHON_VALUE_OPTIONS = frozenset({"-W", "-X", "-c", "-m"})
 
@@ -116,8 +117,12 @@ def _strip_prefix(argv: list[Arg]) -> tuple[list[Arg], _Prefix]:
     args = list(argv)
     while args:
         word = args[0].text
-        if word in _KEYWORDS or word in _WRAPPERS:
+        if word in _KEYWORDS:
             args = args[1:]
+        elif word in _WRAPPERS:
+            args = _skip_options(args[1:], _WRAPPER_VALUE_OPTIONS)
+        elif word == "setarch":
+            args = _skip_options(args[2:], frozenset())
         elif _ASSIGNMENT.match(word):
             name, _, value = word.partition("=")
             prefix.inline.append((name, value))

@@ -94,7 +94,7 @@ class _Reader:
         }
         for item in items:
             if not self.states and item.keyword not in {"FROM", "ARG"}:
-                hint = "a Dockerfile starts with FROM (ARG lines may come before it)"
+                hint = "a Dockerfile starts with FROM; ARG lines may come before it"
                 raise InputError(f"{self.out.display}:{item.line}: {item.keyword} before the first FROM", hint=hint)
             handler = handlers.get(item.keyword)
             if handler is not None:
@@ -169,7 +169,7 @@ class _Reader:
         directory = dest.endswith("/") or len(sources) > 1 or dest in {".", "./"}
         dest = posixpath.normpath(posixpath.join(self.state.workdir, dest))
         source_from = next((value for name, value in flags if name == "from"), None)
-        shown = redact(f"{item.keyword} {rest}".strip())[0]
+        shown = redact(" ".join(f"{item.keyword} {item.text}".split()))[0]
         self.state.steps.append(CopyStep(tuple(sources), dest, self.out.at(item.line), shown, directory, source_from))
 
 

@@ -9,7 +9,6 @@ specifier, a URL, a VCS reference, a local path), each at its own line.
 from __future__ import annotations
 
 import dataclasses
-import glob
 import posixpath
 from typing import TYPE_CHECKING
 
@@ -28,12 +27,27 @@ if TYPE_CHECKING:
 _SYSTEM_BINS = frozenset({"/usr/bin", "/usr/local/bin", "/bin", "/usr/sbin", "/usr/local/sbin", "/sbin"})
 _SETTING_PREFIXES = ("PIP_", "UV_")
 _SHOWN_MAX = 100
+_SHOWN_ARG = 60
+_ARCHIVES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz")
+
+
+def unread(unresolved: tuple[str, ...]) -> str:
+    """Why an argument was not audited: the variables with no value, else a command's output."""
+    variables = [item for item in unresolved if item.startswith("${")]
+    if variables:
+        return f"{', '.join(variables)} {'has' if len(variables) == 1 else 'have'} no value in the Dockerfile"
+    return "it is the output of a command"
+
+
+def _short(text: str) -> str:
+    shown = redact(text)[0]
+    return shown if len(shown) <= _SHOWN_ARG else shown[: _SHOWN_ARG - 3] + "..."
 
 
 def _looks_like_path(text: str) -> bool:
     if "://" in text or text.startswith(("git+", "hg+", "svn+", "bzr+")):
         return False
-    return text.startswith((".", "/", "~")) or glob.has_magic(text) or ("/" in text and "@" not in text)
+    return text.startswith((".", "/", "~")) or text.endswith(_ARCHIVES) or ("/" in text and "@" not in text)
 
 
 def _requirement(arg: Arg, editable: bool, out: Collected) -> Requirement | None:
@@ -54,8 +68,7 @@ def _file(arg: Arg, constraint: bool, shell: Shell, out: Collected) -> Requireme
     origin = out.at(arg.line)
     image_path = posixpath.normpath(posixpath.join(shell.cwd, arg.text))
     if arg.unresolved:
-        reason = f"{', '.join(arg.unresolved)} has no value in the Dockerfile"
-        return RequirementFileRef(arg.text, origin, image_path, constraint, reason=reason)
+        return RequirementFileRef(arg.text, origin, image_path, constraint, reason=unread(arg.unresolved))
     found = locate(image_path, [*shell.stage.steps, *shell.mounts], out.contexts)
     if found.path is None or found.step is None:
         return RequirementFileRef(arg.text, origin, image_path, constraint, reason=found.reason)
@@ -106,16 +119,20 @@ def pip_install(call: PipCall, shell: Shell, out: Collected) -> PipInstall:
     """The record of one pip command; its ``-r`` files registered to be audited."""
     requirements: list[Requirement] = []
     unresolved: list[str] = []
+    notes: list[tuple[int, str]] = []
     for arg, editable in call.requirements:
         if arg.unresolved:
             unresolved.append(arg.text)
-            out.notes.append(f"{out.at(arg.line)}: {redact(arg.text)[0]} not audited: {', '.join(arg.unresolved)} has no value in the Dockerfile")
+            notes.append((arg.line, f"{out.at(arg.line)}: {_short(arg.text)} not audited: {unread(arg.unresolved)}"))
         elif (requirement := _requirement(arg, editable, out)) is not None:
             requirements.append(requirement)
     files = tuple(_file(arg, constraint, shell, out) for arg, constraint in call.files)
-    for ref in files:
-        if ref.source is None:
-            out.notes.append(f"{ref.origin}: {'-c' if ref.constraint else '-r'} {redact(ref.written)[0]} not followed: {ref.reason}")
+    notes += [
+        (ref.origin.line or 0, f"{ref.origin}: {'-c' if ref.constraint else '-r'} {_short(ref.written)} not followed: {ref.reason}")
+        for ref in files
+        if ref.source is None
+    ]
+    out.notes.extend(note for _line, note in sorted(notes, key=lambda item: item[0]))
     for name, value in call.options:
         if name == "--trusted-host":
             out.options.append(OptionLine(option=name, value=value.text, origin=out.at(value.line)))
