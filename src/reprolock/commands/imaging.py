@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from reprolock.environment_audit import audit_environment
 from reprolock.errors import UsageError
+from reprolock.lock.imagetarget import image_target
 from reprolock.records import Origin
 from reprolock.sources.image.inspection import inspect_image
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from reprolock.commands import Context
     from reprolock.environment_audit import EnvironmentAudit
     from reprolock.findings import Finding
+    from reprolock.lock.target import LockTarget
     from reprolock.records import Environment, SourceFile
     from reprolock.sources.image.model import ImageInspection, Placed
 
@@ -47,6 +49,14 @@ def inspect_one(image: str, python: str | None, context: Context, *, modules: bo
     inspection = inspect_image(image, context.cwd, modules=modules)
     tell(inspection, context)
     return choose(inspection, python)[0]
+
+
+def image_environment(image: str, python: str | None, context: Context) -> tuple[Environment, LockTarget]:
+    """``lock --from-env --image``: the environment to pin and the target it is locked for."""
+    inspection = inspect_image(image, context.cwd, modules=False)
+    tell(inspection, context)
+    env = choose(inspection, python)[0]
+    return env, image_target(env.interpreter, inspection.libc, image)
 
 
 def tell(inspection: ImageInspection, context: Context) -> None:

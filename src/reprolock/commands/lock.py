@@ -59,6 +59,8 @@ class _Job:
     target: LockTarget
     command: str
     cwd: Path
+    environment: Environment | None = None
+    """With ``--image``: the image's environment that ``--from-env`` pins (read before the target)."""
 
     def roots(self) -> Roots:
         """The inputs' root requirements and constraints, for the target and the extras and groups asked for."""
@@ -77,6 +79,8 @@ def _validate(args: argparse.Namespace) -> None:
         raise UsageError("--from-env and --from-freeze cannot be combined")
     if args.check and not args.output:
         raise UsageError("--check needs -o FILE: the lockfile to check")
+    if args.image and not args.from_env:
+        raise UsageError("--image needs --from-env", hint="an image's environment is locked as it is installed: reprolock lock --from-env --image PATH")
     if args.output and not (args.output.endswith(".txt") or is_pylock(args.output)):
         raise UsageError(f"-o {args.output}: write *.txt (requirements style) or pylock.toml / pylock.NAME.toml")
 
@@ -84,6 +88,8 @@ def _validate(args: argparse.Namespace) -> None:
 def regenerate_command(args: argparse.Namespace, inputs: Sequence[str]) -> str:
     """The command line that writes the same file again (printed in its header)."""
     argv = ["reprolock", "lock", *inputs]
+    if args.image:
+        argv += ["--image", args.image]
     if args.python:
         argv += ["--python", args.python]
     for extra in args.extra:
@@ -116,6 +122,13 @@ def inspect_environment(python: str | None, cwd: Path) -> Environment:
     return inspect(python, cwd, pip_index=False, modules=False)
 
 
+def _image(args: argparse.Namespace, context: Context) -> tuple[Environment, LockTarget]:
+    """``--image``: the image's environment and its target, read from the image's files."""
+    from reprolock.commands.imaging import image_environment  # noqa: PLC0415 - only with --image: it loads the checks
+
+    return image_environment(args.image, args.python, context)
+
+
 def _upgrade_names(values: Sequence[str]) -> list[str]:
     names: list[str] = []
     for value in values:
@@ -145,7 +158,7 @@ def _from_freeze(job: _Job, finder: IndexFinder) -> tuple[Lock, list[Finding]]:
 
 
 def _from_env(job: _Job, finder: IndexFinder) -> tuple[Lock, list[Finding]]:
-    environment = inspect_environment(job.args.python, job.cwd)
+    environment = job.environment or inspect_environment(job.args.python, job.cwd)
     return environment_lock(environment, job.roots() if job.files else None, finder, job.target, command=job.command, workers=METADATA_WORKERS)
 
 
@@ -173,7 +186,8 @@ def run(args: argparse.Namespace, context: Context) -> int:
     inputs = list(args.inputs) or ([] if args.from_env or args.from_freeze else _default_inputs(context.cwd))
     policy = build_policy(read_config(context.cwd / "pyproject.toml", inputs=inputs), fail_on=[], ignore=[])
     files = load(inputs, cwd=context.cwd) if inputs else ()
-    job = _Job(args, files, resolve_target(args.python, context.cwd), regenerate_command(args, inputs), context.cwd)
+    environment, target = _image(args, context) if args.image else (None, resolve_target(args.python, context.cwd))
+    job = _Job(args, files, target, regenerate_command(args, inputs), context.cwd, environment)
     early = _check(job) if args.check else None
     if early is not None:
         findings = early

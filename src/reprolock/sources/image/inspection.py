@@ -20,7 +20,7 @@ from reprolock.records import Environment
 from reprolock.sources.image.layers import LayerTree
 from reprolock.sources.image.model import ImageInspection, Placed
 from reprolock.sources.image.opening import open_image
-from reprolock.sources.image.owners import owners, read_packages
+from reprolock.sources.image.owners import libc, owners, read_packages
 from reprolock.sources.image.pythons import Context, find_interpreters
 from reprolock.sources.image.tree import join
 from reprolock.sources.metadata import scan_path
@@ -120,6 +120,7 @@ def _inspect(info: ImageInfo, tree: Tree, notes: list[str], *, modules: bool) ->
         environments=tuple(environments),
         places=MappingProxyType(_places(tree, info, environments)),
         installed_by=MappingProxyType(who),
+        libc=libc(packages),
         notes=(*notes, *guessed, *([packages.note] if packages.note else [])),
     )
 

@@ -92,6 +92,8 @@ class ImageInspection:
     """Where each in-image path the records name came from (metadata folders, markers, ``pyvenv.cfg``); read-only."""
     installed_by: Mapping[str, str] = field(default_factory=dict, compare=False)
     """Who installed each distribution, by its metadata path: ``dpkg: python3-yaml``, ``pip``, ``unknown``."""
+    libc: str | None = None
+    """The image's C library and its version (``glibc 2.36``, ``musl 1.2``), when its package database says."""
     notes: tuple[str, ...] = ()
     """What could not be told from the files (a zstd layer skipped, an rpm database in an old format, ...)."""
 

@@ -109,6 +109,15 @@ def _rpm(tree: Tree) -> Packages | None:
     return None
 
 
+def libc(packages: Packages) -> str | None:
+    """``glibc 2.36`` or ``musl 1.2``: the image's C library, from its package's version."""
+    glibc = packages.upstream("libc6", "glibc", "libc6-amd64", "libc6-arm64")
+    if glibc:
+        return "glibc " + ".".join(glibc.split(".")[:2])
+    musl = packages.upstream("musl")
+    return "musl " + ".".join(musl.split(".")[:2]) if musl else None
+
+
 def read_packages(tree: Tree) -> Packages:
     """The image's package database: dpkg, else apk, else rpm, else none."""
     return _dpkg(tree) or _apk(tree) or _rpm(tree) or Packages()
