@@ -11,9 +11,10 @@ import pytest
 from reprolock.errors import InputError
 from reprolock.index.models import DistFile, ProjectPage
 from reprolock.lock.candidates import PageTable, Wanted
-from reprolock.lock.metadata import header_fields, parse_dependencies
+from reprolock.lock.metadata import parse_dependencies
 from reprolock.lock.tables import TableStore
 from reprolock.lock.target import LockTarget
+from reprolock.sources.coremetadata import parse_fields
 from reprolock.sources.loader import load
 from reprolock.sources.pyproject import included_groups
 from wheelfactory import Dist
@@ -183,8 +184,7 @@ def test_metadata_header_parse_joins_folded_lines_and_skips_the_body():
         b"Metadata-Version: 2.1\r\nName: demo\r\nRequires-Dist: a>=1;\r\n  extra == 'x'\r\n"
         b"Requires-Dist: b\r\nRequires-Python: >=3.8\r\n\r\nRequires-Dist: not-a-header\r\n"
     )
-    fields = header_fields(data)
-    assert fields["requires-dist"] == ["a>=1; extra == 'x'", "b"]
+    assert parse_fields(data).requires_dist == ("a>=1; extra == 'x'", "b")
     deps = parse_dependencies(data, "demo 1")
     assert [str(req) for req in deps.requires] == ['a>=1; extra == "x"', "b"]
     assert deps.requires_python == ">=3.8"

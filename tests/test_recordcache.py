@@ -1,4 +1,4 @@
-"""The environment scan remembers what each RECORD names, and reads a RECORD again whenever it changed."""
+"""The environment scan remembers what each RECORD and METADATA say, and reads a file again whenever it changed."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from conftest import findings, run_cli
 from envfactory import make_venv, pip_install, site_packages
 from reprolock.sources.metadata import scan_path
-from reprolock.sources.recordcache import LAYOUT, RecordCache
+from reprolock.sources.recordcache import LAYOUT, METADATA_LAYOUT, RecordCache
 from wheelfactory import Dist, build_all
 
 if TYPE_CHECKING:
@@ -123,3 +123,40 @@ def test_audit_with_a_warm_cache_sees_what_pip_installed_since(tmp_path):
     assert sorted(item["package"] for item in findings(after, "RL303")) == ["owner-a", "owner-b"]
     uncached = run_cli(*argv[:-2], "--no-cache", cwd=tmp_path)
     assert uncached.json == after.json
+
+
+def _metadata_scan(site: Path, cache: Path) -> tuple[dict[str, tuple[str, tuple[str, ...]]], int]:
+    """Each distribution's version and requirements, and how many METADATA / PKG-INFO files were read."""
+    records = RecordCache(cache)
+    found = scan_path([str(site)], records=records)
+    return {dist.name: (dist.version, dist.requires) for dist in found}, records.metadata_reads
+
+
+def test_a_warm_scan_reads_no_metadata_and_a_changed_one_is_read_again(tmp_path):
+    site, cache = _site(tmp_path), tmp_path / "cache"
+    egg = site / "Gamma.egg-info"
+    egg.mkdir()
+    (egg / "PKG-INFO").write_text("Metadata-Version: 1.1\nName: Gamma\nVersion: 3.0\n\nbody\n", encoding="utf-8")
+    uncached = {dist.name: (dist.version, dist.requires) for dist in scan_path([str(site)])}
+    assert uncached == {"alpha": ("1.0", ()), "beta": ("2.0", ()), "gamma": ("3.0", ())}
+    assert _metadata_scan(site, cache) == (uncached, 3)
+    assert _metadata_scan(site, cache) == (uncached, 0)
+    (files,) = (cache / METADATA_LAYOUT).iterdir()
+    assert set(json.loads(files.read_text(encoding="utf-8"))) == {"alpha-1.0.dist-info", "beta-2.0.dist-info", "Gamma.egg-info"}
+    metadata = site / "beta-2.0.dist-info" / "METADATA"
+    before = metadata.stat()
+    metadata.write_text("Metadata-Version: 2.1\nName: beta\nVersion: 2.0\nRequires-Dist: alpha\n\n", encoding="utf-8")
+    os.utime(metadata, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000))
+    assert _metadata_scan(site, cache) == ({**uncached, "beta": ("2.0", ("alpha",))}, 1)
+
+
+def test_a_damaged_metadata_entry_is_a_miss(tmp_path):
+    site, cache = _site(tmp_path), tmp_path / "cache"
+    expected, _ = _metadata_scan(site, cache)
+    (files,) = (cache / METADATA_LAYOUT).iterdir()
+    stored = json.loads(files.read_text(encoding="utf-8"))
+    stored["alpha-1.0.dist-info"][4] = 7  # right stamp, a version that is no string
+    stored["beta-2.0.dist-info"] = stored["beta-2.0.dist-info"][:5]
+    files.write_text(json.dumps(stored), encoding="utf-8")
+    assert _metadata_scan(site, cache) == (expected, 2)
+    assert _metadata_scan(site, cache) == (expected, 0)

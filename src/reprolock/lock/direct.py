@@ -25,11 +25,12 @@ from reprolock.findings import Finding, finding
 from reprolock.index.finder import NotCachedError
 from reprolock.index.metadata import MetadataError as ArchiveError
 from reprolock.index.metadata import sdist_metadata, wheel_metadata
-from reprolock.lock.metadata import Dependencies, MetadataError, header_fields, parse_dependencies
+from reprolock.lock.metadata import Dependencies, MetadataError, parse_dependencies
 from reprolock.lock.model import DirectSource
 from reprolock.lock.provider import Need
 from reprolock.lock.sourcetree import BUILD_HINT, BuildNeededError, fetch_commit, static_project
 from reprolock.redaction import MASK
+from reprolock.sources.coremetadata import parse_fields
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -108,8 +109,8 @@ def _from_archive(data: bytes, filename: str, what: str) -> _Located:
         raise InputError(f"{what}: {exc}") from None
     except MetadataError:
         raise BuildNeededError(f"{what}: the sdist's PKG-INFO does not declare its dependencies statically, so only a build could tell them", hint=BUILD_HINT) from None
-    fields = header_fields(metadata)
-    name, version = fields.get("name", [""])[0], fields.get("version", [""])[0]
+    fields = parse_fields(metadata)
+    name, version = fields.name, fields.version
     if not name or not version:
         raise InputError(f"{what}: the archive's metadata names no project or version")
     return _Located(canonicalize_name(name), version, dependencies)

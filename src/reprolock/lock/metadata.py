@@ -17,6 +17,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 
 from reprolock.errors import IndexUnreachableError, ReprolockError
+from reprolock.sources.coremetadata import parse_fields
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Hashable, Iterable
@@ -46,46 +47,21 @@ def _requirement(line: str) -> Requirement:
     return Requirement(line)
 
 
-def header_fields(data: bytes) -> dict[str, list[str]]:
-    """The header fields of a METADATA / PKG-INFO file (RFC 822 style, folded lines joined), by lower-case name.
-
-    Only the header is read (the description after the first blank line is
-    skipped), which is what makes this much cheaper than a full email parse.
-    """
-    text = data.decode("utf-8", "surrogateescape").replace("\r\n", "\n")
-    head = text.split("\n\n", 1)[0]
-    fields: dict[str, list[str]] = {}
-    last: list[str] | None = None
-    for line in head.split("\n"):
-        if line[:1] in {" ", "\t"} and last is not None:
-            last[-1] += " " + line.strip()
-            continue
-        key, colon, value = line.partition(":")
-        if not colon:
-            last = None
-            continue
-        last = fields.setdefault(key.strip().lower(), [])
-        last.append(value.strip())
-    return fields
-
-
 def parse_dependencies(data: bytes, what: str, *, from_sdist: bool = False) -> Dependencies:
     """``Requires-Dist`` and ``Requires-Python`` of a METADATA file."""
-    fields = header_fields(data)
+    fields = parse_fields(data)
     if from_sdist:
-        version = fields.get("metadata-version", [None])[0]
-        _check_static(version, fields.get("dynamic", []), what)
+        _check_static(fields.metadata_version, fields.dynamic, what)
     requires = []
-    for line in fields.get("requires-dist", []):
+    for line in fields.requires_dist:
         try:
             requires.append(_requirement(line))
         except InvalidRequirement as exc:
             raise MetadataError(f"{what}: invalid Requires-Dist {line!r} in its metadata: {exc}") from None
-    requires_python = fields.get("requires-python", [None])[0]
-    return Dependencies(tuple(requires), requires_python or None)
+    return Dependencies(tuple(requires), fields.requires_python)
 
 
-def _check_static(metadata_version: str | None, dynamic: list[str], what: str) -> None:
+def _check_static(metadata_version: str | None, dynamic: tuple[str, ...], what: str) -> None:
     """An sdist's PKG-INFO can be trusted only from Metadata-Version 2.2 on, when Requires-Dist is not dynamic."""
     try:
         static = metadata_version is not None and Version(metadata_version) >= Version("2.2")

@@ -3,8 +3,8 @@
 Every ``.dist-info`` / ``.egg-info`` (folder or file), ``.egg-link`` and
 ``.egg`` on each entry becomes an
 :class:`~reprolock.records.InstalledDistribution`, every copy kept, in
-``sys.path`` order. Only what the rules need is read: the METADATA headers (up
-to the body), INSTALLER, REQUESTED, RECORD (for the top-level modules, else
+``sys.path`` order. Only what the rules need is read: the METADATA fields
+(:mod:`reprolock.sources.coremetadata`), INSTALLER, REQUESTED, RECORD (for the top-level modules, else
 ``top_level.txt``), ``direct_url.json`` and an editable finder's mapping.
 """
 
@@ -14,11 +14,13 @@ import ast
 import json
 import os
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from packaging.utils import canonicalize_name
 
 from reprolock.records import InstalledDistribution
 from reprolock.redaction import redact
+from reprolock.sources.coremetadata import MetadataFields, read_fields
 from reprolock.sources.integrity import owner_first
 
 if TYPE_CHECKING:
@@ -26,59 +28,8 @@ if TYPE_CHECKING:
 
     from reprolock.sources.recordcache import RecordCache
 
-_NORMALISE = re.compile(r"[-_.]+")
 _EXTENSION = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\..*(?:so|pyd)$")
 _FINDER_MAPPING = re.compile(r"^MAPPING\s*(?::[^=]*)?=\s*(\{.*?\})\s*$", re.MULTILINE | re.DOTALL)
-_WANTED_HEADERS = {"name", "version", "requires-dist", "provides-extra", "requires-python"}
-
-
-def normalise(name: str) -> str:
-    """PEP 503 normalised name."""
-    return _NORMALISE.sub("-", name).lower()
-
-
-@dataclass(slots=True)
-class _Headers:
-    name: str = ""
-    version: str = ""
-    requires_python: str | None = None
-    requires: tuple[str, ...] = ()
-    extras: tuple[str, ...] = ()
-
-
-def read_headers(path: str) -> _Headers:
-    """The METADATA / PKG-INFO headers reprolock uses; stops at the body."""
-    found = _Headers()
-    requires: list[str] = []
-    extras: list[str] = []
-    key = ""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:  # noqa: PTH123 - hot path: plain open is faster
-            for line in handle:
-                if line in {"\n", "\r\n"}:
-                    break
-                if line[0] in " \t":
-                    continue  # a folded continuation (only Description and License fold in practice)
-                key, _, value = line.partition(":")
-                key = key.lower()
-                if key not in _WANTED_HEADERS:
-                    continue
-                value = value.strip()
-                if key == "requires-dist":
-                    requires.append(value)
-                elif key == "provides-extra":
-                    extras.append(value)
-                elif key == "name":
-                    found.name = value
-                elif key == "version":
-                    found.version = value
-                else:
-                    found.requires_python = value or None
-    except OSError:
-        return found
-    found.requires = tuple(requires)
-    found.extras = tuple(extras)
-    return found
 
 
 def _read(path: str) -> str | None:
@@ -201,10 +152,17 @@ def _record_modules(entry: str, folder: str, records: RecordCache | None) -> tup
     return _modules_from_record(record) if record is not None else None
 
 
+def _metadata_fields(entry: str, folder: str, path: str, records: RecordCache | None) -> MetadataFields:
+    """The fields of ``path``, the METADATA / PKG-INFO of the metadata ``folder`` (or file) directly in ``entry``, through ``records`` when given."""
+    if records is None:
+        return read_fields(path)
+    return records.fields(entry, os.path.basename(folder), path)  # noqa: PTH119 - hot path
+
+
 def _dist_info(entry: str, folder: str, index: int, *, modules: bool = True, records: RecordCache | None = None) -> InstalledDistribution | None:
     join = os.path.join
-    headers = read_headers(join(folder, "METADATA"))
-    if not headers.name:
+    fields = _metadata_fields(entry, folder, join(folder, "METADATA"), records)
+    if not fields.name:
         return None
     installer = _read(join(folder, "INSTALLER"))
     top: tuple[str, ...] = ()
@@ -222,14 +180,14 @@ def _dist_info(entry: str, folder: str, index: int, *, modules: bool = True, rec
             top, namespaces = _top_level_txt(folder, entry)
     url, editable = _direct_url(join(folder, "direct_url.json"))
     return InstalledDistribution(
-        name=normalise(headers.name),
-        raw_name=headers.name,
-        version=headers.version,
+        name=canonicalize_name(fields.name),
+        raw_name=fields.name,
+        version=fields.version,
         path_entry=entry,
         metadata_path=folder,
-        requires=headers.requires,
-        provides_extras=headers.extras,
-        requires_python=headers.requires_python,
+        requires=fields.requires_dist,
+        provides_extras=fields.provides_extra,
+        requires_python=fields.requires_python,
         installer=installer.strip() or None if installer is not None else None,
         requested=os.path.exists(join(folder, "REQUESTED")),  # noqa: PTH110 - hot path
         has_record=has_record,
@@ -241,13 +199,13 @@ def _dist_info(entry: str, folder: str, index: int, *, modules: bool = True, rec
     )
 
 
-def _egg_info(entry: str, path: str, index: int, *, editable: bool = False) -> InstalledDistribution | None:
+def _egg_info(entry: str, path: str, index: int, *, editable: bool = False, records: RecordCache | None = None) -> InstalledDistribution | None:
     join = os.path.join
     is_dir = os.path.isdir(path)  # noqa: PTH112 - hot path
-    headers = read_headers(join(path, "PKG-INFO") if is_dir else path)
-    if not headers.name:
+    fields = _metadata_fields(entry, path, join(path, "PKG-INFO") if is_dir else path, records)
+    if not fields.name:
         return None
-    requires = headers.requires
+    requires = fields.requires_dist
     top: tuple[str, ...] = ()
     namespaces: tuple[str, ...] = ()
     installer = None
@@ -258,14 +216,14 @@ def _egg_info(entry: str, path: str, index: int, *, editable: bool = False) -> I
         top, namespaces = _top_level_txt(path, entry)
         installer = (_read(join(path, "INSTALLER")) or "").strip() or None
     return InstalledDistribution(
-        name=normalise(headers.name),
-        raw_name=headers.name,
-        version=headers.version,
+        name=canonicalize_name(fields.name),
+        raw_name=fields.name,
+        version=fields.version,
         path_entry=entry,
         metadata_path=path,
         requires=requires,
-        provides_extras=headers.extras,
-        requires_python=headers.requires_python,
+        provides_extras=fields.provides_extra,
+        requires_python=fields.requires_python,
         installer=installer,
         requested=None,
         has_record=False,
@@ -304,12 +262,12 @@ def _entry_order(name: str) -> tuple[int, str]:
 def scan_entry(entry: str, index: int, *, modules: bool = True, records: RecordCache | None = None) -> Iterator[InstalledDistribution]:
     """Every distribution whose metadata sits directly in one ``sys.path`` entry (``modules``: read module lists).
 
-    ``records`` remembers what each RECORD names between runs (see
+    ``records`` remembers what each RECORD and METADATA say between runs (see
     :class:`~reprolock.sources.recordcache.RecordCache`).
     """
     join = os.path.join
     if entry.endswith(".egg") and os.path.isdir(join(entry, "EGG-INFO")):  # noqa: PTH112 - hot path
-        found = _egg_info(entry, join(entry, "EGG-INFO"), index)
+        found = _egg_info(entry, join(entry, "EGG-INFO"), index, records=records)
         if found is not None:
             yield found
         return
@@ -322,7 +280,7 @@ def scan_entry(entry: str, index: int, *, modules: bool = True, records: RecordC
         if name.endswith(".dist-info"):
             dist = _dist_info(entry, path, index, modules=modules, records=records)
         elif name.endswith(".egg-info"):
-            dist = _egg_info(entry, path, index)
+            dist = _egg_info(entry, path, index, records=records)
         else:
             dist = _egg_link(entry, path, index)
         if dist is not None:
@@ -335,7 +293,7 @@ def listed_distributions(sys_path: Sequence[str]) -> list[tuple[str, str]]:
     A quick first list, for work that can start before :func:`scan_path` has read
     the metadata; names are normalised, and the list may hold a name twice.
     """
-    found = []
+    found: list[tuple[str, str]] = []
     for entry in sys_path:
         try:
             names = os.listdir(entry) if entry else []  # noqa: PTH208 - plain names
@@ -345,7 +303,7 @@ def listed_distributions(sys_path: Sequence[str]) -> list[tuple[str, str]]:
             if name.endswith(".dist-info"):
                 project, _, version = name[: -len(".dist-info")].rpartition("-")
                 if project and version:
-                    found.append((normalise(project), version))
+                    found.append((canonicalize_name(project), version))
     return found
 
 
