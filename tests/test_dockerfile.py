@@ -547,3 +547,29 @@ def test_certbot_base_image_from_a_build_argument_and_build_deps_that_are_not_di
     (stage,) = source.dockerfile.stages
     assert (stage.image, stage.tag, stage.unresolved) == ("${TARGET_ARCH}/python:3.10-alpine3.16", "3.10-alpine3.16", ("${TARGET_ARCH}",))
     assert "python3-dev" in {package.name for package in source.dockerfile.os_packages}  # read, and not taken for a distribution (no RL604)
+
+
+def test_the_pre_commit_audit_hook_runs_when_a_dockerfile_changes():
+    import yaml  # noqa: PLC0415 - test-only dependency, as in test_docs
+
+    hooks = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))}
+    pattern = re.compile(hooks["reprolock-audit"]["files"])
+    for changed in ("Dockerfile", "docker/Containerfile", "web.Dockerfile", "Dockerfile.dev", "requirements.txt"):
+        assert pattern.search(changed), changed
+    assert not pattern.search("docs/dockerfiles.md")
+
+
+def test_the_example_dockerfile_shows_the_classic_traps():
+    run = run_cli("audit", "examples/webapp", "--format", "json")
+    assert rules_at(run, "examples/webapp/Dockerfile") == [
+        ("RL601", 9, "flask"),
+        ("RL601", 10, "jinja2"),
+        ("RL601", 14, ""),
+        ("RL602", 9, ""),
+        ("RL602", 10, ""),
+        ("RL602", 14, ""),
+        ("RL604", 10, "jinja2"),
+        ("RL604", 14, "jinja2"),
+        ("RL605", 2, ""),
+        ("RL606", 8, "pip"),
+    ]
