@@ -13,6 +13,7 @@ import pytest
 from conftest import ROOT, run_cli
 from reportkit import SARIF_SCHEMA
 from reprolock.sources.loader import load
+from reprolock.sources.shellwords import ShellSyntaxError, commands, expand
 
 
 def write(folder, name, text):
@@ -573,3 +574,42 @@ def test_the_example_dockerfile_shows_the_classic_traps():
         ("RL605", 2, ""),
         ("RL606", 8, "pip"),
     ]
+
+
+def test_files_the_image_gets_elsewhere_and_quoted_arg_values(tmp_path):
+    write(tmp_path, "requirements.txt", "flask\n")
+    write(tmp_path, "Dockerfile", 'FROM python:3.12\nARG EXTRAS="rich attrs" PIN=six==1.16.0\nCOPY <<EOF /a.txt\nflask\nEOF\n'
+          "ADD https://example.com/requirements.txt /b.txt\nRUN pip install -r /a.txt -r /b.txt $EXTRAS $PIN \\\n    idna")  # no final newline
+    run = audit(tmp_path, "Dockerfile")
+    assert found(run, "RL601") == [(7, "attrs"), (7, "rich"), (8, "idna")]
+    assert notes(tmp_path) == (
+        "Dockerfile:7: -r /a.txt not followed: written by a here-document (Dockerfile:3)",
+        "Dockerfile:7: -r /b.txt not followed: downloaded by ADD https://example.com/requirements.txt /b.txt (Dockerfile:6)",
+    )
+
+
+def test_shell_words_quotes_expansions_redirections_and_nested_heredocs():
+    script = textwrap.dedent(
+        """\
+        A=1 pip install "x==${V:-2.0}" 'y z' $'q' `date` $(echo $((1+2))) 2>&1 >/dev/null ${UNSET} \\
+          --flag=v # a comment
+        cat <<END > out.txt && echo after
+        pip install inside-a-heredoc-body
+        END
+        echo "unterminated
+        """
+    )
+    with pytest.raises(ShellSyntaxError):
+        commands(script)
+    found_commands = commands(script.rsplit("echo", 1)[0])
+    values = {"V": None, "UNSET": None}
+    texts = [[field.text for word in command for field in expand(word, values.get)] for command in found_commands]
+    assert texts == [
+        ["A=1", "pip", "install", "x==2.0", "y z", "q", "`date`", "$(echo $((1+2)))", "${UNSET}", "--flag=v"],
+        ["cat"],
+        ["echo", "after"],
+    ]
+    first = [field for word in found_commands[0] for field in expand(word, {"V": "3.1"}.get)]
+    assert first[3].text == "x==3.1"
+    assert first[8].unresolved == ("${UNSET}",)
+    assert first[9].offset == script.index("--flag=v")

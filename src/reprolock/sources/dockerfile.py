@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dockerfile_parse.util import extract_key_values
+from dockerfile_parse.util import WordSplitter, extract_key_values
 
 from reprolock.dockerrecords import Dockerfile, Setting, Stage
 from reprolock.errors import InputError
@@ -129,7 +129,7 @@ class _Reader:
         )
 
     def _arg(self, item: Instruction) -> None:
-        for word in item.text.split():
+        for word in WordSplitter(item.text).split(dequote=False):
             name, equals, written = word.partition("=")
             if not self.states:
                 self.meta[name] = _substitute(written, self.meta.get)[0] if equals else None

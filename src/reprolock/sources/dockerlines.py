@@ -119,6 +119,7 @@ def _joined(keyword: str, entry: dict[str, Any], lines: list[str], escape: str, 
 def instructions(text: str) -> list[Instruction]:
     """Every instruction of a Dockerfile, in order, here-documents attached to theirs."""
     lines = [line + "\n" for line in text.split("\n")]
+    lines.append("\n")  # ends an instruction whose last line is continued, as the end of the file does for Docker
     escape = _escape_char(lines)
     bodies: dict[int, tuple[Heredoc, ...]] = {}
     while True:
