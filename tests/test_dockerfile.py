@@ -512,6 +512,11 @@ def test_warehouse_multi_stage_venv_and_a_hashed_lock_copied_as_a_folder(tmp_pat
         (f"{in_image}/main.txt", None, None),
     ]
     assert install.flags == ("--no-cache-dir", "--disable-pip-version-check", "--no-deps")
+    copies = [(copy.origin.line, copy.sources, copy.dest, copy.directory, copy.from_, copy.stage) for copy in source.dockerfile.copies]
+    assert copies[0] == (21, ("package.json", "package-lock.json", ".babelrc"), "/opt/warehouse/src", True, None, 0)
+    assert copies[4] == (88, ("requirements",), in_image, False, None, 1)
+    assert copies[-2:] == [(152, ("/opt/warehouse/",), "/opt/warehouse", True, "build", 2), (153, (".",), "/opt/warehouse/src", True, None, 2)]
+    assert [(stage.alias, stage.tag, stage.parent) for stage in source.dockerfile.stages] == [("static", "14.15.5", None), ("build", "3.9.10-slim-buster", None), (None, "3.9.10-slim-buster", None)]
 
 
 def test_netbox_docker_comments_inside_a_continued_pip_install():

@@ -25,13 +25,30 @@ class Stage:
     origin: Origin
     alias: str | None = None
     repository: str = ""
-    """``python``, ``ghcr.io/org/app``: the reference without tag and digest."""
+    """``python``, ``registry.example.com:5000/org/app``: the reference without tag and digest."""
     tag: str | None = None
     digest: str | None = None
     parent: int | None = None
     """The stage it builds on (``FROM builder``), else ``None``: a base image."""
     unresolved: tuple[str, ...] = ()
     """Build arguments in the reference that have no default value."""
+
+
+@dataclass(frozen=True, slots=True)
+class Copy:
+    """A ``COPY``/``ADD`` (or a ``RUN --mount=type=bind``): sources (in the build context unless ``from_``), a destination in the image."""
+
+    sources: tuple[str, ...]
+    dest: str
+    """Absolute, the ``WORKDIR`` applied."""
+    origin: Origin
+    shown: str
+    """The instruction as written, for messages: ``COPY requirements.txt /app/``."""
+    directory: bool = False
+    """The destination is a folder (a trailing ``/``, several sources, ``.``): a file lands in it under its own name."""
+    from_: str | None = None
+    """``--from``: a stage or an image, not the build context."""
+    stage: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +137,7 @@ class Dockerfile:
     pip_installs: tuple[PipInstall, ...] = ()
     os_packages: tuple[OsPackage, ...] = ()
     settings: tuple[Setting, ...] = ()
+    copies: tuple[Copy, ...] = ()
 
     @property
     def final(self) -> int | None:

@@ -18,24 +18,10 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
-    from reprolock.records import Origin
+    from reprolock.dockerrecords import Copy
+
 
 _URL_PREFIXES = ("http://", "https://", "git@", "git://")
-
-
-@dataclass(frozen=True, slots=True)
-class CopyStep:
-    """One ``COPY``/``ADD`` (or bind mount): sources in the build context, an absolute destination in the image."""
-
-    sources: tuple[str, ...]
-    dest: str
-    origin: Origin
-    shown: str
-    """The instruction as written, for messages: ``COPY requirements.txt /app/``."""
-    directory: bool = False
-    """The destination is a folder (a trailing ``/``, several sources, ``.``): a file lands in it under its own name."""
-    from_: str | None = None
-    """``--from``: a stage or an image, not the build context."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +29,7 @@ class Located:
     """The repository file at an image path, the step that put it there, or why there is none."""
 
     path: Path | None = None
-    step: CopyStep | None = None
+    step: Copy | None = None
     reason: str | None = None
 
 
@@ -68,7 +54,7 @@ def _matches(source: str, contexts: Sequence[Path]) -> list[Path]:
     return []
 
 
-def _from_context(image_path: str, step: CopyStep, contexts: Sequence[Path]) -> Path | None:
+def _from_context(image_path: str, step: Copy, contexts: Sequence[Path]) -> Path | None:
     for source in step.sources:
         for match in _matches(source, contexts):
             if match.is_dir():
@@ -83,7 +69,7 @@ def _from_context(image_path: str, step: CopyStep, contexts: Sequence[Path]) -> 
     return None
 
 
-def _elsewhere(image_path: str, step: CopyStep) -> str | None:
+def _elsewhere(image_path: str, step: Copy) -> str | None:
     """Why ``step`` may put ``image_path`` in place without a repository file (another stage, a URL, a here-document)."""
     covers = image_path == step.dest or _under(image_path, step.dest) is not None
     if not covers:
@@ -97,7 +83,7 @@ def _elsewhere(image_path: str, step: CopyStep) -> str | None:
     return None
 
 
-def locate(image_path: str, steps: Sequence[CopyStep], contexts: Sequence[Path]) -> Located:
+def locate(image_path: str, steps: Sequence[Copy], contexts: Sequence[Path]) -> Located:
     """The repository file at ``image_path`` in the image: the last step that puts one there wins."""
     for step in reversed(steps):
         found = _from_context(image_path, step, contexts)

@@ -25,11 +25,10 @@ from typing import TYPE_CHECKING
 
 from dockerfile_parse.util import WordSplitter, extract_key_values
 
-from reprolock.dockerrecords import Dockerfile, Setting, Stage
+from reprolock.dockerrecords import Copy, Dockerfile, Setting, Stage
 from reprolock.errors import InputError
 from reprolock.records import FileKind, InvalidLine, Origin, Secret, SourceFile
 from reprolock.redaction import redact
-from reprolock.sources.dockercontext import CopyStep
 from reprolock.sources.dockerlines import Instruction, instructions, split_flags
 from reprolock.sources.dockerrun import Collected, StageState, add_setting, read_run
 from reprolock.sources.requirements import Include
@@ -170,7 +169,9 @@ class _Reader:
         dest = posixpath.normpath(posixpath.join(self.state.workdir, dest))
         source_from = next((value for name, value in flags if name == "from"), None)
         shown = redact(" ".join(f"{item.keyword} {item.text}".split()))[0]
-        self.state.steps.append(CopyStep(tuple(sources), dest, self.out.at(item.line), shown, directory, source_from))
+        step = Copy(tuple(sources), dest, self.out.at(item.line), shown, directory, source_from, self.state.index)
+        self.state.steps.append(step)
+        self.out.copies.append(step)
 
 
 def _paths(text: str, lookup: Callable[[str], str | None]) -> list[str]:
@@ -201,7 +202,7 @@ def read_dockerfile(text: str, display: str, path: Path, *, root: Path, known: M
     out = Collected(display, tuple(contexts), follow)
     reader = _Reader(out)
     reader.read(instructions(text))
-    record = Dockerfile(tuple(reader.stages), tuple(out.pip), tuple(out.os_packages), tuple(out.settings))
+    record = Dockerfile(tuple(reader.stages), tuple(out.pip), tuple(out.os_packages), tuple(out.settings), tuple(out.copies))
     source = SourceFile(
         path=display,
         kind=FileKind.DOCKERFILE,

@@ -8,11 +8,10 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from reprolock.dockerrecords import OsPackage, Setting
+from reprolock.dockerrecords import Copy, OsPackage, Setting
 from reprolock.records import InvalidLine, Origin, Secret
 from reprolock.redaction import redact
 from reprolock.sources.dockercommands import Arg, Effect, OsCall, PipCall, interpret
-from reprolock.sources.dockercontext import CopyStep
 from reprolock.sources.dockerlines import split_flags
 from reprolock.sources.dockerpip import pip_install
 from reprolock.sources.shellwords import ShellSyntaxError, commands, expand
@@ -39,7 +38,7 @@ class StageState:
     args: dict[str, str | None] = field(default_factory=dict)
     workdir: str = "/"
     settings: list[Setting] = field(default_factory=list)
-    steps: list[CopyStep] = field(default_factory=list)
+    steps: list[Copy] = field(default_factory=list)
     venvs: list[str] = field(default_factory=list)
 
     def lookup(self, name: str) -> str | None:
@@ -62,6 +61,7 @@ class Collected:
     secrets: list[Secret] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     options: list[OptionLine] = field(default_factory=list)
+    copies: list[Copy] = field(default_factory=list)
 
     def at(self, line: int) -> Origin:
         return Origin(self.display, line)
@@ -73,7 +73,7 @@ class Shell:
 
     stage: StageState
     cwd: str
-    mounts: list[CopyStep]
+    mounts: list[Copy]
     variables: dict[str, str] = field(default_factory=dict)
     exported: list[Setting] = field(default_factory=list)
 
@@ -88,7 +88,7 @@ def add_setting(out: Collected, stage: StageState, setting: Setting, *, persists
         stage.settings.append(setting)
 
 
-def _mounts(flags: list[tuple[str, str]], instruction: Instruction, out: Collected, stage: StageState) -> list[CopyStep]:
+def _mounts(flags: list[tuple[str, str]], instruction: Instruction, out: Collected, stage: StageState) -> list[Copy]:
     """``--mount=type=bind,source=...,target=...``: build-context files seen by this ``RUN`` only."""
     steps = []
     for name, value in flags:
@@ -103,7 +103,8 @@ def _mounts(flags: list[tuple[str, str]], instruction: Instruction, out: Collect
         source = spec.get("source") or spec.get("src") or "."
         dest = posixpath.normpath(posixpath.join(stage.workdir, target))
         shown = f"RUN --mount={value}"
-        steps.append(CopyStep((source,), dest, out.at(instruction.line), shown, directory=False, from_=spec.get("from")))
+        steps.append(Copy((source,), dest, out.at(instruction.line), shown, directory=False, from_=spec.get("from"), stage=stage.index))
+    out.copies.extend(steps)
     return steps
 
 
