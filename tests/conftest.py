@@ -72,6 +72,7 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "online: talks to the live package index (run with --online)")
+    config.addinivalue_line("markers", "slow: takes minutes (builds a Debian root with debootstrap); .ci/run runs it")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -72,6 +72,8 @@ def _apply(tree: LayerTree, blobs: Blobs, layers: list[LayerBlob], shown: str) -
     for blob in layers:
         digest = f" ({blob.layer.digest})" if blob.layer.digest else ""
         what = f"{shown}: layer {blob.layer.index}{digest}, {blob.name}"
+        if not blobs.exists(blob.name):
+            raise InputError(f"{what}: the layer is missing from the image", hint="the image is incomplete: save or copy it again")
         with blobs.open(blob.name) as raw:
             apply_layer(tree, raw, blob.layer, what)
 
