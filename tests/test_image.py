@@ -7,6 +7,7 @@ installed by real pip; packed as ``docker save`` archives and OCI layouts and ar
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -16,6 +17,7 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import jsonschema
 import pytest
 from packaging.version import Version
 
@@ -37,6 +39,7 @@ from imagefactory import (
     status_paragraphs,
     zeros_docker_archive,
 )
+from reportkit import SARIF_SCHEMA
 from reprolock.sources.metadata import scan_entry
 from wheelfactory import Dist, build_wheel
 
@@ -133,8 +136,6 @@ def debian(tmp_path_factory) -> DebianImage:
 
 def _diff_ids(archive: Path) -> list[str]:
     """The layer digests a docker archive's configuration records."""
-    import json  # noqa: PLC0415 - only here
-
     with tarfile.open(archive) as tar:
         manifest = json.load(tar.extractfile("manifest.json"))
         return json.load(tar.extractfile(manifest[0]["Config"]))["rootfs"]["diff_ids"]
@@ -234,6 +235,25 @@ def test_an_unpacked_root_filesystem_is_read_like_its_image(debian, tmp_path):
     rows = {row["name"]: row for row in run.json["packages"]}
     assert {name: row["installed_by"] for name, row in rows.items()} == {row["name"]: row["installed_by"] for row in image.json["packages"]}
     assert all(row["image"]["layer"] is None for row in rows.values())  # a folder has no layers
+
+
+def test_every_report_names_the_image_the_layer_and_the_path_inside(debian, tmp_path):
+    """Text, Markdown, HTML and SARIF show where in the image a finding's file is; JSON has it in detail.image."""
+    archive = docker_archive(debian.image, tmp_path / "app.tar")
+    digest = _diff_ids(archive)[2]
+    where = f"layer 3 sha256:{digest.split(':')[1][:12]} (RUN pip install --break-system-packages {debian.raw_name}=={debian.pip_version})"
+    metadata = next(row["image"]["path"] for row in audit(archive, cwd=tmp_path).json["packages"] if row["name"] == debian.name)
+    for form in ("text", "markdown", "html", "sarif"):
+        run = run_cli("audit", "--image", str(archive), "--no-index", "--format", form, cwd=tmp_path)
+        assert run.code == 1, run.err
+        shown = run.out.replace("&#x27;", "'").replace("&quot;", '"')
+        assert str(archive) in shown, form
+        assert f"in the image: {where}: {metadata}" in shown, form
+    log = json.loads(run.out)
+    jsonschema.validate(log, json.loads(SARIF_SCHEMA.read_text(encoding="utf-8")))
+    result = next(item for item in log["runs"][0]["results"] if item["ruleId"] == "RL301")
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == f"file://{archive}"
+    assert result["properties"]["detail"]["image"]["layer"]["digest"] == digest
 
 
 # -- (b) a virtualenv made by python -m venv, with real wheels ---------------------------------------------

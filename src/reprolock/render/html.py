@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from reprolock import __version__
 from reprolock.render.grouping import worst_severity
 from reprolock.render.html_assets import CSS, JS
+from reprolock.render.places import image_place
 from reprolock.render.svg import graph_svg
 from reprolock.render.views import GraphView, LockContents, as_graph
 from reprolock.rules import RULES, Severity
@@ -88,6 +89,8 @@ def _findings(report: Report) -> str:
     for item in report.findings:
         where = item.location
         location = "" if where is None else f"<code>{_e(where.path)}{':' + str(where.line) if where.line else ''}</code>"
+        place = image_place(item)
+        location += f'<div class="muted">in the image: {_e(place)}</div>' if place else ""
         rows.append(
             f'<tr class="finding" data-severity="{item.severity.value}" data-rule="{item.rule}" data-package="{_e(item.package or "")}">'
             f'<td><span class="sev {item.severity.value}">{item.severity.value}</span></td>'

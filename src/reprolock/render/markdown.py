@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from reprolock.redaction import MASK
 from reprolock.render.graph import mermaid_text
 from reprolock.render.grouping import Row, sections, worst_severity
+from reprolock.render.places import image_place
 from reprolock.render.views import GraphView, as_graph
 from reprolock.rules import Severity
 
@@ -111,7 +112,9 @@ def _row(row: Row) -> str:
     item = row.finding
     path = item.location.path if item.location else None
     package = item.package or "" if row.count == 1 else f"{row.count} packages"
-    return f"| {_location(path, row.line)} | {item.rule} {item.name} | {_cell(package)} | {_cell(row.message)} |"
+    place = image_place(item) if row.count == 1 else None
+    where = f"<br>in the image: {_cell(place)}" if place else ""
+    return f"| {_location(path, row.line)} | {item.rule} {item.name} | {_cell(package)} | {_cell(row.message)}{where} |"
 
 
 def _table(severity: Severity, rows: list[Row], room: int) -> tuple[list[str], int]:

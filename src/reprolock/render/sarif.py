@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from reprolock import __version__
+from reprolock.render.places import image_place
 from reprolock.rules import RULES, Rule, Severity
 
 if TYPE_CHECKING:
@@ -123,12 +124,18 @@ def _locations(item: Finding, report: Report, fallback: str) -> dict[str, Any]:
     return {"locations": [{"physicalLocation": _physical(fallback, line), "logicalLocations": [logical]}]}
 
 
+def _message(item: Finding) -> str:
+    """The finding's message; for a file in a container image, where in the image it is."""
+    place = image_place(item)
+    return f"{item.message} (in the image: {place})" if place else item.message
+
+
 def _result(item: Finding, index: dict[str, int], report: Report, fallback: str) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": item.rule,
         "ruleIndex": index[item.rule],
         "level": _LEVELS[item.severity],
-        "message": {"text": item.message},
+        "message": {"text": _message(item)},
         **_locations(item, report, fallback),
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint(item)},
     }

@@ -10,7 +10,8 @@ from rich.segment import Segment, Segments
 from rich.table import Table
 from rich.text import Text
 
-from reprolock.render.grouping import Section, sections
+from reprolock.render.grouping import Row, Section, sections
+from reprolock.render.places import image_place
 from reprolock.rules import Severity
 
 if TYPE_CHECKING:
@@ -83,9 +84,18 @@ def _findings_table(section: Section) -> Table:
             Text(item.severity.value, style=STYLES[item.severity]),
             item.rule,
             Text(item.package or "" if row.count == 1 else f"{row.count} packages"),
-            Text(row.message),  # user text: never rich markup
+            _message(row),
         )
     return table
+
+
+def _message(row: Row) -> Text:
+    """The row's message (user text: never rich markup), and where in an image its file is."""
+    text = Text(row.message)
+    place = image_place(row.finding) if row.count == 1 else None
+    if place:
+        text.append(f"\nin the image: {place}", style="dim")
+    return text
 
 
 def _section(section: Section, source: SourceFile | None) -> list[RenderableType]:
