@@ -344,7 +344,7 @@ def test_an_os_package_and_a_pip_install_of_one_distribution(tmp_path):
         tmp_path,
         """
         FROM debian:12 AS base
-        RUN apt-get update && apt-get install -y --no-install-recommends python3-jinja2 python3-yaml=6.0-3 python3-dev python3-venv
+        RUN apt-get update && apt-get install -y --no-install-recommends python3-jinja2/bookworm python3-yaml=6.0-3 python3-dev python3-venv ./local.deb
         FROM base AS app
         RUN pip install --break-system-packages Jinja2==3.1.2 PyYAML==6.0.1 \\
             && apk add --no-cache --virtual .deps py3-requests \\

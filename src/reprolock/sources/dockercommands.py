@@ -207,7 +207,7 @@ def _os_call(manager: tuple[str, str], args: list[Arg]) -> OsCall | None:
             skip = False
         elif arg.text.startswith("-"):
             skip = arg.text in values
-        elif not arg.unresolved and not arg.text.endswith((".deb", ".rpm", ".apk")) and "/" not in arg.text.split("=")[0]:
+        elif not arg.unresolved and not arg.text.startswith((".", "/")) and not arg.text.endswith((".deb", ".rpm", ".apk")):
             packages.append(arg)
     return OsCall(family, tuple(packages))
 
@@ -223,7 +223,7 @@ def _pip_call(tool: str, args: list[Arg], line: int, prefix: _Prefix) -> PipCall
         return None
     subcommand = rest[0].text
     if subcommand == "config":
-        return _pip_config(tool, rest[1:], line)
+        return None if tool.startswith("uv") else _pip_config(rest[1:], line)
     if subcommand not in {"install", "sync"}:
         return None
     requirements: list[tuple[Arg, bool]] = []
@@ -273,10 +273,10 @@ def _option(args: list[Arg], flags: list[str], options: list[tuple[str, Arg]]) -
     return args[1:]
 
 
-def _pip_config(tool: str, args: list[Arg], line: int) -> Effect | None:
+def _pip_config(args: list[Arg], line: int) -> Effect | None:
     """``pip config set global.break-system-packages true``: a setting every later pip reads."""
     words = [arg.text for arg in args if not arg.text.startswith("-")]
-    if len(words) < 3 or words[0] != "set" or "." not in words[1] or not tool:
+    if len(words) < 3 or words[0] != "set" or "." not in words[1]:
         return None
     key = words[1].split(".", 1)[1]
     return Effect("config", "PIP_" + key.upper().replace("-", "_"), words[2], line)

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from reprolock.sources.dockerlines import Heredoc, Instruction
 
 _SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh"})
-_VERSION_SUFFIX = {"apt": re.compile(r"[=:].*"), "apk": re.compile(r"[=<>~].*"), "dnf": re.compile(r"-\d[\w.+~-]*$")}
+# what follows the name: apt ``=version``, ``:arch``, ``/release``; apk ``=``, ``<``, ``>``, ``~`` constraints; dnf ``-version``
+_VERSION_SUFFIX = {"apt": re.compile(r"[=:/].*"), "apk": re.compile(r"[=<>~].*"), "dnf": re.compile(r"-\d[\w.+~-]*$")}
 _SETTING_PREFIXES = ("PIP_", "UV_")
 
 
