@@ -264,6 +264,8 @@ def test_a_hashed_lock_is_neither_unpinned_nor_unhashed(tmp_path):
         RUN pip install --no-deps -r /tmp/requirements.lock
         COPY . /app
         RUN pip install --no-deps /app
+        ARG WHEEL
+        RUN pip install --no-deps /wheels/${WHEEL}
         """,
     )
     assert [item["rule"] for item in run.json["findings"]] == []

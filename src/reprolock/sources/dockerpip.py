@@ -121,7 +121,7 @@ def pip_install(call: PipCall, shell: Shell, out: Collected) -> PipInstall:
     unresolved: list[str] = []
     notes: list[tuple[int, str]] = []
     for arg, editable in call.requirements:
-        if arg.unresolved:
+        if arg.unresolved and not _looks_like_path(arg.text):  # a path with a variable is still a local path
             unresolved.append(arg.text)
             notes.append((arg.line, f"{out.at(arg.line)}: {_short(arg.text)} not audited: {unread(arg.unresolved)}"))
         elif (requirement := _requirement(arg, editable, out)) is not None:
