@@ -10,6 +10,7 @@ headers are read, never its data) and each layer is then streamed on its own.
 
 from __future__ import annotations
 
+import io
 import json
 import platform
 import posixpath
@@ -54,6 +55,10 @@ class Blobs:
     def open(self, name: str) -> IO[bytes]:
         raise NotImplementedError
 
+    def again(self, name: str) -> IO[bytes] | None:  # noqa: ARG002 - the subclasses that can use it
+        """A second, independent reader of ``name`` (to hash it on another thread), when one is cheap."""
+        return None
+
     def close(self) -> None:
         """Nothing to release unless the subclass says so."""
 
@@ -86,24 +91,61 @@ class FolderBlobs(Blobs):
         except OSError as exc:
             raise InputError(f"{self.shown}: cannot read {name}: {exc.strerror or exc}", hint="check the file's permissions") from None
 
+    def again(self, name: str) -> IO[bytes] | None:
+        return self.open(name)
+
+
+class _Slice(io.RawIOBase):
+    """``size`` bytes of a file from ``start``: an archive member's data, read without tarfile's per-read seeks."""
+
+    def __init__(self, path: Path, start: int, size: int) -> None:
+        self._file = path.open("rb", buffering=0)
+        self._file.seek(start)
+        self._left = size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:  # noqa: ANN401 - any writable buffer, as io.RawIOBase takes it
+        view = memoryview(buffer).cast("B")[: self._left]
+        count = self._file.readinto(view) or 0
+        self._left -= count
+        return count
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
 
 class TarBlobs(Blobs):
     """An image archive, read at random: member headers once, then each member's data when asked."""
 
-    def __init__(self, archive: tarfile.TarFile, shown: str) -> None:
+    def __init__(self, archive: tarfile.TarFile, shown: str, path: Path, *, plain: bool) -> None:
         super().__init__(shown)
         self.archive = archive
         self.members = {posixpath.normpath(member.name.lstrip("/")): member for member in archive.getmembers()}
+        self.path = path
+        self.plain = plain
+        """An uncompressed archive: a member's data is a slice of the file."""
 
     def exists(self, name: str) -> bool:
         return posixpath.normpath(name) in self.members
 
     def open(self, name: str) -> IO[bytes]:
+        found = self.again(name)
+        if found is not None:
+            return found
         member = self.members.get(posixpath.normpath(name))
         handle = self.archive.extractfile(member) if member is not None else None
         if handle is None:
             raise InputError(f"{self.shown}: {name} is missing or not a file", hint=f"the archive is truncated or not an image: {_HINT}")
         return handle
+
+    def again(self, name: str) -> IO[bytes] | None:
+        member = self.members.get(posixpath.normpath(name))
+        if not self.plain or member is None or not member.isreg() or member.sparse is not None:
+            return None
+        return io.BufferedReader(_Slice(self.path, member.offset_data, member.size), 1 << 20)
 
     def close(self) -> None:
         self.archive.close()

@@ -57,10 +57,10 @@ def wanted(path: str) -> bool:
 
 def clean(name: str) -> str | None:
     """A member name as an absolute path in the image; ``None`` for the root itself or a name that climbs out of it."""
-    normal = posixpath.normpath("/" + name.lstrip("/"))
-    if normal == "/" or ".." in parts(name):
+    if ".." in name and ".." in parts(name):
         return None
-    return normal
+    normal = posixpath.normpath("/" + name.lstrip("/"))
+    return None if normal == "/" else normal
 
 
 class LayerTree(Tree):
@@ -71,6 +71,8 @@ class LayerTree(Tree):
         self._children: dict[str, set[str]] = {"/": set()}
         self._captured: set[str] = set()
         self._spill = spill.rstrip("/")
+        self._folders: dict[str, str] = {}
+        """Each folder path written to, and the real folder it names: cleared when a link or a deletion may change that."""
         self.skipped: list[str] = []
         """Files the inspection wanted that were too large to read (in-image paths)."""
 
@@ -141,6 +143,14 @@ class LayerTree(Tree):
 
     def _directory(self, path: str, layer: int) -> str:
         """The real folder ``path`` names (links above it followed), made where missing."""
+        known = self._folders.get(path)
+        if known is not None:
+            return known
+        real = self._make_directory(path, layer)
+        self._folders[path] = real
+        return real
+
+    def _make_directory(self, path: str, layer: int) -> str:
         current = "/"
         for part in parts(path):
             here = join(current, part)
@@ -158,6 +168,8 @@ class LayerTree(Tree):
         return current
 
     def _set(self, path: str, node: Node) -> None:
+        if node.kind == "link":
+            self._folders.clear()
         self._nodes[path] = node
         self._children.setdefault(parent(path), set()).add(path.rsplit("/", 1)[1])
         if node.kind == "dir":
@@ -168,6 +180,7 @@ class LayerTree(Tree):
         found = self._nodes.get(path)
         if found is None or (below is not None and found.layer >= below):
             return
+        self._folders.clear()
         self._children.get(parent(path), set()).discard(path.rsplit("/", 1)[1])
         stack = [path]
         while stack:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import re
 import tarfile
 import tempfile
@@ -47,7 +48,8 @@ def _open_archive(path: Path, shown: str) -> Blobs | None:
     try:
         if not _looks_like_image(path):
             return None
-        return TarBlobs(tarfile.open(path, "r:*"), shown)
+        archive = tarfile.open(path, "r:*")  # noqa: SIM115 - TarBlobs closes it
+        return TarBlobs(archive, shown, path, plain=type(archive.fileobj) is io.BufferedReader)
     except (tarfile.TarError, EOFError, OSError) as exc:
         raise InputError(f"{shown}: not a readable image archive ({exc})", hint=HINT) from None
 
@@ -75,7 +77,7 @@ def _apply(tree: LayerTree, blobs: Blobs, layers: list[LayerBlob], shown: str) -
         if not blobs.exists(blob.name):
             raise InputError(f"{what}: the layer is missing from the image", hint="the image is incomplete: save or copy it again")
         with blobs.open(blob.name) as raw:
-            apply_layer(tree, raw, blob.layer, what)
+            apply_layer(tree, raw, blob.layer, what, again=blobs.again(blob.name))
 
 
 def _read_layers(blobs: Blobs, form: str) -> tuple[ImageConfig, list[LayerBlob], str | None]:

@@ -12,13 +12,14 @@ damaged layer is an :class:`~reprolock.errors.InputError` naming it.
 from __future__ import annotations
 
 import bz2
+import concurrent.futures
 import functools
 import gzip
 import hashlib
 import lzma
 import tarfile
 import zlib
-from typing import IO, TYPE_CHECKING, cast
+from typing import IO, TYPE_CHECKING, Self, cast
 
 from reprolock.errors import InputError
 
@@ -28,9 +29,43 @@ if TYPE_CHECKING:
 
 _CHUNK = 1024 * 1024
 _BLOCK = tarfile.BLOCKSIZE
-_TAIL = 64 * 1024  # bytes of the tar stream kept to look at its end-of-archive block (tarfile reads 10 KiB at a time)
 _MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz", b"\x28\xb5\x2f\xfd": "zstd"}
+_MAGICS = (tarfile.POSIX_MAGIC, tarfile.GNU_MAGIC)
 _ERRORS = (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, OSError, ValueError)
+
+
+class LeanInfo(tarfile.TarInfo):
+    """A tar header read for what the layer tree needs: name, type, size and link target (plus what PAX headers set).
+
+    ``tarfile`` decodes every field of every header; a layer of tens of
+    thousands of files spends most of its reading time there. A plain
+    POSIX or GNU header with octal numbers is read here from its raw bytes,
+    its checksum checked; anything else (base-256 numbers, old formats,
+    sparse files, a checksum only the signed sum matches) goes to ``tarfile``.
+    """
+
+    @classmethod
+    def frombuf(cls, buf: bytes | bytearray, encoding: str, errors: str) -> Self:
+        if len(buf) != _BLOCK or buf[257:265] not in _MAGICS or buf[124] & 0x80 or buf[156:157] == tarfile.GNUTYPE_SPARSE:
+            return super().frombuf(buf, encoding, errors)
+        try:
+            chksum = int(buf[148:156].split(b"\0", 1)[0].strip() or b"0", 8)
+            size = int(buf[124:136].split(b"\0", 1)[0].strip() or b"0", 8)
+        except ValueError:
+            return super().frombuf(buf, encoding, errors)
+        if chksum != sum(buf) - sum(buf[148:156]) + 256:
+            return super().frombuf(buf, encoding, errors)
+        info = cls(buf[:100].split(b"\0", 1)[0].decode(encoding, errors))
+        info.chksum, info.size, info.type = chksum, size, bytes(buf[156:157])
+        info.linkname = buf[157:257].split(b"\0", 1)[0].decode(encoding, errors)
+        if info.type == tarfile.AREGTYPE and info.name.endswith("/"):
+            info.type = tarfile.DIRTYPE
+        if info.type == tarfile.DIRTYPE:
+            info.name = info.name.rstrip("/")
+        prefix = buf[345:500].split(b"\0", 1)[0]
+        if prefix and info.type not in tarfile.GNU_TYPES:
+            info.name = prefix.decode(encoding, errors) + "/" + info.name
+        return info
 
 
 class _Digesting:
@@ -65,25 +100,32 @@ class _Digesting:
 
 
 class _Tail:
-    """The uncompressed tar stream, counting its bytes and keeping the last few."""
+    """The uncompressed tar stream, counting its bytes and keeping the last two chunks read.
+
+    ``tarfile`` reads a stream 10 KiB at a time: the block after the last entry
+    (the end-of-archive mark) is in the last two chunks when the tar ends.
+    """
 
     def __init__(self, raw: IO[bytes]) -> None:
         self._raw = raw
         self.pos = 0
-        self.tail = b""
+        self._previous = b""
+        self._last = b""
 
     def read(self, size: int = -1) -> bytes:
         data = self._raw.read(size)
-        self.pos += len(data)
-        self.tail = (self.tail + data)[-_TAIL:]
+        if data:
+            self._previous, self._last = self._last, data
+            self.pos += len(data)
         return data
 
     def block_at(self, offset: int) -> bytes | None:
-        """The 512 bytes at ``offset`` of the stream, when they are still among the kept ones."""
-        start = len(self.tail) - (self.pos - offset)
-        if start < 0 or offset + _BLOCK > self.pos:
+        """The 512 bytes at ``offset`` of the stream, when they are among the kept ones."""
+        start = self.pos - len(self._last) - len(self._previous)
+        if offset < start or offset + _BLOCK > self.pos:
             return None
-        return self.tail[start : start + _BLOCK]
+        kept = self._previous + self._last
+        return kept[offset - start : offset - start + _BLOCK]
 
 
 def compression(head: bytes) -> str | None:
@@ -108,18 +150,48 @@ def _decompressed(source: _Digesting, what: str) -> IO[bytes]:
     return raw
 
 
-def apply_layer(tree: LayerTree, raw: IO[bytes], layer: Layer, what: str) -> None:
-    """Apply the layer read from ``raw`` to ``tree``; ``what`` names it in errors (image, then layer and digest)."""
+def _digest_of(source: IO[bytes], algorithm: str) -> str:
+    """The hex digest of everything ``source`` holds (read on another thread: hashing releases the GIL)."""
+    with source:
+        found = hashlib.new(algorithm)
+        while chunk := source.read(_CHUNK):
+            found.update(chunk)
+    return found.hexdigest()
+
+
+def apply_layer(tree: LayerTree, raw: IO[bytes], layer: Layer, what: str, *, again: IO[bytes] | None = None) -> None:
+    """Apply the layer read from ``raw`` to ``tree``; ``what`` names it in errors (image, then layer and digest).
+
+    ``again``, a second reader of the same bytes, is hashed on another thread
+    while ``raw`` is parsed; without it, ``raw`` is hashed as it is read.
+    """
     algorithm, _, expected = (layer.digest or "").partition(":")
     known = algorithm in hashlib.algorithms_available and bool(expected)
-    source = _Digesting(raw, algorithm if known else None)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="reprolock-digest") as pool:
+        hashing = pool.submit(_digest_of, again, algorithm) if known and again is not None else None
+        source = _Digesting(raw, algorithm if known and hashing is None else None)
+        try:
+            _read_tar(tree, source, layer, what)
+            source.drain()
+            found = hashing.result() if hashing is not None else source.hexdigest()
+        except OSError as exc:
+            raise InputError(f"{what}: cannot read it: {exc}", hint="the archive is truncated or damaged: save or copy the image again") from None
+    if known and found != expected:
+        raise InputError(
+            f"{what}: its content does not match its digest ({algorithm} {found[:12] if found else '?'}..., {source.size} bytes)",
+            hint="the archive is truncated or damaged: save or copy the image again",
+        )
+
+
+def _read_tar(tree: LayerTree, source: _Digesting, layer: Layer, what: str) -> None:
     stream = _Tail(_decompressed(source, what))
     current = None
     try:
-        with tarfile.open(fileobj=cast("IO[bytes]", stream), mode="r|") as archive:  # a stream: read() is all it uses
-            for member in archive:
+        with tarfile.open(fileobj=cast("IO[bytes]", stream), mode="r|", tarinfo=LeanInfo) as archive:  # a stream: read() is all it uses
+            while (member := archive.next()) is not None:
                 current = member.name
                 tree.add(member, layer.index, functools.partial(archive.extractfile, member))
+                archive.members.clear()  # type: ignore[attr-defined]  # typeshed omits it; tarfile keeps every header read, memory would grow with the entries
             _check_end(stream, archive.offset, what)
         while stream.read(_CHUNK):  # the rest, so that the decompressor checks its own end
             pass
@@ -128,13 +200,6 @@ def apply_layer(tree: LayerTree, raw: IO[bytes], layer: Layer, what: str) -> Non
     except _ERRORS as exc:
         where = f" (at {current})" if current else ""
         raise InputError(f"{what}: cannot read it as a tar layer{where}: {exc}", hint="the archive is truncated or damaged: save or copy the image again") from None
-    source.drain()
-    found = source.hexdigest()
-    if known and found != expected:
-        raise InputError(
-            f"{what}: its content does not match its digest (sha256 {found[:12] if found else '?'}..., {source.size} bytes)",
-            hint="the archive is truncated or damaged: save or copy the image again",
-        )
 
 
 def _check_end(stream: _Tail, end: int, what: str) -> None:
