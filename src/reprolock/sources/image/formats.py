@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 JSON_LIMIT = 16 * 1024 * 1024
+_PARSE_BUFFER = 64 * 1024  # reads of headers: small, so that skipping a large file reads little of it
+_HASH_BUFFER = 1024 * 1024
 """A manifest, index or configuration larger than this is not an image's."""
 _INDEXES = frozenset({"application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"})
 _ARCHITECTURES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
@@ -101,16 +103,28 @@ class _Slice(io.RawIOBase):
     def __init__(self, path: Path, start: int, size: int) -> None:
         self._file = path.open("rb", buffering=0)
         self._file.seek(start)
-        self._left = size
+        self._start, self._size, self._at = start, size, 0
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:  # noqa: ANN401 - any writable buffer, as io.RawIOBase takes it
-        view = memoryview(buffer).cast("B")[: self._left]
+        view = memoryview(buffer).cast("B")[: max(0, self._size - self._at)]
         count = self._file.readinto(view) or 0
-        self._left -= count
+        self._at += count
         return count
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._at, io.SEEK_END: self._size}[whence]
+        self._at = max(0, base + offset)
+        self._file.seek(self._start + self._at)
+        return self._at
+
+    def tell(self) -> int:
+        return self._at
 
     def close(self) -> None:
         self._file.close()
@@ -132,7 +146,7 @@ class TarBlobs(Blobs):
         return posixpath.normpath(name) in self.members
 
     def open(self, name: str) -> IO[bytes]:
-        found = self.again(name)
+        found = self._slice(name, _PARSE_BUFFER)
         if found is not None:
             return found
         member = self.members.get(posixpath.normpath(name))
@@ -142,10 +156,14 @@ class TarBlobs(Blobs):
         return handle
 
     def again(self, name: str) -> IO[bytes] | None:
+        return self._slice(name, _HASH_BUFFER)
+
+    def _slice(self, name: str, buffer: int) -> IO[bytes] | None:
+        """A member's data as a slice of the archive file, when the archive is uncompressed and the member a plain file."""
         member = self.members.get(posixpath.normpath(name))
         if not self.plain or member is None or not member.isreg() or member.sparse is not None:
             return None
-        return io.BufferedReader(_Slice(self.path, member.offset_data, member.size), 1 << 20)
+        return io.BufferedReader(_Slice(self.path, member.offset_data, member.size), buffer)
 
     def close(self) -> None:
         self.archive.close()

@@ -57,6 +57,8 @@ def wanted(path: str) -> bool:
 
 def clean(name: str) -> str | None:
     """A member name as an absolute path in the image; ``None`` for the root itself or a name that climbs out of it."""
+    if "." not in name and "//" not in name and not name.endswith("/"):
+        return "/" + name.lstrip("/") if name.strip("/") else None  # already plain: the common case, made cheap
     if ".." in name and ".." in parts(name):
         return None
     normal = posixpath.normpath("/" + name.lstrip("/"))
@@ -72,6 +74,7 @@ class LayerTree(Tree):
         self._captured: set[str] = set()
         self._spill = spill.rstrip("/")
         self._folders: dict[str, str] = {}
+        self._shared: dict[tuple[str, int], Node] = {}
         """Each folder path written to, and the real folder it names: cleared when a link or a deletion may change that."""
         self.skipped: list[str] = []
         """Files the inspection wanted that were too large to read (in-image paths)."""
@@ -97,8 +100,8 @@ class LayerTree(Tree):
         path = clean(member.name)
         if path is None:
             return
-        folder = self._directory(parent(path), layer)
-        name = path.rsplit("/", 1)[1]
+        head, _, name = path.rpartition("/")
+        folder = self._directory(head or "/", layer)
         if name == OPAQUE:
             for child in self.names(folder):
                 self._remove(join(folder, child), below=layer)
@@ -113,18 +116,25 @@ class LayerTree(Tree):
         self._entry(path, member, layer, content)
 
     def _entry(self, path: str, member: tarfile.TarInfo, layer: int, content: Callable[[], IO[bytes] | None]) -> None:
-        if member.isdir():
-            self._set(path, Node("dir", layer))
+        if member.isreg():
+            self._set(path, self._plain("file", layer))
+            if wanted(path):
+                self._capture(path, member.size, content)
+        elif member.isdir():
+            self._set(path, self._plain("dir", layer))
         elif member.issym():
             self._set(path, Node("link", layer, member.linkname))
         elif member.islnk():
             self._hard_link(path, member.linkname, layer)
-        elif member.isreg():
-            self._set(path, Node("file", layer))
-            if wanted(path):
-                self._capture(path, member.size, content)
         else:
-            self._set(path, Node("other", layer))
+            self._set(path, self._plain("other", layer))
+
+    def _plain(self, kind: str, layer: int) -> Node:
+        """One shared node per kind and layer: most entries differ by nothing else (and a tree holds tens of thousands)."""
+        found = self._shared.get((kind, layer))
+        if found is None:
+            found = self._shared[kind, layer] = Node(kind, layer)
+        return found
 
     def placeholders(self, folder: str) -> None:
         """Mirror the folders directly under ``folder`` (and their ``__init__.py``) in the spill folder.
@@ -163,7 +173,7 @@ class LayerTree(Tree):
             if found is None or found.kind != "dir":
                 if found is not None:
                     self._remove(here)
-                self._set(here, Node("dir", layer))
+                self._set(here, self._plain("dir", layer))
             current = here
         return current
 
@@ -171,7 +181,8 @@ class LayerTree(Tree):
         if node.kind == "link":
             self._folders.clear()
         self._nodes[path] = node
-        self._children.setdefault(parent(path), set()).add(path.rsplit("/", 1)[1])
+        head, _, name = path.rpartition("/")
+        self._children.setdefault(head or "/", set()).add(name)
         if node.kind == "dir":
             self._children.setdefault(path, set())
 
@@ -193,7 +204,7 @@ class LayerTree(Tree):
                     os.unlink(self._spill + current)  # noqa: PTH108 - plain string paths
 
     def _hard_link(self, path: str, linkname: str, layer: int) -> None:
-        self._set(path, Node("file", layer))
+        self._set(path, self._plain("file", layer))
         target = clean(linkname)
         if target is not None and target in self._captured and wanted(path):
             os.makedirs(os.path.dirname(self._spill + path), exist_ok=True)  # noqa: PTH103, PTH120 - plain string paths

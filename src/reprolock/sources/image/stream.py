@@ -16,6 +16,7 @@ import concurrent.futures
 import functools
 import gzip
 import hashlib
+import io
 import lzma
 import tarfile
 import zlib
@@ -163,7 +164,9 @@ def apply_layer(tree: LayerTree, raw: IO[bytes], layer: Layer, what: str, *, aga
     """Apply the layer read from ``raw`` to ``tree``; ``what`` names it in errors (image, then layer and digest).
 
     ``again``, a second reader of the same bytes, is hashed on another thread
-    while ``raw`` is parsed; without it, ``raw`` is hashed as it is read.
+    while ``raw`` is parsed; then an uncompressed layer in a file is read at
+    random (headers only, file data skipped by seeking). Otherwise the layer
+    is read once, as a stream, and hashed as it is read.
     """
     algorithm, _, expected = (layer.digest or "").partition(":")
     known = algorithm in hashlib.algorithms_available and bool(expected)
@@ -171,19 +174,29 @@ def apply_layer(tree: LayerTree, raw: IO[bytes], layer: Layer, what: str, *, aga
         hashing = pool.submit(_digest_of, again, algorithm) if known and again is not None else None
         source = _Digesting(raw, algorithm if known and hashing is None else None)
         try:
-            _read_tar(tree, source, layer, what)
-            source.drain()
+            if hashing is not None and compression(source.head) is None and raw.seekable():
+                size = _read_seekable(tree, raw, layer, what)
+            else:
+                _read_tar(tree, source, layer, what)
+                source.drain()
+                size = source.size
             found = hashing.result() if hashing is not None else source.hexdigest()
         except OSError as exc:
             raise InputError(f"{what}: cannot read it: {exc}", hint="the archive is truncated or damaged: save or copy the image again") from None
     if known and found != expected:
         raise InputError(
-            f"{what}: its content does not match its digest ({algorithm} {found[:12] if found else '?'}..., {source.size} bytes)",
+            f"{what}: its content does not match its digest ({algorithm} {found[:12] if found else '?'}..., {size} bytes)",
             hint="the archive is truncated or damaged: save or copy the image again",
         )
 
 
+def _failed(what: str, current: str | None, exc: BaseException) -> InputError:
+    where = f" (at {current})" if current else ""
+    return InputError(f"{what}: cannot read it as a tar layer{where}: {exc}", hint="the archive is truncated or damaged: save or copy the image again")
+
+
 def _read_tar(tree: LayerTree, source: _Digesting, layer: Layer, what: str) -> None:
+    """A layer as a stream (``tarfile`` in stream mode): each entry once, in order, its data skipped or copied as it passes."""
     stream = _Tail(_decompressed(source, what))
     current = None
     try:
@@ -192,20 +205,38 @@ def _read_tar(tree: LayerTree, source: _Digesting, layer: Layer, what: str) -> N
                 current = member.name
                 tree.add(member, layer.index, functools.partial(archive.extractfile, member))
                 archive.members.clear()  # type: ignore[attr-defined]  # typeshed omits it; tarfile keeps every header read, memory would grow with the entries
-            _check_end(stream, archive.offset, what)
+            _check_end(stream.block_at(archive.offset), archive.offset, stream.pos, what)
         while stream.read(_CHUNK):  # the rest, so that the decompressor checks its own end
             pass
     except InputError:
         raise
     except _ERRORS as exc:
-        where = f" (at {current})" if current else ""
-        raise InputError(f"{what}: cannot read it as a tar layer{where}: {exc}", hint="the archive is truncated or damaged: save or copy the image again") from None
+        raise _failed(what, current, exc) from None
 
 
-def _check_end(stream: _Tail, end: int, what: str) -> None:
-    """The end-of-archive block must follow the last entry: else the layer was cut short or a header is damaged."""
-    block = stream.block_at(end)
+def _read_seekable(tree: LayerTree, raw: IO[bytes], layer: Layer, what: str) -> int:
+    """An uncompressed layer in a file: its headers in order, file data skipped by seeking; its size."""
+    size = raw.seek(0, io.SEEK_END)
+    raw.seek(0)
+    current = None
+    try:
+        with tarfile.open(fileobj=raw, mode="r:", tarinfo=LeanInfo) as archive:
+            while (member := archive.next()) is not None:
+                current = member.name
+                tree.add(member, layer.index, functools.partial(archive.extractfile, member))
+                archive.members.clear()  # type: ignore[attr-defined]  # as in _read_tar
+            end = archive.offset
+    except _ERRORS as exc:
+        raise _failed(what, current, exc) from None
+    raw.seek(end)
+    block = raw.read(_BLOCK)
+    _check_end(block if len(block) == _BLOCK else None, end, size, what)
+    return size
+
+
+def _check_end(block: bytes | None, end: int, size: int, what: str) -> None:
+    """The end-of-archive block (``block``, at byte ``end``) must follow the last entry: else the layer was cut short or a header is damaged."""
     if block is None:
-        raise InputError(f"{what}: the layer ends in the middle of an entry (byte {stream.pos} of the tar)", hint="the archive is truncated: save or copy the image again")
+        raise InputError(f"{what}: the layer ends in the middle of an entry (byte {size} of the tar)", hint="the archive is truncated: save or copy the image again")
     if block.strip(b"\0"):
         raise InputError(f"{what}: a damaged tar header at byte {end} of the layer", hint="the archive is damaged: save or copy the image again")
