@@ -14,10 +14,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from envfactory import pip_install
+from wheelfactory import Dist, build_wheel
 
 FIXED_TIME = 1_700_000_000
 MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -25,8 +28,6 @@ INDEX = "application/vnd.oci.image.index.v1+json"
 CONFIG = "application/vnd.oci.image.config.v1+json"
 TAR_LAYER = "application/vnd.oci.image.layer.v1.tar"
 GZIP_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
-DPKG_STATUS = Path("/var/lib/dpkg/status")
-DPKG_INFO = Path("/var/lib/dpkg/info")
 
 
 def _info(inside: str, kind: bytes, *, size: int = 0, mode: int = 0o644, target: str = "") -> tarfile.TarInfo:
@@ -254,94 +255,6 @@ def skopeo_inspect(transport: str) -> dict[str, object]:
     return json.loads(done.stdout)
 
 
-@dataclass(frozen=True)
-class DebianPackage:
-    """A Python package of Debian: its files under dist-packages, status paragraph and file list.
-
-    ``root`` is where the files are on this machine: ``/`` for the machine's own packages.
-    """
-
-    name: str
-    files: tuple[Path, ...]
-    status: str
-    listing: Path
-    root: Path = Path("/")
-
-    @property
-    def metadata(self) -> Path:
-        """The distribution's metadata folder, as a path inside the image."""
-        found = next(path for path in self.files if path.name.endswith((".dist-info", ".egg-info")) and path.parent.name == "dist-packages")
-        return Path("/") / found.relative_to(self.root)
-
-
-def built_debian_package(name: str, wheel: Path, root: Path) -> DebianPackage:
-    """A package as dpkg would have unpacked it, made from a real wheel: installed by real pip under
-    ``root/usr/lib/python3/dist-packages``, with its file list and a status paragraph written here."""
-    target = root / "usr/lib/python3/dist-packages"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-index", "--no-deps", "--target", str(target), str(wheel)],
-        check=True,
-        env={**os.environ, "PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
-    )
-    for installer in target.glob("*.dist-info/INSTALLER"):
-        installer.unlink()  # Debian's packages carry no INSTALLER
-    files = tuple(sorted(target.rglob("*")))
-    listing = root / f"{name}.list"
-    listing.write_text("".join(f"/{path.relative_to(root)}\n" for path in (target, *files)))
-    status = f"Package: {name}\nStatus: install ok installed\nArchitecture: all\nVersion: 1.0-1\nDescription: {name} (test)\n"
-    return DebianPackage(name, files, status, listing, root)
-
-
-def status_paragraphs() -> dict[str, str]:
-    """The machine's dpkg status, one paragraph per installed package."""
-    found = {}
-    for paragraph in DPKG_STATUS.read_text(encoding="utf-8").split("\n\n"):
-        name = next((line.split(":", 1)[1].strip() for line in paragraph.splitlines() if line.startswith("Package:")), None)
-        if name and "Status: install ok installed" in paragraph:
-            found[name] = paragraph.strip() + "\n"
-    return found
-
-
-def debian_package(name: str, paragraphs: dict[str, str]) -> DebianPackage | None:
-    """The installed package ``name`` when its files include distribution metadata in /usr/lib/python3/dist-packages."""
-    listing = next((path for path in (DPKG_INFO / f"{name}.list", DPKG_INFO / f"{name}:amd64.list") if path.is_file()), None)
-    if listing is None or name not in paragraphs:
-        return None
-    files = tuple(Path(line) for line in listing.read_text().splitlines() if line.startswith("/usr/lib/python3/dist-packages/") and Path(line).exists())
-    if not any(path.name.endswith((".dist-info", ".egg-info")) and path.parent.name == "dist-packages" for path in files):
-        return None
-    return DebianPackage(name, files, paragraphs[name], listing)
-
-
-def add_debian_packages(layer: Layer, packages: list[DebianPackage]) -> Layer:
-    """The packages' real files, as dpkg unpacked them (folders, files and links), and their file lists."""
-    for package in packages:
-        for path in package.files:
-            inside = f"/{path.relative_to(package.root)}"
-            if path.is_symlink():
-                layer.link(inside, str(path.readlink()))
-            elif path.is_dir():
-                layer.folder(inside)
-            elif path.is_file():
-                layer.file(inside, path)
-        layer.file(f"/var/lib/dpkg/info/{package.listing.name}", package.listing)
-    return layer
-
-
-def add_stdlib(layer: Layer, stdlib: Path) -> Layer:
-    """A Python's standard library as the image needs it: its top-level modules, packages' ``__init__.py``,
-    ``lib-dynload`` and the PEP 668 marker, all real files."""
-    for path in sorted(stdlib.iterdir()):
-        inside = str(path)
-        if path.is_file() and (path.suffix == ".py" or path.name == "EXTERNALLY-MANAGED"):
-            layer.file(inside, path)
-        elif path.is_dir() and path.name == "lib-dynload":
-            layer.tree(inside, path)
-        elif path.is_dir() and (path / "__init__.py").is_file():
-            layer.file(f"{inside}/__init__.py", path / "__init__.py")
-    return layer
-
-
 class _ZeroLayer(io.RawIOBase):
     """A layer tar holding one file of ``size`` zero bytes, made as it is read and hashed on the way (no copy on disk)."""
 
@@ -389,3 +302,59 @@ def zeros_docker_archive(path: Path, size: int, image: Image, *, inside: str = "
         archive.addfile(_info("manifest.json", tarfile.REGTYPE, size=len(manifest)), io.BytesIO(manifest))
     shutil.rmtree(parts)
     return path
+
+
+def zeros_oci_layout(folder: Path, size: int, image: Image, *, inside: str = "/data/zeros") -> Path:
+    """An OCI layout whose first layer (gzip) holds ``size`` zero bytes at ``inside``, then ``image``'s layers.
+
+    The big layer is compressed as it is made: it takes a few MB on disk whatever ``size`` is.
+    """
+    blobs = folder / "blobs" / "sha256"
+    blobs.mkdir(parents=True, exist_ok=True)
+    zeros = _ZeroLayer(inside, size)
+    packed = blobs / "zeros.tmp"
+    with packed.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0) as out:
+        while chunk := zeros.read(1 << 20):
+            out.write(chunk)
+    digest = _sha256(packed)
+    packed.replace(blobs / digest)
+    big = Layer("RUN dd if=/dev/zero of=/data/zeros")
+    written = [("sha256:" + digest, "sha256:" + zeros.digest.hexdigest(), (blobs / digest).stat().st_size)]
+    written += [layer.blob(blobs, compress=True) for layer in image.layers]
+    whole = Image([big, *image.layers], env=image.env, user=image.user, architecture=image.architecture)
+    config_digest, config_size = _json_blob(blobs, whole.config([diff_id for _, diff_id, _ in written]))
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": MANIFEST,
+        "config": {"mediaType": CONFIG, "digest": config_digest, "size": config_size},
+        "layers": [{"mediaType": GZIP_LAYER, "digest": blob, "size": blob_size} for blob, _, blob_size in written],
+    }
+    manifest_digest, manifest_size = _json_blob(blobs, manifest)
+    index = {"schemaVersion": 2, "mediaType": INDEX, "manifests": [{"mediaType": MANIFEST, "digest": manifest_digest, "size": manifest_size}]}
+    (folder / "index.json").write_text(json.dumps(index))
+    (folder / "oci-layout").write_text(json.dumps({"imageLayoutVersion": "1.0.0"}))
+    return folder
+
+
+SITE = "/opt/venv/lib/python3.11/site-packages"
+VENV_CFG = "home = /usr/local/bin\ninclude-system-site-packages = false\nversion = 3.11.7\n"
+
+
+def installed(tmp: Path, *names: str) -> Path:
+    """A folder where real pip installed the named test distributions (1.0 each)."""
+    target = tmp / f"site-{'-'.join(names)}"
+    for name in names:
+        build_wheel(Dist(name, "1.0"), tmp / "wheels")
+    pip_install(target, tmp / "wheels", *names)
+    return target
+
+
+def one_line_error(run: Any, *names: str) -> str:
+    """The run failed as bad input: exit 3, one line on stderr naming ``names``, never a traceback."""
+    assert run.code == 3, (run.code, run.out, run.err)
+    lines = run.err.strip().splitlines()
+    assert len(lines) == 1, run.err
+    assert "Traceback" not in run.err
+    for name in names:
+        assert name in lines[0], lines[0]
+    return lines[0]

@@ -22,22 +22,27 @@ import pytest
 from packaging.version import Version
 
 from conftest import findings, run_cli
-from envfactory import make_venv, pip_install, site_packages
-from imagefactory import (
+from debianparts import (
     DPKG_STATUS,
     DebianPackage,
-    Image,
-    Layer,
     add_debian_packages,
     add_stdlib,
     built_debian_package,
     debian_package,
+    status_paragraphs,
+)
+from envfactory import make_venv, pip_install, site_packages
+from imagefactory import (
+    SITE,
+    VENV_CFG,
+    Image,
+    Layer,
     docker_archive,
+    installed,
     oci_archive,
     oci_layout,
+    one_line_error,
     skopeo_inspect,
-    status_paragraphs,
-    zeros_docker_archive,
 )
 from reportkit import SARIF_SCHEMA
 from reprolock.sources.metadata import scan_entry
@@ -55,17 +60,6 @@ def needs(tool: str) -> None:
     if CI:
         pytest.fail(f"{tool} is missing and CI is set: .ci/run installs it")
     pytest.skip(f"{tool} is not installed (apt-get install {tool}); CI installs it")
-
-
-def one_line_error(run, *names: str) -> str:
-    """The run failed as bad input: exit 3, one line on stderr naming ``names``, never a traceback."""
-    assert run.code == 3, (run.code, run.out, run.err)
-    lines = run.err.strip().splitlines()
-    assert len(lines) == 1, run.err
-    assert "Traceback" not in run.err
-    for name in names:
-        assert name in lines[0], lines[0]
-    return lines[0]
 
 
 def audit(image: Path, *extra: str, cwd: Path):
@@ -323,32 +317,19 @@ def test_lock_from_env_of_an_image(venv_image, tmp_path, index_server):
 
 # -- (c) whiteouts -----------------------------------------------------------------------------------------
 
-SITE = "/opt/venv/lib/python3.11/site-packages"
-VENV_CFG = "home = /usr/local/bin\ninclude-system-site-packages = false\nversion = 3.11.7\n"
-
-
-def _installed(tmp: Path, *names: str) -> Path:
-    """A folder where real pip installed the named test distributions (1.0 each)."""
-    target = tmp / f"site-{'-'.join(names)}"
-    for name in names:
-        build_wheel(Dist(name, "1.0"), tmp / "wheels")
-    pip_install(target, tmp / "wheels", *names)
-    return target
-
-
 def _graph(image: Path, cwd: Path) -> set[str]:
     run = run_cli("graph", "--image", str(image), "--format", "json", cwd=cwd)
     assert run.code == 0, run.err
     return {node["name"] for node in run.json["nodes"]}
 
 
-def test_whiteouts_delete_what_the_layers_below_installed(tmp_path):
-    first = Layer("RUN pip install a b c").file("/opt/venv/pyvenv.cfg", VENV_CFG).tree(SITE, _installed(tmp_path, "a", "b", "c"))
+def test_whiteouts_delete_what_the_layers_belowinstalled(tmp_path):
+    first = Layer("RUN pip install a b c").file("/opt/venv/pyvenv.cfg", VENV_CFG).tree(SITE, installed(tmp_path, "a", "b", "c"))
     second = Layer("RUN pip uninstall -y b && pip install d").whiteout(f"{SITE}/b-1.0.dist-info").whiteout(f"{SITE}/b")
-    second.tree(SITE, _installed(tmp_path, "d"))
+    second.tree(SITE, installed(tmp_path, "d"))
     image = docker_archive(Image([first, second]), tmp_path / "two.tar")
     assert _graph(image, tmp_path) == {"a", "c", "d"}
-    third = Layer("RUN rm -rf site-packages && pip install e").opaque(SITE).tree(SITE, _installed(tmp_path, "e"))
+    third = Layer("RUN rm -rf site-packages && pip install e").opaque(SITE).tree(SITE, installed(tmp_path, "e"))
     image = docker_archive(Image([first, second, third]), tmp_path / "three.tar")
     assert _graph(image, tmp_path) == {"e"}
     run = audit(image, cwd=tmp_path)
@@ -358,8 +339,8 @@ def test_whiteouts_delete_what_the_layers_below_installed(tmp_path):
 def test_links_inside_the_image_are_followed_inside_it(tmp_path):
     """A merged-/usr image writes through /lib -> usr/lib; an absolute link is the image's, never this machine's."""
     base = Layer("ADD rootfs").link("/lib", "usr/lib").folder("/usr/lib").link("/opt/current", "/opt/venv")
-    venv = Layer("RUN pip install a").file("/opt/venv/pyvenv.cfg", VENV_CFG).tree(SITE, _installed(tmp_path, "a"))
-    through = Layer("RUN pip install b", parents=False).tree("/opt/current/lib/python3.11/site-packages", _installed(tmp_path, "b"))
+    venv = Layer("RUN pip install a").file("/opt/venv/pyvenv.cfg", VENV_CFG).tree(SITE, installed(tmp_path, "a"))
+    through = Layer("RUN pip install b", parents=False).tree("/opt/current/lib/python3.11/site-packages", installed(tmp_path, "b"))
     image = oci_archive(Image([base, venv, through]), tmp_path / "links.tar")
     run = audit(image, cwd=tmp_path)
     assert {row["name"]: row["image"]["path"] for row in run.json["packages"]} == {
@@ -372,124 +353,6 @@ def test_a_link_loop_is_no_python_and_no_hang(tmp_path):
     layer = Layer("ADD loop").link("/usr/bin/python3", "python3.11").link("/usr/bin/python3.11", "/usr/bin/python3").link("/opt/venv", "/opt/venv")
     image = docker_archive(Image([layer]), tmp_path / "loop.tar")
     one_line_error(run_cli("audit", "--image", str(image), cwd=tmp_path), str(image), "no Python in this image")
-
-
-# -- bad input: one line naming the file (and the layer), exit 3 -------------------------------------------
-
-
-def _small_image(tmp_path: Path) -> Image:
-    return Image([Layer("RUN pip install a").file("/opt/venv/pyvenv.cfg", VENV_CFG).tree(SITE, _installed(tmp_path, "a"))])
-
-
-def _cut(path: Path, keep: float) -> None:
-    data = path.read_bytes()
-    path.write_bytes(data[: int(len(data) * keep)])
-
-
-def _blob(layout: Path) -> Path:
-    """The one layer blob of a one-layer layout (the largest blob)."""
-    return max((layout / "blobs" / "sha256").iterdir(), key=lambda path: path.stat().st_size)
-
-
-def test_a_truncated_docker_archive_is_one_line(tmp_path):
-    image = docker_archive(_small_image(tmp_path), tmp_path / "cut.tar")
-    _cut(image, 0.5)
-    message = one_line_error(run_cli("audit", "--image", str(image), cwd=tmp_path), str(image))
-    assert "truncated" in message
-
-
-@pytest.mark.parametrize("compress", [True, False])
-def test_a_truncated_layer_names_the_layer(tmp_path, compress):
-    layout = oci_layout(_small_image(tmp_path), tmp_path / "layout", compress=compress)
-    blob = _blob(layout)
-    _cut(blob, 0.6)
-    message = one_line_error(run_cli("audit", "--image", str(layout), cwd=tmp_path), str(layout), "layer 1", f"sha256:{blob.name}")
-    assert "truncated" in message
-
-
-def test_a_damaged_layer_does_not_match_its_digest(tmp_path):
-    layout = oci_layout(_small_image(tmp_path), tmp_path / "layout", compress=False)
-    blob = _blob(layout)
-    data = bytearray(blob.read_bytes())
-    where = data.index(b"Metadata-Version")  # inside a file's data: the tar itself still reads
-    data[where] ^= 0x20
-    blob.write_bytes(bytes(data))
-    message = one_line_error(run_cli("audit", "--image", str(layout), cwd=tmp_path), str(layout), "layer 1")
-    assert "does not match its digest" in message
-
-
-def test_a_damaged_tar_header_is_named(tmp_path):
-    layout = oci_layout(_small_image(tmp_path), tmp_path / "layout", compress=False)
-    blob = _blob(layout)
-    data = bytearray(blob.read_bytes())
-    data[len(data) // 2 // 512 * 512 : len(data) // 2 // 512 * 512 + 512] = b"\x07" * 512
-    blob.write_bytes(bytes(data))
-    one_line_error(run_cli("audit", "--image", str(layout), cwd=tmp_path), str(layout), "layer 1")
-
-
-@pytest.mark.parametrize(
-    ("case", "expected"),
-    [
-        ("bad-json", "index.json is not valid JSON"),
-        ("missing-blob", "is missing"),
-        ("zstd", "zstd"),
-        ("text-file", "not a readable image archive"),
-        ("nothing", "no such file or folder"),
-        ("no-python", "no Python in this image"),
-    ],
-)
-def test_bad_images_are_one_line(tmp_path, case, expected):
-    path = tmp_path / "image"
-    if case == "text-file":
-        path.write_text("not an image\n")
-    elif case == "no-python":
-        docker_archive(Image([Layer("ADD hostname").file("/etc/hostname", "box\n")]), path)
-    elif case != "nothing":
-        oci_layout(_small_image(tmp_path), path)
-        if case == "bad-json":
-            (path / "index.json").write_text("{")
-        elif case == "missing-blob":
-            _blob(path).unlink()
-        else:
-            blob = _blob(path)
-            blob.write_bytes(b"\x28\xb5\x2f\xfd" + blob.read_bytes()[4:])
-    message = one_line_error(run_cli("audit", "--image", str(path), cwd=tmp_path), str(path))
-    assert expected in message
-
-
-def test_image_and_files_only_are_a_usage_error(tmp_path):
-    run = run_cli("audit", "--image", "x.tar", "--files-only", cwd=tmp_path)
-    assert run.code == 2
-    assert "--image and --files-only cannot be combined" in run.err
-
-
-# -- a 1 GB layer is streamed: memory stays bounded --------------------------------------------------------
-
-PEAK_BOUND_KB = 150 * 1024
-"""Far above what reprolock needs (about 35 MB) and far below the 1 GB layer it reads."""
-
-
-def test_a_one_gigabyte_layer_is_read_with_bounded_memory(tmp_path):
-    image = zeros_docker_archive(tmp_path / "big.tar", 1 << 30, _small_image(tmp_path))
-    assert image.stat().st_size > 1 << 30
-    script = (
-        "import sys\nfrom reprolock.cli import main\n"
-        "code = main(sys.argv[1:])\n"
-        "peak = next(line for line in open('/proc/self/status') if line.startswith('VmHWM:'))\n"
-        "sys.stderr.write(peak)\nsys.exit(code)\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script, "graph", "--image", str(image), "--format", "json"],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=tmp_path,
-        timeout=600,  # not a hang: a generous bound
-    )
-    assert done.returncode == 0, done.stderr
-    assert '"name": "a"' in done.stdout
-    peak_kb = int(done.stderr.strip().splitlines()[-1].split()[1])
-    assert peak_kb < PEAK_BOUND_KB, f"peak RSS {peak_kb} kB"
 
 
 # -- (e) end to end: a minimal Debian made by debootstrap, python3-jinja2 installed by apt -----------------
