@@ -35,7 +35,7 @@ class MetadataFields:
 
 
 def _unfold(value: str) -> str:
-    return _FOLD.sub(" ", value).strip()
+    return _FOLD.sub(" ", value).strip() if "\n" in value else value.strip()
 
 
 def _single(value: str | None, unparsed: dict[str, list[str]], field: str) -> str | None:
@@ -47,10 +47,14 @@ def _single(value: str | None, unparsed: dict[str, list[str]], field: str) -> st
 
 def parse_fields(data: bytes | str) -> MetadataFields:
     """The fields of a METADATA / PKG-INFO file's content (bytes are UTF-8, invalid bytes replaced)."""
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    return _parse_header(text.replace("\r\n", "\n").replace("\r", "\n").split("\n\n", 1)[0])
+
+
+def _parse_header(head: str) -> MetadataFields:
+    """The fields of a header (``\\n`` line ends, no blank line)."""
     from packaging.metadata import parse_email  # noqa: PLC0415 - with email.policy ~4 ms of start-up, and a warm environment scan parses nothing
 
-    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
-    head = text.replace("\r\n", "\n").replace("\r", "\n").split("\n\n", 1)[0]
     raw, unparsed = parse_email("\n".join(_WANTED.findall(head)) + "\n")
     return MetadataFields(
         name=_single(raw.get("name"), unparsed, "name") or "",
@@ -67,11 +71,11 @@ def read_fields(path: str) -> MetadataFields:
     """The fields of the METADATA / PKG-INFO file at ``path``; all empty when it cannot be read."""
     lines = []
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:  # noqa: PTH123 - hot path: plain open is faster
+        with open(path, encoding="utf-8", errors="replace") as handle:  # noqa: PTH123 - hot path; text mode makes every line end \n
             for line in handle:  # up to the blank line that ends the header: a long description is never read
                 if line == "\n":
                     break
                 lines.append(line)
     except OSError:
         return MetadataFields()
-    return parse_fields("".join(lines))
+    return _parse_header("".join(lines))

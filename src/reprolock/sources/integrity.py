@@ -14,13 +14,11 @@ from __future__ import annotations
 import base64
 import csv
 import dataclasses
-import hashlib
 import json
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -56,6 +54,8 @@ def built_from(url: str | None) -> str | None:
     """The real path of the folder or file a ``file:`` URL names (``None`` for any other URL)."""
     if not url or not url.startswith("file:"):
         return None
+    from urllib.request import url2pathname  # noqa: PLC0415 - urllib.request brings http.client and ssl (~7 ms), for the rare file: URL
+
     return os.path.realpath(url2pathname(urlsplit(url).path))
 
 
@@ -69,6 +69,8 @@ def _rows(record_path: str) -> list[list[str]]:
 
 def _digest(path: str, algorithm: str) -> str | None:
     """The RECORD form of a file's hash (urlsafe base64, no padding); ``None`` for an algorithm hashlib lacks."""
+    import hashlib  # noqa: PLC0415 - OpenSSL's start-up (~2.5 ms), only when verify or two copies of a distribution check files
+
     try:
         with open(path, "rb") as handle:  # noqa: PTH123 - plain strings
             digest = hashlib.file_digest(handle, algorithm).digest()

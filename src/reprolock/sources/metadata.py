@@ -62,19 +62,24 @@ def egg_requires(text: str) -> tuple[str, ...]:
 def _modules_from_record(text: str) -> tuple[tuple[str, ...], tuple[str, ...], list[str]]:
     """Top-level modules, namespace portions and editable finder files named in a RECORD."""
     packages: dict[str, bool] = {}
+    """Top-level folders that can be packages: whether an ``__init__`` was seen in them."""
+    others: set[str] = set()
+    """Top-level folders that are no package (metadata, data, ``__pycache__``, not an identifier)."""
     modules: set[str] = set()
     finders: list[str] = []
     for row in text.splitlines():
-        path = row.split(",", 1)[0].strip().strip('"')
+        path = row.partition(",")[0].strip().strip('"')
         if not path or path.startswith(("..", "/")):
             continue
         head, sep, rest = path.partition("/")
         if sep:
-            if head.endswith((".dist-info", ".data", ".egg-info")) or head == "__pycache__" or not head.isidentifier():
+            known = packages.get(head)
+            if known or head in others:
+                continue  # settled by an earlier row: most rows of a RECORD are files deep in one package
+            if known is None and (head.endswith((".dist-info", ".data", ".egg-info")) or head == "__pycache__" or not head.isidentifier()):
+                others.add(head)
                 continue
-            packages[head] = packages.get(head, False) or rest in {"__init__.py", "__init__.pyc"} or (
-                "/" not in rest and rest.startswith("__init__.") and rest.endswith((".so", ".pyd"))
-            )
+            packages[head] = rest in {"__init__.py", "__init__.pyc"} or ("/" not in rest and rest.startswith("__init__.") and rest.endswith((".so", ".pyd")))
             continue
         if head.startswith("__editable__") and head.endswith("_finder.py"):
             finders.append(head)
