@@ -156,6 +156,7 @@ class Image:
     env: dict[str, str] = field(default_factory=lambda: {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"})
     user: str | None = None
     architecture: str = "amd64"
+    working_dir: str | None = None
 
     def config(self, diff_ids: list[str]) -> dict[str, object]:
         history: list[dict[str, object]] = [{"created": "2024-01-01T00:00:00Z", "created_by": 'ENV LANG="C.UTF-8"', "empty_layer": True}]
@@ -163,6 +164,8 @@ class Image:
         settings: dict[str, object] = {"Env": [f"{key}={value}" for key, value in self.env.items()]}
         if self.user:
             settings["User"] = self.user
+        if self.working_dir:
+            settings["WorkingDir"] = self.working_dir
         return {
             "architecture": self.architecture,
             "os": "linux",
