@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from packaging.utils import canonicalize_name
+
 from reprolock.checks import Target, declared_extras, declared_roots, run_environment_checks, run_file_checks
 from reprolock.dependencies import resolve_edges
 from reprolock.graph import graph_of
@@ -64,7 +66,7 @@ def target_of(interpreter: Interpreter) -> Target:
     """The Python the files are judged for: the inspected interpreter's minor version, standard library and markers."""
     return Target(
         version=".".join(interpreter.version.split(".")[:2]),
-        stdlib=frozenset(name.replace("_", "-").lower() for name in interpreter.stdlib if not name.startswith("_")),
+        stdlib=frozenset(canonicalize_name(name) for name in interpreter.stdlib if not name.startswith("_")),
         markers=interpreter.marker_env,
     )
 
