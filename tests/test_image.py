@@ -45,6 +45,7 @@ from imagefactory import (
     skopeo_inspect,
 )
 from reportkit import SARIF_SCHEMA
+from reprolock.sources.image.inspection import inspect_image
 from reprolock.sources.metadata import scan_entry
 from wheelfactory import Dist, build_wheel
 
@@ -387,3 +388,10 @@ def test_debootstrap_root_with_apt_installed_jinja2(tmp_path_factory):
     probe = subprocess.run([chroot, str(root), "python3", "-c", "import sys, jinja2; print(sys.version.split()[0], jinja2.__version__)"], capture_output=True, text=True, check=True, env=env)
     version, jinja = probe.stdout.split()
     assert (environment["version"], rows["jinja2"]["installed"]) == (version, jinja)  # what the files said is what runs
+    # Each interpreter's sys.path, read from the files, is the one it prints when run (a venv seeing the system site too).
+    subprocess.run([chroot, str(root), "python3", "-m", "venv", "--without-pip", "--system-site-packages", "/opt/venv"], check=True, env=env)
+    for env_found in inspect_image(str(root), root.parent).environments:
+        executable = env_found.interpreter.executable
+        printed = subprocess.run([chroot, str(root), executable, "-c", "import sys; print('\\n'.join(sys.path[1:]))"], capture_output=True, text=True, check=True, env=env)
+        assert list(env_found.interpreter.sys_path) == printed.stdout.split(), executable
+        assert {dist.name for dist in env_found.distributions} == {"jinja2", "markupsafe"}
