@@ -75,6 +75,7 @@ class LayerTree(Tree):
         self._spill = spill.rstrip("/")
         self._folders: dict[str, str] = {}
         self._shared: dict[tuple[str, int], Node] = {}
+        self._spill_folders: set[str] = set()
         """Each folder path written to, and the real folder it names: cleared when a link or a deletion may change that."""
         self.skipped: list[str] = []
         """Files the inspection wanted that were too large to read (in-image paths)."""
@@ -146,7 +147,7 @@ class LayerTree(Tree):
             path = join(folder, name)
             if self.kind(path) != "dir":
                 continue
-            os.makedirs(self._spill + path, exist_ok=True)  # noqa: PTH103 - plain string paths
+            self._made(self._spill + path)
             if self.kind(join(path, "__init__.py")) == "file" and join(path, "__init__.py") not in self._captured:
                 with open(self._spill + join(path, "__init__.py"), "wb"):  # noqa: PTH123 - an empty marker
                     pass
@@ -207,9 +208,15 @@ class LayerTree(Tree):
         self._set(path, self._plain("file", layer))
         target = clean(linkname)
         if target is not None and target in self._captured and wanted(path):
-            os.makedirs(os.path.dirname(self._spill + path), exist_ok=True)  # noqa: PTH103, PTH120 - plain string paths
+            self._made(os.path.dirname(self._spill + path))  # noqa: PTH120 - plain string paths
             shutil.copyfile(self._spill + target, self._spill + path)
             self._captured.add(path)
+
+    def _made(self, folder: str) -> None:
+        """``folder`` of the spill folder, made once (spill folders are never removed: only files are)."""
+        if folder not in self._spill_folders:
+            os.makedirs(folder, exist_ok=True)  # noqa: PTH103 - plain string paths
+            self._spill_folders.add(folder)
 
     def _capture(self, path: str, size: int, content: Callable[[], IO[bytes] | None]) -> None:
         limit = DATABASE_LIMIT if path in _DATABASES else TEXT_LIMIT
@@ -220,7 +227,7 @@ class LayerTree(Tree):
         if source is None:
             return
         where = self._spill + path
-        os.makedirs(os.path.dirname(where), exist_ok=True)  # noqa: PTH103, PTH120 - plain string paths
+        self._made(os.path.dirname(where))  # noqa: PTH120 - plain string paths
         with open(where, "wb") as out:  # noqa: PTH123 - plain string paths
             shutil.copyfileobj(source, out, _CHUNK)
         self._captured.add(path)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from reprolock.sources.image.model import Layer
 
 _CHUNK = 1024 * 1024
+_HASH_CHUNK = 8 * 1024 * 1024
 _BLOCK = tarfile.BLOCKSIZE
 _MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz", b"\x28\xb5\x2f\xfd": "zstd"}
 _MAGICS = (tarfile.POSIX_MAGIC, tarfile.GNU_MAGIC)
@@ -152,11 +153,16 @@ def _decompressed(source: _Digesting, what: str) -> IO[bytes]:
 
 
 def _digest_of(source: IO[bytes], algorithm: str) -> str:
-    """The hex digest of everything ``source`` holds (read on another thread: hashing releases the GIL)."""
+    """The hex digest of everything ``source`` holds, read on another thread.
+
+    Reading and hashing release the GIL; large chunks into one buffer keep
+    the two threads from handing it back and forth thousands of times.
+    """
+    found = hashlib.new(algorithm)
+    view = memoryview(bytearray(_HASH_CHUNK))
     with source:
-        found = hashlib.new(algorithm)
-        while chunk := source.read(_CHUNK):
-            found.update(chunk)
+        while count := source.readinto(view):  # type: ignore[attr-defined]  # every reader given here is a binary file
+            found.update(view[:count])
     return found.hexdigest()
 
 
