@@ -289,6 +289,18 @@ def test_a_virtualenv_image_is_audited_as_its_venv(venv_image, tmp_path):
     assert "is not in the image" in run.err
 
 
+def test_the_index_rules_judge_what_the_image_has_installed(venv_image, tmp_path, index_server):
+    for dist in (*VENV_WHEELS, Dist("dep", "3.0")):
+        index_server.add_wheel(dist)
+    run = run_cli("audit", "--image", str(venv_image), "--index-url", index_server.url, "--no-cache", "--format", "json", cwd=tmp_path)
+    assert run.code == 1, run.err  # RL303 is an error
+    (drift,) = findings(run, "RL501")
+    assert (drift["package"], drift["detail"]["latest"]) == ("dep", "3.0")
+    assert drift["location"] == {"path": str(venv_image), "line": None}
+    assert drift["detail"]["image"]["path"] == "/opt/venv/lib/python3.11/site-packages/dep-2.0.dist-info".replace("3.11", f"{sys.version_info[0]}.{sys.version_info[1]}")
+    assert {row["name"]: row["latest"] for row in run.json["packages"]} == {"app": "1.0", "clash": "1.0", "dep": "3.0"}
+
+
 def test_graph_of_an_image(venv_image, tmp_path):
     run = run_cli("graph", "--image", str(venv_image), "--format", "json", cwd=tmp_path)
     assert run.code == 0, run.err
