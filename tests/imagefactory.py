@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conftest import run_cli
 from envfactory import pip_install
 from wheelfactory import Dist, build_wheel
 
@@ -361,3 +362,8 @@ def one_line_error(run: Any, *names: str) -> str:
     for name in names:
         assert name in lines[0], lines[0]
     return lines[0]
+
+
+def audit(image: Path, *extra: str, cwd: Path) -> Any:
+    """``reprolock audit --image IMAGE --no-index --format json``, in process."""
+    return run_cli("audit", "--image", str(image), "--no-index", "--format", "json", *extra, cwd=cwd)

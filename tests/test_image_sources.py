@@ -21,14 +21,13 @@ import pytest
 
 from conftest import findings
 from debianparts import built_debian_package
-from imagefactory import Image, Layer, docker_archive, installed
+from imagefactory import Image, Layer, audit, docker_archive, installed
 from reprolock.lock.imagetarget import image_target, platforms
 from reprolock.sources.image.inspection import inspect_image
 from reprolock.sources.image.owners import read_packages
 from reprolock.sources.image.rpmdb import read_rpmdb
 from reprolock.sources.image.stream import LeanInfo
 from reprolock.sources.image.tree import FolderTree
-from test_image import audit
 from wheelfactory import Dist, build_wheel
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
