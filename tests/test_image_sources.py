@@ -7,14 +7,12 @@ image's Env and User); tar files are written by tarfile itself, in each of its f
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import sqlite3
 import struct
 import sys
 import sysconfig
-import tarfile
 from pathlib import Path
 
 import pytest
@@ -26,61 +24,10 @@ from reprolock.lock.imagetarget import image_target, platforms
 from reprolock.sources.image.inspection import inspect_image
 from reprolock.sources.image.owners import read_packages
 from reprolock.sources.image.rpmdb import read_rpmdb
-from reprolock.sources.image.stream import LeanInfo
 from reprolock.sources.image.tree import FolderTree
 from wheelfactory import Dist, build_wheel
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
-
-
-# -- tar headers: LeanInfo reads what tarfile reads ----------------------------------------------------------
-
-
-def _entries(tar: tarfile.TarFile) -> None:
-    long = "/".join(["d" * 40] * 7)  # 286 characters: a PAX or GNU long name, beyond ustar's prefix
-    for name, kind, data, link in [
-        ("usr/lib/python3/dist-packages/x-1.0.dist-info/METADATA", tarfile.REGTYPE, b"Name: x\n", ""),
-        ("usr/lib", tarfile.DIRTYPE, b"", ""),
-        ("a" * 60 + "/" + "b" * 60, tarfile.REGTYPE, b"prefix split", ""),
-        (f"{long}/file", tarfile.REGTYPE, b"long", ""),
-        ("lib", tarfile.SYMTYPE, b"", "usr/lib"),
-        ("link-to-long", tarfile.SYMTYPE, b"", long),
-        ("hard", tarfile.LNKTYPE, b"", "usr/lib/python3/dist-packages/x-1.0.dist-info/METADATA"),
-        ("caf\u00e9.txt", tarfile.REGTYPE, b"unicode", ""),
-    ]:
-        info = tarfile.TarInfo(name)
-        info.type, info.size, info.linkname, info.mtime = kind, len(data), link, 1_700_000_000
-        info.uid = 10_000_000 if tar.format == tarfile.GNU_FORMAT else 1000  # base-256 in a GNU header
-        tar.addfile(info, io.BytesIO(data) if data else None)
-
-
-@pytest.mark.parametrize("form", [tarfile.PAX_FORMAT, tarfile.GNU_FORMAT, tarfile.USTAR_FORMAT])
-@pytest.mark.parametrize("mode", ["r|", "r:"])
-def test_lean_headers_read_what_tarfile_reads(form, mode):
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=form) as tar:
-        if form == tarfile.USTAR_FORMAT:
-            tar.addfile(tarfile.TarInfo("plain"), None)  # ustar cannot hold the long names
-        else:
-            _entries(tar)
-
-    def read(kind: type[tarfile.TarInfo]) -> list[tuple[object, ...]]:
-        buffer.seek(0)
-        with tarfile.open(fileobj=buffer, mode=mode, tarinfo=kind) as tar:
-            return [(item.name, item.type, item.size, item.linkname, item.offset_data) for item in tar]
-
-    assert read(LeanInfo) == read(tarfile.TarInfo)
-    assert len(read(LeanInfo)) == (1 if form == tarfile.USTAR_FORMAT else 8)
-
-
-def test_a_header_with_a_bad_checksum_is_left_to_tarfile():
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as tar:
-        tar.addfile(tarfile.TarInfo("one"), None)
-    data = bytearray(buffer.getvalue())
-    data[0] ^= 1  # the name changes, the checksum does not
-    with pytest.raises(tarfile.ReadError, match="checksum"), tarfile.open(fileobj=io.BytesIO(bytes(data)), mode="r|", tarinfo=LeanInfo) as tar:
-        list(tar)
 
 
 # -- package databases: rpm (SQLite), apk, distroless dpkg --------------------------------------------------

@@ -20,7 +20,7 @@ import io
 import lzma
 import tarfile
 import zlib
-from typing import IO, TYPE_CHECKING, Self, cast
+from typing import IO, TYPE_CHECKING, cast
 
 from reprolock.errors import InputError
 
@@ -34,40 +34,6 @@ _BLOCK = tarfile.BLOCKSIZE
 _MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz", b"\x28\xb5\x2f\xfd": "zstd"}
 _MAGICS = (tarfile.POSIX_MAGIC, tarfile.GNU_MAGIC)
 _ERRORS = (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, OSError, ValueError)
-
-
-class LeanInfo(tarfile.TarInfo):
-    """A tar header read for what the layer tree needs: name, type, size and link target (plus what PAX headers set).
-
-    ``tarfile`` decodes every field of every header; a layer of tens of
-    thousands of files spends most of its reading time there. A plain
-    POSIX or GNU header with octal numbers is read here from its raw bytes,
-    its checksum checked; anything else (base-256 numbers, old formats,
-    sparse files, a checksum only the signed sum matches) goes to ``tarfile``.
-    """
-
-    @classmethod
-    def frombuf(cls, buf: bytes | bytearray, encoding: str, errors: str) -> Self:
-        if len(buf) != _BLOCK or buf[257:265] not in _MAGICS or buf[124] & 0x80 or buf[156:157] == tarfile.GNUTYPE_SPARSE:
-            return super().frombuf(buf, encoding, errors)
-        try:
-            chksum = int(buf[148:156].split(b"\0", 1)[0].strip() or b"0", 8)
-            size = int(buf[124:136].split(b"\0", 1)[0].strip() or b"0", 8)
-        except ValueError:
-            return super().frombuf(buf, encoding, errors)
-        if chksum != sum(buf) - sum(buf[148:156]) + 256:
-            return super().frombuf(buf, encoding, errors)
-        info = cls(buf[:100].split(b"\0", 1)[0].decode(encoding, errors))
-        info.chksum, info.size, info.type = chksum, size, bytes(buf[156:157])
-        info.linkname = buf[157:257].split(b"\0", 1)[0].decode(encoding, errors)
-        if info.type == tarfile.AREGTYPE and info.name.endswith("/"):
-            info.type = tarfile.DIRTYPE
-        if info.type == tarfile.DIRTYPE:
-            info.name = info.name.rstrip("/")
-        prefix = buf[345:500].split(b"\0", 1)[0]
-        if prefix and info.type not in tarfile.GNU_TYPES:
-            info.name = prefix.decode(encoding, errors) + "/" + info.name
-        return info
 
 
 class _Digesting:
@@ -206,7 +172,7 @@ def _read_tar(tree: LayerTree, source: _Digesting, layer: Layer, what: str) -> N
     stream = _Tail(_decompressed(source, what))
     current = None
     try:
-        with tarfile.open(fileobj=cast("IO[bytes]", stream), mode="r|", tarinfo=LeanInfo) as archive:  # a stream: read() is all it uses
+        with tarfile.open(fileobj=cast("IO[bytes]", stream), mode="r|") as archive:  # a stream: read() is all it uses
             while (member := archive.next()) is not None:
                 current = member.name
                 tree.add(member, layer.index, functools.partial(archive.extractfile, member))
@@ -226,7 +192,7 @@ def _read_seekable(tree: LayerTree, raw: IO[bytes], layer: Layer, what: str) -> 
     raw.seek(0)
     current = None
     try:
-        with tarfile.open(fileobj=raw, mode="r:", tarinfo=LeanInfo) as archive:
+        with tarfile.open(fileobj=raw, mode="r:") as archive:
             while (member := archive.next()) is not None:
                 current = member.name
                 tree.add(member, layer.index, functools.partial(archive.extractfile, member))
