@@ -203,107 +203,115 @@ class IndexServer:
         return f"<!DOCTYPE html><html><head>{head}</head><body>{''.join(anchors)}</body></html>".encode()
 
 
-def _handler(server: IndexServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+class _Handler(BaseHTTPRequestHandler):
+    """Answers from :attr:`index`, the state of the test index (see :func:`_handler`)."""
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-            pass
+    index: IndexServer
+    protocol_version = "HTTP/1.1"
 
-        def _send(self, status: int, body: bytes, content_type: str = "text/plain", headers: dict[str, str] | None = None) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            for key, value in (headers or {}).items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(body)
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        pass
 
-        def do_GET(self) -> None:
-            path = unquote(self.path.split("?", 1)[0])
-            server.requests.append((path, {key.lower(): value for key, value in self.headers.items()}))
-            parts = [part for part in path.split("/") if part]
-            target = parts[1] if len(parts) > 1 else ""
-            fault = server.take_fault(target)
-            if fault is not None:
-                if fault.kind == "slow":
-                    time.sleep(fault.delay)
-                elif fault.kind == "hold":
-                    with server._lock:
-                        server.held += 1
-                    server.released.wait(5)
-                    with server._lock:
-                        server.held -= 1
-                elif fault.kind == "500":
-                    self._send(500, b"server error")
-                    return
-                elif fault.kind == "404":
-                    self._send(404, b"not found")
-                    return
-                elif fault.kind == "malformed":
-                    self._send(200, b'{"files": [', JSON_TYPE)
-                    return
-                elif fault.kind == "huge":
-                    headers = {"Cache-Control": server.cache_control} if server.cache_control else {}
-                    self._send(200, _huge_page(target), JSON_TYPE, headers=headers)
-                    return
-            if parts[:1] == ["simple"] and len(parts) == 2:
-                self._project(canonicalize_name(target))
-            elif parts[:1] == ["files"] and len(parts) == 2:
-                self._file(target)
-            elif parts[:1] == ["pypi"] and len(parts) == 4 and parts[3] == "json":
-                self._version_json(canonicalize_name(parts[1]), parts[2])
+    def _send(self, status: int, body: bytes, content_type: str = "text/plain", headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        path = unquote(self.path.split("?", 1)[0])
+        self.index.requests.append((path, {key.lower(): value for key, value in self.headers.items()}))
+        parts = [part for part in path.split("/") if part]
+        target = parts[1] if len(parts) > 1 else ""
+        fault = self.index.take_fault(target)
+        if fault is not None and self._fault(fault, target):
+            return
+        if parts[:1] == ["simple"] and len(parts) == 2:
+            self._project(canonicalize_name(target))
+        elif parts[:1] == ["files"] and len(parts) == 2:
+            self._file(target)
+        elif parts[:1] == ["pypi"] and len(parts) == 4 and parts[3] == "json":
+            self._version_json(canonicalize_name(parts[1]), parts[2])
+        else:
+            self._send(404, b"not found")
+
+    def _fault(self, fault: Fault, target: str) -> bool:
+        """Misbehave as ``fault`` says; whether that answered the request (else it is answered as usual, late)."""
+        if fault.kind == "slow":
+            time.sleep(fault.delay)
+        elif fault.kind == "hold":
+            with self.index._lock:
+                self.index.held += 1
+            self.index.released.wait(5)
+            with self.index._lock:
+                self.index.held -= 1
+        answers = {
+            "500": (500, b"server error", "text/plain", {}),
+            "404": (404, b"not found", "text/plain", {}),
+            "malformed": (200, b'{"files": [', JSON_TYPE, {}),
+        }
+        if fault.kind == "huge":
+            answers["huge"] = (200, _huge_page(target), JSON_TYPE, {"Cache-Control": self.index.cache_control} if self.index.cache_control else {})
+        if fault.kind not in answers:
+            return False
+        status, body, kind, headers = answers[fault.kind]
+        self._send(status, body, kind, headers=headers)
+        return True
+
+    def _project(self, name: str) -> None:
+        if name not in self.index.projects:
+            self._send(404, b"not found")
+            return
+        wants_json = JSON_TYPE in self.headers.get("Accept", "") and not self.index.html_only
+        body = self.index.page_json(name) if wants_json else self.index.page_html(name)
+        etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+        headers = {"ETag": etag} if self.index.send_etag else {}
+        if self.index.cache_control:
+            headers["Cache-Control"] = self.index.cache_control
+        if self.headers.get("If-None-Match") == etag:
+            self._send(304, b"", headers=headers)
+            return
+        self._send(200, body, JSON_TYPE if wants_json else "text/html", headers)
+
+    def _file(self, filename: str) -> None:
+        if filename.endswith(".metadata"):
+            data = self.index.metadata.get(filename[: -len(".metadata")])
+            if data is None or not self.index.serve_metadata:
+                self._send(404, b"not found")
             else:
-                self._send(404, b"not found")
+                self._send(200, data, "application/octet-stream")
+            return
+        data = self.index.blobs.get(filename)
+        if data is None:
+            self._send(404, b"not found")
+            return
+        wanted = self.headers.get("Range", "")
+        if self.index.ranges and wanted.startswith("bytes="):
+            start_text, _, end_text = wanted[6:].partition("-")
+            if start_text:
+                start, end = int(start_text), min(int(end_text) if end_text else len(data) - 1, len(data) - 1)
+            else:
+                start, end = max(0, len(data) - int(end_text)), len(data) - 1
+            headers = {"Content-Range": f"bytes {start}-{end}/{len(data)}", "Accept-Ranges": "bytes"}
+            self._send(206, data[start : end + 1], "application/octet-stream", headers)
+            return
+        self._send(200, data, "application/octet-stream")
 
-        def _project(self, name: str) -> None:
-            if name not in server.projects:
-                self._send(404, b"not found")
-                return
-            wants_json = JSON_TYPE in self.headers.get("Accept", "") and not server.html_only
-            body = server.page_json(name) if wants_json else server.page_html(name)
-            etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
-            headers = {"ETag": etag} if server.send_etag else {}
-            if server.cache_control:
-                headers["Cache-Control"] = server.cache_control
-            if self.headers.get("If-None-Match") == etag:
-                self._send(304, b"", headers=headers)
-                return
-            self._send(200, body, JSON_TYPE if wants_json else "text/html", headers)
+    def _version_json(self, name: str, version: str) -> None:
+        project = self.index.projects.get(name)
+        if not self.index.json_api or project is None:
+            self._send(404, b"not found")
+            return
+        body = {"info": {"name": name, "version": version}, "vulnerabilities": self.index.vulnerabilities.get((name, version), [])}
+        self._send(200, json.dumps(body).encode(), "application/json")
 
-        def _file(self, filename: str) -> None:
-            if filename.endswith(".metadata"):
-                data = server.metadata.get(filename[: -len(".metadata")])
-                if data is None or not server.serve_metadata:
-                    self._send(404, b"not found")
-                else:
-                    self._send(200, data, "application/octet-stream")
-                return
-            data = server.blobs.get(filename)
-            if data is None:
-                self._send(404, b"not found")
-                return
-            wanted = self.headers.get("Range", "")
-            if server.ranges and wanted.startswith("bytes="):
-                start_text, _, end_text = wanted[6:].partition("-")
-                if start_text:
-                    start, end = int(start_text), min(int(end_text) if end_text else len(data) - 1, len(data) - 1)
-                else:
-                    start, end = max(0, len(data) - int(end_text)), len(data) - 1
-                headers = {"Content-Range": f"bytes {start}-{end}/{len(data)}", "Accept-Ranges": "bytes"}
-                self._send(206, data[start : end + 1], "application/octet-stream", headers)
-                return
-            self._send(200, data, "application/octet-stream")
 
-        def _version_json(self, name: str, version: str) -> None:
-            project = server.projects.get(name)
-            if not server.json_api or project is None:
-                self._send(404, b"not found")
-                return
-            body = {"info": {"name": name, "version": version}, "vulnerabilities": server.vulnerabilities.get((name, version), [])}
-            self._send(200, json.dumps(body).encode(), "application/json")
-
-    return Handler
+def _handler(server: IndexServer) -> type[BaseHTTPRequestHandler]:
+    """A handler class bound to ``server`` (http.server makes one handler object per request)."""
+    return type("Handler", (_Handler,), {"index": server})
 
 
 def _huge_page(name: str) -> bytes:

@@ -48,7 +48,7 @@ class FactsBuilder:
         self._tag_fits: dict[str, bool] = {}
         self._seen: set[str] | None = set() if several else None
 
-    def add_entries(self, items: Iterable[Any]) -> None:  # noqa: PLR0912 - one inline pass over tens of thousands of entries: a call per entry costs a tenth of a cold audit
+    def add_entries(self, items: Iterable[Any]) -> None:  # noqa: C901, PLR0912 - one inline pass over tens of thousands of entries: a call per entry costs a tenth of a cold audit
         """The ``files`` of a decoded PEP 691 page (entries that are not objects, or have no URL, are skipped)."""
         releases, seen, project, fits = self._releases, self._seen, self.project, self._fits
         wheel: list[str] | None
