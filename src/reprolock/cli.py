@@ -30,7 +30,7 @@ _DEBUG_HELP = "show the traceback of an error (the exit code stays the same); ac
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> None:  # type: ignore[override]  # argparse types it NoReturn; self.exit never returns
         """Usage errors are exit 2 with one line of advice, as the contract says."""
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 

@@ -8,6 +8,7 @@ opens the index client, picks the kind of lock and delivers the file and the rep
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import shlex
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -17,7 +18,9 @@ from packaging.utils import canonicalize_name
 
 from reprolock.commands.indexing import open_index
 from reprolock.commands.output import render
+from reprolock.dependencies import LockedNode
 from reprolock.errors import UsageError
+from reprolock.graph import build_graph
 from reprolock.lock.check import compare_file, precheck
 from reprolock.lock.existing import preferred_pins
 from reprolock.lock.fromsources import environment_lock, freeze_lock
@@ -29,6 +32,8 @@ from reprolock.lock.writers import is_pylock, write_lock
 from reprolock.output import check_writable, write_atomic
 from reprolock.policy import build_policy, read_config
 from reprolock.records import FileKind
+from reprolock.render.views import GraphView, LockContents
+from reprolock.render.views import LockedPackage as Shown
 from reprolock.report import build_report
 from reprolock.sources.loader import load
 from reprolock.sources.probe import find_interpreter
@@ -204,13 +209,6 @@ def run(args: argparse.Namespace, context: Context) -> int:
 
 def _with_lock(report: Report, lock: Lock, path: str) -> Report:
     """The report with the lock's contents and its dependency graph, for the HTML and Markdown formats."""
-    import dataclasses  # noqa: PLC0415
-
-    from reprolock.dependencies import LockedNode  # noqa: PLC0415 - only the drawn formats need these
-    from reprolock.graph import build_graph  # noqa: PLC0415
-    from reprolock.render.views import GraphView, LockContents  # noqa: PLC0415
-    from reprolock.render.views import LockedPackage as Shown  # noqa: PLC0415
-
     shown = tuple(
         Shown(
             name=package.name,

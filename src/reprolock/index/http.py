@@ -158,7 +158,7 @@ class IndexHttp:
         if transport is None:
             transport = httpx.HTTPTransport(verify=verify, proxy=proxy, limits=limits, trust_env=False)
             # httpx takes no network backend; its connection pool does (httpcore's documented extension point).
-            transport._pool._network_backend = self._resolver  # noqa: SLF001
+            transport._pool._network_backend = self._resolver  # noqa: SLF001 - see the line above
         return httpx.Client(
             transport=transport,
             trust_env=False,  # proxies, certificates and .netrc are chosen in IndexOptions, never by httpx

@@ -177,7 +177,7 @@ class Provider(AbstractProvider[Need, Candidate, str]):
         self,
         identifier: str,
         resolutions: Mapping[str, Candidate],  # noqa: ARG002 - part of resolvelib's signature
-        candidates: Mapping[str, Iterator[Candidate]],  # noqa: ARG002
+        candidates: Mapping[str, Iterator[Candidate]],  # noqa: ARG002 - part of resolvelib's signature
         information: Mapping[str, Iterator[RequirementInformation[Need, Candidate]]],
         backtrack_causes: Sequence[RequirementInformation[Need, Candidate]],
     ) -> Any:  # noqa: ANN401 - any sortable key
