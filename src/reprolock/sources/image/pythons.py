@@ -16,7 +16,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reprolock.records import Interpreter
 from reprolock.sources.image.pythonfacts import fallback_modules, full_version, machine, markers, stdlib_modules
@@ -185,12 +185,26 @@ def base_interpreter(context: Context, base: Base, shown: str) -> Interpreter:
     own = sites[0] if not base.debian else join(base.prefix, f"local/lib/python{base.xy}/dist-packages")
     marker = join(base.stdlib, "EXTERNALLY-MANAGED")
     version = full_version(context.tree, base.xy, base.prefix, context.packages, context.config)
+    return _interpreter(
+        context,
+        base,
+        f"{shown}:{base.executable}",
+        version=version,
+        sites=sites,
+        user_site=user_site,
+        executable=base.executable,
+        prefix=base.prefix,
+        externally_managed=marker if context.tree.is_file(marker) else None,
+        site_packages=(own,),
+    )
+
+
+def _interpreter(context: Context, base: Base, python: str, *, version: str, sites: list[str], user_site: str | None, **specific: Any) -> Interpreter:  # noqa: ANN401 - Interpreter fields of several types
+    """The record the probe would give for an interpreter of ``base``'s kind; ``specific``: the fields that differ."""
     shared = _shared(context, base, version)
     return Interpreter(
-        python=f"{shown}:{base.executable}",
-        executable=base.executable,
+        python=python,
         version=version,
-        prefix=base.prefix,
         base_prefix=base.prefix,
         sys_path=tuple(_assemble(context, [*_python_path(context), *_stdlib_head(base)], sites, user_site)),
         markers=shared.markers,
@@ -199,8 +213,7 @@ def base_interpreter(context: Context, base: Base, shown: str) -> Interpreter:
         stdlib_paths=(base.stdlib,),
         user_site=user_site,
         user_site_enabled=user_site is not None,
-        externally_managed=marker if context.tree.is_file(marker) else None,
-        site_packages=(own,),
+        **specific,
     )
 
 
@@ -240,21 +253,16 @@ def venv_interpreter(context: Context, config_path: str, bases: list[Base], show
         sites += [site for prefix in base.prefixes for site in site_folders(prefix, xy, base.libdir, debian=base.debian, venv=True)]
     user_site = _user_site(context, xy) if system else None
     version = declared or full_version(context.tree, xy, base.prefix, context.packages, context.config)
-    shared = _shared(context, base, version)
     executable = next((join(root, f"bin/{name}") for name in ("python", "python3", f"python{xy}") if context.tree.kind(join(root, f"bin/{name}"))), join(root, "bin/python"))
-    return Interpreter(
-        python=f"{shown}:{executable}",
-        executable=executable,
+    return _interpreter(
+        context,
+        base,
+        f"{shown}:{executable}",
         version=version,
-        prefix=root,
-        base_prefix=base.prefix,
-        sys_path=tuple(_assemble(context, [*_python_path(context), *_stdlib_head(base)], sites, user_site)),
-        markers=shared.markers,
-        stdlib=shared.stdlib,
-        builtin_modules=shared.built_in,
-        stdlib_paths=(base.stdlib,),
+        sites=sites,
         user_site=user_site,
-        user_site_enabled=user_site is not None,
+        executable=executable,
+        prefix=root,
         is_venv=True,
         system_site_packages=system,
         site_packages=(join(root, f"lib/python{xy}/site-packages"),),
