@@ -362,3 +362,27 @@ def test_a_link_loop_is_no_python_and_no_hang(tmp_path):
     layer = Layer("ADD loop").link("/usr/bin/python3", "python3.11").link("/usr/bin/python3.11", "/usr/bin/python3").link("/opt/venv", "/opt/venv")
     image = docker_archive(Image([layer]), tmp_path / "loop.tar")
     one_line_error(run_cli("audit", "--image", str(image), cwd=tmp_path), str(image), "no Python in this image")
+
+
+def test_a_dockerfile_and_its_image_audited_together_in_every_format(debian, tmp_path):
+    """The issue's case: the distro copy shadowed by pip's, the unpinned pip install and the tag without a digest,
+    each at its Dockerfile line or image path, in every format."""
+    archive = docker_archive(debian.image, tmp_path / "app.tar")
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM debian:bookworm\nRUN apt-get update && apt-get install -y {debian.shadowed.name}\nRUN pip install --break-system-packages {debian.raw_name}\n",
+        encoding="utf-8",
+    )
+    run = run_cli("audit", "Dockerfile", "--image", str(archive), "--no-index", "--format", "json", cwd=tmp_path)
+    assert run.code == 1, run.err
+    at = {(item["rule"], (item["location"] or {}).get("line")) for item in run.json["findings"] if (item["location"] or {}).get("path") == "Dockerfile"}
+    assert {("RL605", 1), ("RL601", 3), ("RL603", 3)} <= at
+    assert any(rule == "RL604" for rule, _ in at)
+    (shadow,) = findings(run, "RL301")
+    assert shadow["package"] == debian.name
+    assert shadow["detail"]["image"]["path"].startswith(f"/usr/local/lib/python{debian.xy}/dist-packages/")
+    for form in ("text", "markdown", "html", "sarif"):
+        shown = run_cli("audit", "Dockerfile", "--image", str(archive), "--no-index", "--format", form, cwd=tmp_path)
+        assert shown.code == 1, (form, shown.err)
+        for rule in ("RL301", "RL601", "RL604", "RL605"):
+            assert rule in shown.out, (form, rule)
+        assert "Dockerfile" in shown.out, form
