@@ -25,9 +25,10 @@ from reprolock.lock.check import compare_file, precheck
 from reprolock.lock.existing import preferred_pins
 from reprolock.lock.fromsources import environment_lock, freeze_lock
 from reprolock.lock.inputs import collect_roots
+from reprolock.lock.othertarget import named_target
 from reprolock.lock.provider import ResolveOptions
 from reprolock.lock.resolve import lock_inputs
-from reprolock.lock.target import resolve_target
+from reprolock.lock.target import parse_exclude_newer, resolve_target, running_target
 from reprolock.lock.writers import is_pylock, write_lock
 from reprolock.output import check_writable, write_atomic
 from reprolock.policy import build_policy, read_config
@@ -88,6 +89,35 @@ def _validate(args: argparse.Namespace) -> None:
         raise UsageError("--image needs --from-env", hint="an image's environment is locked as it is installed: reprolock lock --from-env --image PATH")
     if args.output and not (args.output.endswith(".txt") or is_pylock(args.output)):
         raise UsageError(f"-o {args.output}: write *.txt (requirements style) or pylock.toml / pylock.NAME.toml")
+    _validate_target(args)
+
+
+def _validate_target(args: argparse.Namespace) -> None:
+    """``--python-version``/``--platform``/``--implementation`` name a target; ``--exclude-newer`` needs a resolution."""
+    named = _named_flag(args)
+    if named and (args.python or args.image):
+        raise UsageError(f"{named} cannot be combined with --python or --image", hint="those name the target by its interpreter")
+    if named and args.from_env:
+        raise UsageError(f"{named} cannot be combined with --from-env", hint="an environment is pinned for its own interpreter")
+    if args.exclude_newer and (args.from_env or args.from_freeze):
+        raise UsageError("--exclude-newer cannot be combined with --from-env or --from-freeze", hint="their versions are given, not resolved")
+
+
+def _named_flag(args: argparse.Namespace) -> str | None:
+    """The first of ``--python-version``, ``--platform``, ``--implementation`` given, ``None`` if none."""
+    flags = (("--python-version", args.python_version), ("--platform", args.platform), ("--implementation", args.implementation))
+    return next((flag for flag, value in flags if value), None)
+
+
+def _target(args: argparse.Namespace, cwd: Path) -> LockTarget:
+    """The target the options choose: a named one, ``--python``'s or the running interpreter; as of ``--exclude-newer``."""
+    if _named_flag(args):
+        target: LockTarget = named_target(args.python_version, args.platform, args.implementation, running_target())
+    else:
+        target = resolve_target(args.python, cwd)
+    if args.exclude_newer:
+        target = dataclasses.replace(target, exclude_newer=parse_exclude_newer(args.exclude_newer))
+    return target
 
 
 def regenerate_command(args: argparse.Namespace, inputs: Sequence[str]) -> str:
@@ -97,6 +127,14 @@ def regenerate_command(args: argparse.Namespace, inputs: Sequence[str]) -> str:
         argv += ["--image", args.image]
     if args.python:
         argv += ["--python", args.python]
+    for flag, value in (
+        ("--python-version", args.python_version),
+        ("--platform", args.platform),
+        ("--implementation", args.implementation),
+        ("--exclude-newer", args.exclude_newer),
+    ):
+        if value:
+            argv += [flag, value]
     for extra in args.extra:
         argv += ["--extra", extra]
     for group in args.group:
@@ -191,7 +229,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
     inputs = list(args.inputs) or ([] if args.from_env or args.from_freeze else _default_inputs(context.cwd))
     policy = build_policy(read_config(context.cwd / "pyproject.toml", inputs=inputs), fail_on=[], ignore=[])
     files = load(inputs, cwd=context.cwd) if inputs else ()
-    environment, target = _image(args, context) if args.image else (None, resolve_target(args.python, context.cwd))
+    environment, target = _image(args, context) if args.image else (None, _target(args, context.cwd))
     job = _Job(args, files, target, regenerate_command(args, inputs), context.cwd, environment)
     early = _check(job) if args.check else None
     if early is not None:

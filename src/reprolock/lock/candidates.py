@@ -18,11 +18,13 @@ import functools
 import itertools
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from reprolock.errors import InputError
 from reprolock.index.compact import file_data
 from reprolock.versions import parse_version, python_admits
 
@@ -121,8 +123,37 @@ def release_of(page: ProjectPage, version: Version, files: Sequence[DistFile], t
     return make_release(page.name, page.index_url, version, tuple(sorted(files, key=lambda f: f.filename)), target, allow_yanked=allow_yanked)
 
 
+def uploaded_by(name: str, files: tuple[DistFile, ...], cutoff: datetime | None) -> tuple[DistFile, ...]:
+    """The files uploaded at or before ``cutoff`` (``--exclude-newer``); all of them without one.
+
+    A file without a PEP 700 upload time cannot be placed in time: an error, not a guess.
+    """
+    if cutoff is None:
+        return files
+    kept = []
+    for file in files:
+        uploaded = parse_upload_time(file.upload_time)
+        if uploaded is None:
+            raise InputError(f"--exclude-newer: the index gives no upload time for {file.filename} ({name})", hint="the index must serve PEP 700 upload-time")
+        if uploaded <= cutoff:
+            kept.append(file)
+    return tuple(kept)
+
+
+def parse_upload_time(value: str | None) -> datetime | None:
+    """A PEP 700 ``upload-time`` as an aware datetime (UTC when it names no zone); ``None`` when missing or unreadable."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def make_release(name: str, index_url: str, version: Version, files: tuple[DistFile, ...], target: LockTarget, *, allow_yanked: bool) -> Release | None:
     """The release of ``files`` (sorted by file name), or ``None`` when no file of it fits the target."""
+    files = uploaded_by(name, files, target.exclude_newer)
     fitting = [file for file in files if _usable(file, target) and (allow_yanked or not file.yanked)]
     if not fitting:
         return None

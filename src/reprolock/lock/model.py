@@ -103,6 +103,8 @@ class Lock:
     requires_python: str | None = None
     target: str | None = None
     """The one interpreter the lock is for (see ``LockTarget.description``), named in the file's header."""
+    exclude_newer: str | None = None
+    """``--exclude-newer``: files uploaded after this moment were ignored (see ``LockTarget.as_of``)."""
 
     @property
     def unhashable(self) -> tuple[LockedPackage, ...]:

@@ -206,5 +206,5 @@ def pinned_lock(
                 unreproducible=pin.unreproducible or fetched.not_on_index.get(name),
             ),
         )
-    lock = Lock(tuple(packages), command, environment_marker=target.environment_marker, requires_python=target.requires_python, target=target.description)
+    lock = Lock(tuple(packages), command, environment_marker=target.environment_marker, requires_python=target.requires_python, target=target.description, exclude_newer=target.as_of)
     return lock, findings

@@ -228,7 +228,7 @@ def build_lock(
             ),
         )
     target = provider.target
-    return Lock(tuple(packages), command, environment_marker=target.environment_marker, requires_python=target.requires_python, target=target.description)
+    return Lock(tuple(packages), command, environment_marker=target.environment_marker, requires_python=target.requires_python, target=target.description, exclude_newer=target.as_of)
 
 
 def _sorted_unique(items: Iterable[str]) -> tuple[str, ...]:

@@ -216,7 +216,8 @@ class TableStore:
     ) -> None:
         self._folder = None
         if folder is not None:
-            text = "\n".join((scope, target.python_version, *target.tags))
+            cutoff = [f"exclude-newer {target.exclude_newer.isoformat()}"] if target.exclude_newer else []
+            text = "\n".join((scope, target.python_version, *target.tags, *cutoff))
             self._folder = folder / _LAYOUT / hashlib.sha256(text.encode()).hexdigest()[:24]
         self._max_age = max_age
         self._target = target

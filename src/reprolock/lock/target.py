@@ -13,6 +13,7 @@ import os
 import platform
 import subprocess
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ import packaging
 from packaging.markers import default_environment
 from packaging.tags import sys_tags
 
-from reprolock.errors import InputError
+from reprolock.errors import InputError, UsageError
 from reprolock.sources.probe import find_interpreter
 from reprolock.versions import parse_version
 
@@ -46,6 +47,8 @@ class LockTarget:
     """Supported wheel tags, most preferred first."""
     python: str | None = None
     """The interpreter as given with ``--python`` (``None``: the running one)."""
+    exclude_newer: datetime | None = None
+    """``--exclude-newer``: files uploaded after this moment (UTC) are ignored."""
 
     @property
     def marker_env(self) -> dict[str, str]:
@@ -111,6 +114,13 @@ class LockTarget:
         return " and ".join(f'{key} == "{env[key]}"' for key in keys if key in env)
 
     @property
+    def as_of(self) -> str | None:
+        """``--exclude-newer`` as the lock records it (``2024-05-01T00:00:00Z``); ``None`` without it."""
+        if self.exclude_newer is None:
+            return None
+        return self.exclude_newer.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+    @property
     def requires_python(self) -> str | None:
         """``==3.11.7``; ``None`` when the version is not PEP 440 (a ``3.12.1+`` development build)."""
         version = parse_version(self.full_version)
@@ -153,6 +163,20 @@ def probe_target(given: str, cwd: Path) -> LockTarget:
         tags=tuple(data["tags"]),
         python=given,
     )
+
+
+def parse_exclude_newer(given: str) -> datetime:
+    """``--exclude-newer``: an RFC 3339 timestamp, or ``YYYY-MM-DD`` (that day's start, UTC)."""
+    text = given.strip()
+    try:
+        if len(text) == 10:
+            return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--exclude-newer {given}: give an RFC 3339 timestamp (2024-05-01T12:00:00Z) or a date (2024-05-01)") from None
+    if moment.tzinfo is None:
+        raise UsageError(f"--exclude-newer {given}: the timestamp needs a time zone (Z or +HH:MM)")
+    return moment.astimezone(UTC)
 
 
 def resolve_target(given: str | None, cwd: Path) -> LockTarget:

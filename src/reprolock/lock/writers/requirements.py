@@ -23,9 +23,16 @@ def header(lock: Lock, *, hashes: bool = True) -> list[str]:
     ]
     if lock.target:
         lines += [*target_note(lock, pip_checks=False), "#"]
+    if lock.exclude_newer:
+        lines += [*as_of_note(lock), "#"]
     if hashes and lock.unhashable:
         lines += [*unhashable_note(lock, "pip install --no-require-hashes --no-deps -r <this file>"), "#"]
     return lines
+
+
+def as_of_note(lock: Lock) -> list[str]:
+    """The header line that says the lock was resolved as of a date."""
+    return [f"# Resolved as of {lock.exclude_newer} (--exclude-newer): files uploaded later were ignored."]
 
 
 def unhashable_note(lock: Lock, command: str) -> list[str]:
@@ -45,7 +52,7 @@ def target_note(lock: Lock, *, pip_checks: bool) -> list[str]:
         lines.append(f"# Valid only where: {lock.environment_marker}")
     lines += [
         "# Markers were evaluated for it: dependencies needed only on other platforms or",
-        "# Python versions (another patch release too) are left out. Lock again with --python for another target.",
+        "# Python versions (another patch release too) are left out. Lock again with --python or --python-version/--platform for another target.",
     ]
     if pip_checks:
         lines.append("# pip refuses to install this file anywhere else (environments, requires-python).")
