@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from reprolock.checks import Target, run_file_checks
 from reprolock.checks.index import subjects_from
-from reprolock.commands.imaging import audit_image
 from reprolock.commands.indexing import open_index
 from reprolock.commands.output import deliver
 from reprolock.environment_audit import EnvironmentAudit, audit_environment
@@ -54,7 +53,11 @@ def _audit(args: argparse.Namespace, context: Context, policy: Policy, python: s
         files: tuple[SourceFile, ...] = ()  # an environment alone is enough to audit
     else:
         files = load(args.paths, cwd=context.cwd, kind=kind, freeze=args.freeze, stdin=context.stdin)
-    imaged = audit_image(args.image, args.python, files, context) if args.image else None
+    imaged = None
+    if args.image:
+        from reprolock.commands.imaging import audit_image  # noqa: PLC0415 - the image readers (~45 ms of imports) only for --image
+
+        imaged = audit_image(args.image, args.python, files, context)
     env = imaged.environment if imaged else inspect(python, context.cwd, started=started, records=_record_cache(args, context)) if python is not None else None
     checked = imaged.checked if imaged else audit_environment(env, files, local_modules(context.cwd), project=context.cwd) if env is not None else None
     found = list(checked.findings) if checked is not None else run_file_checks(files, Target.running())

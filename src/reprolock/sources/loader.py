@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from reprolock.errors import InputError
 from reprolock.records import FileKind, SourceFile
 from reprolock.redaction import ENV_VAR
-from reprolock.sources.dockerfile import read_dockerfile
 from reprolock.sources.kinds import infer_kind, kind_from_name
 from reprolock.sources.pylock import read_pylock
 from reprolock.sources.pyproject import read_pyproject
@@ -88,6 +87,8 @@ class Loader:
 
     def _add_dockerfile(self, text: str, frame: _Frame, chain: tuple[_Frame, ...]) -> None:
         """The Dockerfile, then the repository files its ``pip install -r`` lines read (audited in place)."""
+        from reprolock.sources.dockerfile import read_dockerfile  # noqa: PLC0415 - dockerfile-parse and the RUN reader (~25 ms) only when a Dockerfile is read
+
         source, follows = read_dockerfile(text, frame.display, frame.resolved, root=self.cwd, known=self._shown)
         self.files.append(source)
         for follow in follows:
