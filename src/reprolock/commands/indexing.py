@@ -29,7 +29,6 @@ def index_flags(args: argparse.Namespace, cwd: Path) -> IndexFlags:
         extra_index_urls=tuple(args.extra_index_url),
         offline=args.offline,
         cache_dir=folder,
-        no_cache=args.no_cache,
         proxy=args.proxy,
         cert=_absolute(args.cert, cwd),
         client_cert=_absolute(args.client_cert, cwd),

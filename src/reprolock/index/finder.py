@@ -232,9 +232,8 @@ class IndexFinder:
         return entry
 
     def _fetched(self, source: IndexSource, name: str, known: _Known) -> _Known:
-        """``known`` with stale or missing pages asked of the index (settled answers pass through)."""
-        if known is None and self.offline:
-            return None
+        """``known`` with stale or missing pages asked of the index (settled answers pass through; offline, no
+        job has either: :meth:`_known` answers from the cache whatever its age)."""
         if known is None or isinstance(known, Entry):
             return self._fetch_page(source, name, known) or _NO_PAGE
         return known

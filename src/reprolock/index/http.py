@@ -225,7 +225,7 @@ def tls_context(cert: str | None, client_cert: str | None, *, verify: bool = Tru
     """The TLS context: ``cert`` (a CA file or folder) when given, else the OS trust store, plus ``client_cert``."""
 
     if not verify:
-        context = ssl.create_default_context()
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # no trust store to load: nothing is verified
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     elif cert is not None:

@@ -39,8 +39,7 @@ class IndexFlags:
     extra_index_urls: tuple[str, ...] = ()
     offline: bool = False
     cache_dir: Path | None = None
-    """Absolute; ``None``: the user cache folder."""
-    no_cache: bool = False
+    """The cache folder, absolute (the user cache folder unless ``--cache-dir``); ``None``: ``--no-cache``."""
     proxy: str | None = None
     cert: str | None = None
     client_cert: str | None = None
@@ -78,12 +77,11 @@ class IndexOptions:
 
     def proxy_for(self, url: str) -> str | None:
         """The proxy a request to ``url`` goes through (``None``: straight to the server)."""
-        if self.proxy:
-            proxies = dict(self.env_proxies)
-            return None if _bypassed(url, proxies) else self.proxy
         proxies = dict(self.env_proxies)
-        if not proxies or _bypassed(url, proxies):
+        if _bypassed(url, proxies):
             return None
+        if self.proxy:
+            return self.proxy
         scheme = url.partition("://")[0].lower()
         return proxies.get(scheme) or proxies.get("all")
 
@@ -131,7 +129,7 @@ def index_options(
         origin=selection.origin,
         notes=selection.notes,
         offline=flags.offline,
-        cache_dir=None if flags.no_cache else flags.cache_dir,
+        cache_dir=flags.cache_dir,
         proxy=flags.proxy or pip.get("proxy") or None,
         env_proxies=environment_proxies(env),
         cert=_existing(flags.cert or pip.get("cert") or env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE"), "certificate bundle"),
