@@ -54,12 +54,16 @@ def _audit(args: argparse.Namespace, context: Context, policy: Policy, python: s
     else:
         files = load(args.paths, cwd=context.cwd, kind=kind, freeze=args.freeze, stdin=context.stdin)
     imaged = None
+    env: Environment | None = None
+    checked: EnvironmentAudit | None = None
     if args.image:
         from reprolock.commands.imaging import audit_image  # noqa: PLC0415 - the image readers (~45 ms of imports) only for --image
 
         imaged = audit_image(args.image, args.python, files, context)
-    env = imaged.environment if imaged else inspect(python, context.cwd, started=started, records=_record_cache(args, context)) if python is not None else None
-    checked = imaged.checked if imaged else audit_environment(env, files, local_modules(context.cwd), project=context.cwd) if env is not None else None
+        env, checked = imaged.environment, imaged.checked
+    elif python is not None:
+        env = inspect(python, context.cwd, started=started, records=_record_cache(args, context))
+        checked = audit_environment(env, files, local_modules(context.cwd), project=context.cwd)
     found = list(checked.findings) if checked is not None else run_file_checks(files, Target.running())
     facts: dict[str, dict[str, Any]] = {name: dict(known) for name, known in checked.facts.items()} if checked is not None else {}
     if uses_index(args, files, environment=inspected):
