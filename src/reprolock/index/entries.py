@@ -112,12 +112,6 @@ def entry_rows(data: dict[str, Any]) -> list[Row]:
     return rows
 
 
-def json_rows(body: bytes | str, name: str) -> tuple[dict[str, Any], list[Row]]:
-    """Decode a PEP 691 page: the document and its usable files."""
-    data = decode_page(body, name)
-    return data, entry_rows(data)
-
-
 def dist_file(row: Row, absolute: Absolute) -> DistFile:
     return DistFile(*compact_row(row, absolute))  # the compact form lists the fields in DistFile's order
 

@@ -17,7 +17,7 @@ from reprolock.index.compact import page_from_data, page_to_data
 from reprolock.index.models import DistFile, ProjectPage
 from reprolock.index.pages import LazyPage, PageError, file_version
 
-__all__ = ["ACCEPT", "PageError", "file_version", "page_from_data", "page_to_data", "parse_html", "parse_json", "parse_lazy", "parse_page"]
+__all__ = ["ACCEPT", "PageError", "file_version", "page_from_data", "page_to_data", "parse_html", "parse_json", "parse_lazy"]
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 HTML_TYPE = "application/vnd.pypi.simple.v1+html"
@@ -111,16 +111,8 @@ def parse_html(text: str, page_url: str, index_url: str, name: str) -> ProjectPa
     )
 
 
-def parse_page(body: bytes, content_type: str, page_url: str, index_url: str, name: str) -> ProjectPage:
-    """Either form, by the response's content type."""
-    media = content_type.split(";", 1)[0].strip().lower()
-    if media == JSON_TYPE or media.endswith("+json") or media == "application/json":
-        return parse_json(body, page_url, index_url, name)
-    return parse_html(body.decode("utf-8", "replace"), page_url, index_url, name)
-
-
 def parse_lazy(body: bytes, content_type: str, page_url: str, index_url: str, name: str) -> LazyPage:
-    """:func:`parse_page`, keeping a JSON page's files undecoded into objects until they are asked for."""
+    """A page in either form, by the answer's content type; a JSON page's files stay undecoded into objects until asked for."""
     media = content_type.split(";", 1)[0].strip().lower()
     if media == JSON_TYPE or media.endswith("+json") or media == "application/json":
         return LazyPage.from_json(body, page_url, index_url, name)
