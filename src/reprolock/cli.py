@@ -152,6 +152,7 @@ def _add_lock(commands: argparse._SubParsersAction[_Parser]) -> None:
     lock.add_argument("--python-version", metavar="X.Y[.Z]", help="lock for this CPython version (no interpreter needed)")
     lock.add_argument("--platform", metavar="NAME", help="lock for this platform: linux, macos, windows or a uv --python-platform name")
     lock.add_argument("--implementation", metavar="NAME", help="the target's Python implementation (cpython, the only one supported)")
+    lock.add_argument("--universal", action="store_true", help="one lock for every Python version the project supports (requires-python, or --python-version as the lowest) on linux, macos and windows, with markers")
     lock.add_argument("--exclude-newer", metavar="DATE", help="ignore files uploaded after DATE (RFC 3339 timestamp or YYYY-MM-DD, UTC)")
     _index_options(lock)
     group = lock.add_argument_group("report")

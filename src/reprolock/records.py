@@ -186,6 +186,8 @@ class SourceFile:
     """PEP 735 ``include-group`` entries of a pyproject, in file order."""
     dockerfile: Dockerfile | None = None
     """For a Dockerfile: its stages and what they install (the requirement files it installs are inputs of their own)."""
+    requires_python: str | None = None
+    """For a pyproject: ``project.requires-python`` as written."""
 
 
 @dataclass(frozen=True, slots=True)

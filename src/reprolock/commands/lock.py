@@ -22,7 +22,7 @@ from reprolock.dependencies import LockedNode
 from reprolock.errors import UsageError
 from reprolock.graph import build_graph
 from reprolock.lock.check import compare_file, precheck
-from reprolock.lock.existing import preferred_pins
+from reprolock.lock.existing import marked_pins, preferred_pins
 from reprolock.lock.fromsources import environment_lock, freeze_lock
 from reprolock.lock.inputs import collect_roots
 from reprolock.lock.othertarget import named_target
@@ -99,6 +99,11 @@ def _validate_target(args: argparse.Namespace) -> None:
         raise UsageError(f"{named} cannot be combined with --python or --image", hint="those name the target by its interpreter")
     if named and args.from_env:
         raise UsageError(f"{named} cannot be combined with --from-env", hint="an environment is pinned for its own interpreter")
+    if args.universal:
+        given = (("--python", args.python), ("--image", args.image), ("--from-env", args.from_env), ("--from-freeze", args.from_freeze), ("--platform", args.platform), ("--implementation", args.implementation))
+        clash = next((flag for flag, on in given if on), None)
+        if clash:
+            raise UsageError(f"--universal cannot be combined with {clash}", hint="a universal lock covers every platform; --python-version gives its lowest Python")
     if args.exclude_newer and (args.from_env or args.from_freeze):
         raise UsageError("--exclude-newer cannot be combined with --from-env or --from-freeze", hint="their versions are given, not resolved")
 
@@ -111,7 +116,7 @@ def _named_flag(args: argparse.Namespace) -> str | None:
 
 def _target(args: argparse.Namespace, cwd: Path) -> LockTarget:
     """The target the options choose: a named one, ``--python``'s or the running interpreter; as of ``--exclude-newer``."""
-    if _named_flag(args):
+    if _named_flag(args) and not args.universal:
         target: LockTarget = named_target(args.python_version, args.platform, args.implementation, running_target())
     else:
         target = resolve_target(args.python, cwd)
@@ -139,7 +144,7 @@ def regenerate_command(args: argparse.Namespace, inputs: Sequence[str]) -> str:
         argv += ["--extra", extra]
     for group in args.group:
         argv += ["--group", group]
-    argv += [flag for flag, on in (("--pre", args.pre), ("--no-hashes", args.no_hashes), ("--from-env", args.from_env)) if on]
+    argv += [flag for flag, on in (("--universal", args.universal), ("--pre", args.pre), ("--no-hashes", args.no_hashes), ("--from-env", args.from_env)) if on]
     if args.from_freeze:
         argv += ["--from-freeze", args.from_freeze]
     if args.output:
@@ -182,7 +187,24 @@ def _upgrade_names(values: Sequence[str]) -> list[str]:
     return names
 
 
+def _universal(job: _Job, finder: IndexFinder) -> tuple[Lock, list[Finding]]:
+    """``--universal``: every sampled target resolved, one lock with markers (see :mod:`reprolock.lock.universal`)."""
+    from reprolock.lock import universal  # noqa: PLC0415 - the marker algebra serves --universal only
+
+    args = job.args
+    found = universal.universe(args.python_version, job.files, running_target(), exclude_newer=job.target.exclude_newer)
+    upgrade = _upgrade_names(args.upgrade_package)
+    entries = marked_pins(job.cwd / args.output) if args.output and not args.upgrade else []
+    options = universal.sample_options(ResolveOptions(allow_pre=args.pre), lambda target: universal.preferred_for(entries, target, upgrade))
+    lock = universal.universal_lock(
+        found, job.files, finder, options, extras=args.extra, groups=args.group, command=job.command, workers=METADATA_WORKERS
+    )
+    return lock, []
+
+
 def _resolved(job: _Job, finder: IndexFinder) -> tuple[Lock, list[Finding]]:
+    if job.args.universal:
+        return _universal(job, finder)
     roots = job.roots()
     upgrade = _upgrade_names(job.args.upgrade_package)
     preferred = preferred_pins(job.cwd / job.args.output, upgrade, memo=finder.cache) if job.args.output and not job.args.upgrade else {}

@@ -98,3 +98,22 @@ def preferred_pins(path: Path, upgrade: Iterable[str] = (), memo: Cache | None =
     for name in upgrade:
         pins.pop(name, None)
     return pins
+
+
+def marked_pins(path: Path) -> list[tuple[str, str, str | None]]:
+    """``(name, version, marker)`` of every pin of the lockfile being replaced, in file order (a universal lock has one per variant)."""
+    text = read_existing(path)
+    if text is None:
+        return []
+    if not is_pylock(path.name):
+        parsed = parse_text(_HASH_OPTION.sub("", text), path.name)
+        return [(req.name, version, req.marker) for req in parsed.requirements if req.name and (version := req.pinned_version)]
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return []
+    return [
+        (canonicalize_name(package["name"]), package["version"], package.get("marker") if isinstance(package.get("marker"), str) else None)
+        for package in data.get("packages", [])
+        if isinstance(package, dict) and isinstance(package.get("name"), str) and isinstance(package.get("version"), str)
+    ]

@@ -15,7 +15,7 @@ from reprolock.records import FileKind
 from reprolock.sources.pyproject import included_groups
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
     from reprolock.records import Requirement, SourceFile
 
@@ -68,17 +68,28 @@ def _need(requirement: Requirement) -> Need:
     return Need(requirement.name, requirement.specifier, frozenset(requirement.extras), source=requirement, marker=requirement.marker)
 
 
-def _applies(requirement: Requirement, env: Mapping[str, str]) -> bool:
+def _applies(requirement: Requirement, env: Mapping[str, str], holds: Callable[[Marker], bool] | None) -> bool:
     if requirement.marker is None:
         return True
     try:
-        return evaluate(Marker(requirement.marker), env)
+        marker = Marker(requirement.marker)
     except InvalidMarker as exc:
         raise InputError(f"{requirement.origin}: invalid marker: {exc}") from None
+    return holds(marker) if holds is not None else evaluate(marker, env)
 
 
-def collect_roots(files: Sequence[SourceFile], env: Mapping[str, str], *, extras: Iterable[str] = (), groups: Iterable[str] = ()) -> Roots:
-    """Root requirements (from requirement, ``.in`` and pyproject inputs) and constraints (``-c`` files)."""
+def collect_roots(
+    files: Sequence[SourceFile],
+    env: Mapping[str, str],
+    *,
+    extras: Iterable[str] = (),
+    groups: Iterable[str] = (),
+    holds: Callable[[Marker], bool] | None = None,
+) -> Roots:
+    """Root requirements (from requirement, ``.in`` and pyproject inputs) and constraints (``-c`` files).
+
+    A line applies when its marker holds for ``env`` (``holds``: the target's own judgement of a marker).
+    """
     extra_names: set[str] = {canonicalize_name(name) for name in extras}
     group_names: set[str] = {canonicalize_name(name) for name in groups}
     _check_names(files, extra_names, group_names)
@@ -95,7 +106,7 @@ def collect_roots(files: Sequence[SourceFile], env: Mapping[str, str], *, extras
         for requirement in source.requirements:
             if not _selected(requirement, extra_names, selected_groups):
                 continue
-            if not _applies(requirement, env):
+            if not _applies(requirement, env, holds):
                 skipped.append(requirement)
                 continue
             constraint = requirement.constraint or is_constraint_file

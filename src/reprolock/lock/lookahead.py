@@ -56,7 +56,6 @@ class Lookahead:
         self._metadata = metadata
         self._options = options
         self._store = store
-        self._env = target.marker_env
         self._tables = Once()
         self._seen: set[tuple[str, str, frozenset[str]]] = set()
         self._lock = threading.Lock()
@@ -124,8 +123,8 @@ class Lookahead:
             if release is None:
                 return
             requires = self._metadata.get(release).requires
-            self.explore(requirement_needs(str(release.name), requires, self._env, extras=()))
+            self.explore(requirement_needs(str(release.name), requires, self._target, extras=()))
             if need.extras:
-                self.explore(requirement_needs(str(release.name), requires, self._env, extras=need.extras))
+                self.explore(requirement_needs(str(release.name), requires, self._target, extras=need.extras))
         except (ReprolockError, OSError, ValueError):
             return  # only a guess: the resolver meets the same error if it needs this release

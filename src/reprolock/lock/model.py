@@ -84,6 +84,8 @@ class LockedPackage:
     """Set when a yanked release was pinned on purpose."""
     direct: DirectSource | None = None
     """Set for a direct reference; ``version`` is then ``""`` when the source tree's version is dynamic."""
+    pinned_dependencies: tuple[tuple[str, str], ...] = ()
+    """In a universal lock, (name, version) of each dependency that has several entries: which of them the edge reaches."""
 
     @property
     def sha256s(self) -> tuple[str, ...]:
@@ -105,6 +107,8 @@ class Lock:
     """The one interpreter the lock is for (see ``LockTarget.description``), named in the file's header."""
     exclude_newer: str | None = None
     """``--exclude-newer``: files uploaded after this moment were ignored (see ``LockTarget.as_of``)."""
+    universal: str | None = None
+    """``--universal``: the targets the lock covers (``CPython 3.9 to 3.14 on linux, macos and windows``); ``None`` for one target."""
 
     @property
     def unhashable(self) -> tuple[LockedPackage, ...]:

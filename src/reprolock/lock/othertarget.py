@@ -20,6 +20,7 @@ are evaluated for ``X.Y.0`` and the lock says ``python_version == "X.Y"``.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -129,3 +130,20 @@ def named_target(python_version: str | None, platform: str | None, implementatio
         named=named,
         exact=exact,
     )
+
+
+UNIVERSAL_PLATFORMS = ("linux", "macos", "windows")
+"""The platforms a universal lock is resolved for (see :mod:`reprolock.lock.universal`)."""
+
+
+def sample_target(minor: int, platform: str, running: LockTarget) -> NamedTarget:
+    """One sample of a universal lock: CPython ``3.minor`` with ``platform``'s markers.
+
+    Its wheel tags are those of every universal platform (Linux's first), as
+    uv's universal resolution judges a release by any file that some target
+    can install: so the samples of one Python version share their candidate
+    tables and read each release's dependencies from the same wheel.
+    """
+    target = named_target(f"3.{minor}", platform, None, running)
+    tags = [tag for name in UNIVERSAL_PLATFORMS for tag in named_target(f"3.{minor}", name, None, running).tags]
+    return dataclasses.replace(target, tags=tuple(dict.fromkeys(tags)), named="--universal")

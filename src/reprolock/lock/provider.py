@@ -117,7 +117,7 @@ def evaluate(marker: Marker | None, env: Mapping[str, str], extras: Iterable[str
     return any(marker.evaluate({**env, "extra": extra}) for extra in extras)
 
 
-def requirement_needs(what: str, requires: Iterable[PepRequirement], env: Mapping[str, str], *, extras: Iterable[str]) -> Iterator[Need]:
+def requirement_needs(what: str, requires: Iterable[PepRequirement], target: LockTarget, *, extras: Iterable[str]) -> Iterator[Need]:
     """The requirements of a release that apply to the target (markers evaluated), as :class:`Need`.
 
     With ``extras``, only what the extras add (the base release brings the rest).
@@ -128,9 +128,9 @@ def requirement_needs(what: str, requires: Iterable[PepRequirement], env: Mappin
     extras = tuple(extras)
     for requirement in requires:
         if extras:
-            if not evaluate(requirement.marker, env, extras) or evaluate(requirement.marker, env):
+            if not target.holds(requirement.marker, extras) or target.holds(requirement.marker):
                 continue
-        elif not evaluate(requirement.marker, env):
+        elif not target.holds(requirement.marker):
             continue
         if requirement.url:
             raise MetadataError(f"{what}: requires {requirement} (a direct URL), which a lock from an index cannot pin")
@@ -150,7 +150,6 @@ class Provider(AbstractProvider[Need, Candidate, str]):
         self.target = target
         self.metadata = metadata
         self.options = options
-        self.env = target.marker_env
         self.python = Candidate(PYTHON, Version(target.python_version))
         self.missing: set[str] = set()
         """Projects the index does not have."""
@@ -246,8 +245,8 @@ class Provider(AbstractProvider[Need, Candidate, str]):
         what = str(candidate)
         if candidate.extras:
             needs.append(Need(candidate.name, SpecifierSet(f"=={candidate.version}")))
-            needs.extend(requirement_needs(what, deps.requires, self.env, extras=candidate.extras))
+            needs.extend(requirement_needs(what, deps.requires, self.target, extras=candidate.extras))
         else:
-            needs.extend(requirement_needs(what, deps.requires, self.env, extras=()))
+            needs.extend(requirement_needs(what, deps.requires, self.target, extras=()))
         self.lookahead.explore(needs)
         return needs

@@ -82,16 +82,22 @@ def resolve(
     lookahead = Lookahead(finder, target, store, options, store=table_store(finder, target), workers=workers)
     provider = Provider(lookahead, target, store, options)
     lookahead.explore(roots.needs)
-    resolver: Resolver[Need, Candidate, str] = Resolver(provider, BaseReporter())
     try:
-        result = resolver.resolve(roots.needs, max_rounds=MAX_ROUNDS)
-    except ResolutionImpossible as exc:
-        raise ResolutionConflictError(f"cannot resolve: {explain(exc.causes, provider)}") from None
-    except ResolutionTooDeep:
-        raise ResolutionConflictError("cannot resolve: gave up after too many backtracking rounds", hint="add tighter version bounds") from None
+        result = run_resolver(provider, roots.needs)
     finally:
         lookahead.close()
     return result, provider
+
+
+def run_resolver(provider: Provider, needs: Sequence[Need], *, where: str = "") -> Result[Need, Candidate, str]:
+    """resolvelib over ``provider``; a conflict becomes ``ResolutionConflictError`` (``where``: the target, for its message)."""
+    resolver: Resolver[Need, Candidate, str] = Resolver(provider, BaseReporter())
+    try:
+        return resolver.resolve(needs, max_rounds=MAX_ROUNDS)
+    except ResolutionImpossible as exc:
+        raise ResolutionConflictError(f"cannot resolve{where}: {explain(exc.causes, provider)}") from None
+    except ResolutionTooDeep:
+        raise ResolutionConflictError(f"cannot resolve{where}: gave up after too many backtracking rounds", hint="add tighter version bounds") from None
 
 
 def table_store(finder: PackageFinder, target: LockTarget) -> TableStore | None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import packaging
 from packaging.markers import default_environment
@@ -25,6 +25,11 @@ from packaging.tags import sys_tags
 from reprolock.errors import InputError, UsageError
 from reprolock.sources.probe import find_interpreter
 from reprolock.versions import parse_version
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from packaging.markers import Marker
 
 _PROBE = """
 import json, platform, sys
@@ -53,6 +58,17 @@ class LockTarget:
     @property
     def marker_env(self) -> dict[str, str]:
         return dict(self.markers)
+
+    @cached_property
+    def _env(self) -> dict[str, str]:
+        return dict(self.markers)
+
+    def holds(self, marker: Marker | None, extras: Iterable[str] = ("",)) -> bool:
+        """Whether a requirement's marker holds for the target with any of ``extras``."""
+        if marker is None:
+            return True
+        env = self._env
+        return any(marker.evaluate({**env, "extra": extra}) for extra in extras)
 
     @cached_property
     def tag_rank(self) -> dict[str, int]:

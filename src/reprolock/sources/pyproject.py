@@ -152,7 +152,14 @@ def read_pyproject(text: str, display: str) -> SourceFile:
         env_vars=tuple(env_vars),
         secrets=tuple(secrets),
         group_includes=tuple(includes),
+        requires_python=_requires_python(data),
     )
+
+
+def _requires_python(data: dict[str, Any]) -> str | None:
+    project = data.get("project")
+    value = project.get("requires-python") if isinstance(project, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def included_groups(source: SourceFile, groups: Iterable[str]) -> list[str]:

@@ -23,11 +23,22 @@ def header(lock: Lock, *, hashes: bool = True) -> list[str]:
     ]
     if lock.target:
         lines += [*target_note(lock, pip_checks=False), "#"]
+    if lock.universal:
+        lines += [*universal_note(lock), "#"]
     if lock.exclude_newer:
         lines += [*as_of_note(lock), "#"]
     if hashes and lock.unhashable:
         lines += [*unhashable_note(lock, "pip install --no-require-hashes --no-deps -r <this file>"), "#"]
     return lines
+
+
+def universal_note(lock: Lock) -> list[str]:
+    """The header lines of a universal lock: what it was resolved for, and that markers choose the entries."""
+    return [
+        f"# Universal lock (--universal): resolved for {lock.universal}, requires-python {lock.requires_python}.",
+        "# Each entry's marker says where it is installed: pip skips the entries whose marker is false,",
+        "# and a package needed at different versions has one entry per version.",
+    ]
 
 
 def as_of_note(lock: Lock) -> list[str]:

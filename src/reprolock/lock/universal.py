@@ -1,0 +1,327 @@
+"""``lock --universal``: one lock for every supported Python version on Linux, macOS and Windows.
+
+The inputs are resolved once per sampled target, each CPython minor version of
+the range (from ``requires-python`` or ``--python-version`` up to
+:data:`LATEST_MINOR`) on each of the three platforms, with the same index
+client, candidate tables and metadata. The resolutions are then merged:
+
+* a package at a version is one entry; a package resolved to different
+  versions on different targets (numpy for 3.9 and for 3.13) has one entry per
+  version;
+* each entry's marker is the union, over every path from a root, of the
+  markers along the path (a root line's marker, then each ``Requires-Dist``
+  marker), limited to the samples where that version was chosen (see
+  :mod:`reprolock.lock.markerspace`); a package every sample installs through
+  unguarded edges has no marker;
+* the edges between entries are kept, with the versions they link.
+
+This is sampling, not uv's symbolic forking: a requirement that only another
+implementation (PyPy) or another platform (FreeBSD) would need is not found;
+markers the samples cannot decide (``platform_machine``, a patch-level
+``python_full_version``) are kept as written along the paths.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
+
+from reprolock.errors import UsageError
+from reprolock.lock.inputs import collect_roots
+from reprolock.lock.lookahead import Lookahead
+from reprolock.lock.markerspace import Space, Term, conjoin, restrict, simplify
+from reprolock.lock.metadata import MetadataStore
+from reprolock.lock.model import Lock, LockedPackage, Provenance
+from reprolock.lock.othertarget import UNIVERSAL_PLATFORMS, NamedTarget, sample_target
+from reprolock.lock.provider import PYTHON, Provider
+from reprolock.lock.resolve import _origin, _origin_key, _sorted_unique, reached_from, run_resolver, table_store, via_file
+from reprolock.records import FileKind
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from datetime import datetime
+
+    from packaging.markers import Marker
+    from resolvelib.resolvers import Result
+
+    from reprolock.index.models import PackageFinder
+    from reprolock.lock.inputs import Roots
+    from reprolock.lock.markerspace import Dnf
+    from reprolock.lock.provider import Candidate, Need, ResolveOptions
+    from reprolock.lock.target import LockTarget
+    from reprolock.records import SourceFile
+
+FIRST_MINOR = 8
+LATEST_MINOR = 14
+"""The newest CPython minor version a universal lock is resolved for (3.14)."""
+
+Key = tuple[str, str]
+"""A lock entry: (name, version)."""
+
+
+@dataclass(frozen=True)
+class Universe:
+    """What a universal lock covers: the sampled targets and the ``requires-python`` it states."""
+
+    space: Space
+    targets: tuple[SampleTarget, ...]
+    requires_python: str
+
+    @property
+    def description(self) -> str:
+        minors = self.space.minors
+        versions = f"3.{minors[0]}" if len(minors) == 1 else f"3.{minors[0]} to 3.{minors[-1]}"
+        return f"CPython {versions} on {', '.join(UNIVERSAL_PLATFORMS[:-1])} and {UNIVERSAL_PLATFORMS[-1]}"
+
+
+def universe(
+    python_version: str | None, files: Sequence[SourceFile], running: LockTarget, *, exclude_newer: datetime | None = None
+) -> Universe:
+    """The targets of ``--universal``: ``--python-version`` as the lower bound, else the inputs' ``requires-python``."""
+    specifier = _requires_python(python_version, files, running)
+    minors = tuple(
+        minor
+        for minor in range(FIRST_MINOR, LATEST_MINOR + 1)
+        if specifier.contains(Version(f"3.{minor}.99"), prereleases=True) or specifier.contains(Version(f"3.{minor}"), prereleases=True)
+    )
+    if not minors:
+        raise UsageError(f"--universal: requires-python {specifier} admits no CPython from 3.{FIRST_MINOR} to 3.{LATEST_MINOR}")
+    named = [sample_target(minor, platform, running) for minor in minors for platform in UNIVERSAL_PLATFORMS]
+    space = Space(
+        minors,
+        tuple(target.marker_env["sys_platform"] for target in named[: len(UNIVERSAL_PLATFORMS)]),
+        tuple(target.marker_env for target in named),
+    )
+    targets = tuple(
+        SampleTarget(
+            target.python_version,
+            target.markers,
+            target.tags,
+            exclude_newer=exclude_newer,
+            named=target.named,
+            exact=False,
+            space=space,
+            sample=index,
+        )
+        for index, target in enumerate(named)
+    )
+    return Universe(space, targets, str(specifier))
+
+
+@dataclass(frozen=True)
+class SampleTarget(NamedTarget):
+    """One sampled target of a universal lock: markers are judged by :meth:`Space.holds` (residual atoms may hold)."""
+
+    space: Space | None = None
+    sample: int = 0
+
+    def holds(self, marker: Marker | None, extras: Iterable[str] = ("",)) -> bool:
+        if self.space is None or marker is None:
+            return super().holds(marker, extras)
+        return self.space.holds(self.sample, str(marker), extras)
+
+
+def _requires_python(python_version: str | None, files: Sequence[SourceFile], running: LockTarget) -> SpecifierSet:
+    if python_version is not None:
+        parts = python_version.split(".")
+        if len(parts) not in {2, 3} or parts[0] != "3" or not all(part.isdigit() for part in parts) or int(parts[1]) < FIRST_MINOR:
+            raise UsageError(f"--python-version {python_version}: give 3.X or 3.X.Y (3.{FIRST_MINOR} or later)")
+        return SpecifierSet(f">={python_version}")
+    for source in files:
+        if source.kind is FileKind.PYPROJECT and source.requires_python:
+            try:
+                return SpecifierSet(source.requires_python)
+            except InvalidSpecifier:
+                raise UsageError(f"{source.path}: requires-python {source.requires_python!r} is not a version specifier") from None
+    return SpecifierSet(f">={running.marker_env['python_version']}")
+
+
+@dataclass
+class _Entry:
+    """What the resolutions say of one (name, version)."""
+
+    candidate: Candidate
+    samples: set[int] = field(default_factory=set)
+    incoming: set[tuple[Key | None, str | None, frozenset[str]]] = field(default_factory=set)
+    """(parent entry or ``None`` for an input line, the requirement's marker, the extras the parent was asked with)."""
+    children: set[Key] = field(default_factory=set)
+    requires: set[str] = field(default_factory=set)
+
+
+def _key(candidate: Candidate) -> Key:
+    return (candidate.name, str(candidate.version))
+
+
+def _record(entries: dict[Key, _Entry], result: Result[Need, Candidate, str], sample: int) -> None:
+    """Add one sample's resolution: its entries, and every edge with its requirement's marker."""
+    for identifier, criterion in result.criteria.items():
+        candidate = result.mapping.get(identifier)
+        if identifier == PYTHON or candidate is None:
+            continue
+        entry = entries.setdefault(_key(candidate), _Entry(candidate))
+        entry.samples.add(sample)
+        for info in criterion.information:
+            parent = info.parent
+            if parent is None:
+                entry.incoming.add((None, info.requirement.marker, frozenset()))
+            elif parent.name != candidate.name:
+                entry.incoming.add((_key(parent), info.requirement.marker, parent.extras))
+                found = entries.setdefault(_key(parent), _Entry(parent))
+                found.children.add(_key(candidate))
+                found.requires.add(str(info.requirement))
+
+
+def _markers(entries: Mapping[Key, _Entry], space: Space) -> dict[Key, Dnf]:
+    """Each entry's marker: the union over its paths from the roots, on the samples that chose it (a fixed point)."""
+    found: dict[Key, Dnf] = {key: frozenset() for key in entries}
+    for _ in range(len(entries) + 2):
+        changed = False
+        for key in sorted(entries):
+            entry = entries[key]
+            terms: set[Term] = set()
+            for parent, marker, extras in entry.incoming:
+                base = space.true() if parent is None else found.get(parent, frozenset())
+                terms.update(conjoin(base, space.parse(marker, {"", *extras})))
+            new = simplify(restrict(frozenset(terms), frozenset(entry.samples)))
+            if new != found[key]:
+                found[key], changed = new, True
+        if not changed:
+            break
+    return found
+
+
+def _resolve_all(
+    universe: Universe,
+    roots_for: Callable[[LockTarget], Roots],
+    finder: PackageFinder,
+    options_for: Callable[[LockTarget], ResolveOptions],
+    workers: int,
+) -> tuple[dict[Key, _Entry], list[Roots], Provider]:
+    entries: dict[Key, _Entry] = {}
+    every_roots: list[Roots] = []
+    metadata = MetadataStore(finder)
+    provider = None
+    per_minor = len(UNIVERSAL_PLATFORMS)
+    for start in range(0, len(universe.targets), per_minor):
+        first = universe.targets[start]
+        samples = [(sample, universe.targets[sample], roots_for(universe.targets[sample])) for sample in range(start, start + per_minor)]
+        shared = dataclasses.replace(options_for(first), constraints=samples[0][2].constraints)
+        lookahead = Lookahead(finder, first, metadata, shared, store=table_store(finder, first), workers=workers)
+        try:
+            for sample, target, roots in samples:
+                every_roots.append(roots)
+                provider = Provider(lookahead, target, metadata, dataclasses.replace(options_for(target), constraints=roots.constraints))
+                lookahead.explore(roots.needs)
+                where = f" for CPython {target.marker_env['python_version']} on {target.marker_env['sys_platform']}"
+                _record(entries, run_resolver(provider, roots.needs, where=where), sample)
+        finally:
+            lookahead.close()
+    assert provider is not None  # noqa: S101 - a universe has at least one target
+    return entries, every_roots, provider
+
+
+def universal_lock(
+    universe: Universe,
+    files: Sequence[SourceFile],
+    finder: PackageFinder,
+    options_for: Callable[[LockTarget], ResolveOptions],
+    *,
+    extras: Iterable[str] = (),
+    groups: Iterable[str] = (),
+    command: str,
+    workers: int = 0,
+) -> Lock:
+    """Resolve ``files`` for every target of ``universe`` and merge the results into one lock."""
+    extras, groups = tuple(extras), tuple(groups)
+
+    def roots_for(target: LockTarget) -> Roots:
+        roots = collect_roots(files, target.marker_env, extras=extras, groups=groups, holds=target.holds)
+        if roots.direct:
+            first = roots.direct[0]
+            raise UsageError(
+                f"{first.origin}: {first.text}: --universal does not lock direct references yet",
+                hint="lock for one target, or name the package from the index",
+            )
+        return roots
+
+    entries, every_roots, provider = _resolve_all(universe, roots_for, finder, options_for, workers)
+    markers = _markers(entries, universe.space)
+    packages = _packages(entries, markers, universe.space, every_roots=every_roots, files=files, provider=provider)
+    target = universe.targets[0]
+    return Lock(packages, command, requires_python=universe.requires_python, exclude_newer=target.as_of, universal=universe.description)
+
+
+def _packages(
+    entries: Mapping[Key, _Entry],
+    markers: Mapping[Key, Dnf],
+    space: Space,
+    *,
+    every_roots: Sequence[Roots],
+    files: Sequence[SourceFile],
+    provider: Provider,
+) -> tuple[LockedPackage, ...]:
+    kinds = {source.path: source.kind for source in files}
+    root_needs = {id(need): need for roots in every_roots for need in roots.needs}.values()
+    constraints = {id(need): need for roots in every_roots for needs in roots.constraints.values() for need in needs}.values()
+    children: dict[str, set[str]] = {}
+    for (name, _), entry in entries.items():
+        children.setdefault(name, set()).update(child for child, _ in entry.children)
+    reached = reached_from(root_needs, children)
+    versions: dict[str, int] = {}
+    for name, _ in entries:
+        versions[name] = versions.get(name, 0) + 1
+    packages = []
+    for key in sorted(entries, key=lambda key: (key[0], entries[key].candidate.version)):
+        entry, name = entries[key], key[0]
+        origin = _origin(entry.candidate, provider)
+        requested = [need.source for need in root_needs if need.name == name and need.source is not None]
+        constrained = [need.source for need in constraints if need.name == name and need.source is not None]
+        parents = sorted({parent[0] for parent, _, _ in entry.incoming if parent is not None})
+        packages.append(
+            LockedPackage(
+                name=name,
+                version=origin.version,
+                files=origin.files,
+                index=origin.index,
+                dependencies=tuple(sorted({child for child, _ in entry.children})),
+                requires=tuple(sorted(entry.requires)),
+                parents=tuple(parents),
+                provenance=Provenance(
+                    requested=_sorted_unique(str(req.origin) for req in requested),
+                    via_files=_sorted_unique(via_file(req, kinds.get(req.origin.path)) for req in (*requested, *constrained)),
+                    roots=tuple(sorted(reached.get(name, ()), key=_origin_key)),
+                ),
+                marker=space.render(markers[key]),
+                requires_python=origin.requires_python,
+                yanked_reason=origin.yanked_reason,
+                pinned_dependencies=tuple(sorted(child for child in entry.children if versions[child[0]] > 1)),
+            ),
+        )
+    return tuple(packages)
+
+
+def preferred_for(entries: Sequence[tuple[str, str, str | None]], target: LockTarget, upgrade: Iterable[str]) -> dict[str, str]:
+    """The pins of an existing universal lock that apply to ``target`` (entries whose marker holds there)."""
+    from packaging.markers import InvalidMarker, Marker  # noqa: PLC0415 - only with an existing universal lock
+
+    env = target.marker_env
+    skip = set(upgrade)
+    found: dict[str, str] = {}
+    for name, version, marker in entries:
+        if name in skip or name in found:
+            continue
+        try:
+            if marker is None or Marker(marker).evaluate(dict(env)):
+                found[name] = version
+        except InvalidMarker:
+            continue
+    return found
+
+
+def sample_options(options: ResolveOptions, preferred: Callable[[LockTarget], dict[str, str]]) -> Callable[[LockTarget], ResolveOptions]:
+    """``options`` with each target's own preferred pins."""
+    return lambda target: dataclasses.replace(options, preferred=preferred(target))
