@@ -158,7 +158,11 @@ def make_release(name: str, index_url: str, version: Version, files: tuple[DistF
     if not fitting:
         return None
     wheels = [(rank, file.filename, file) for file in fitting if file.packagetype == WHEEL and (rank := wheel_rank(file, target)) is not None]
-    metadata_file = min(wheels, key=lambda item: (item[0], item[1]))[2] if wheels else min(fitting, key=lambda f: f.filename)
+    if wheels:
+        metadata_file = min(wheels, key=lambda item: (item[0], item[1]))[2]
+    else:
+        others = [file for file in files if file.packagetype == WHEEL and not file.yanked] if target.any_wheel_metadata else []
+        metadata_file = min(others or fitting, key=lambda f: f.filename)
     yanked = all(file.yanked for file in fitting)
     reasons = sorted({file.yanked_reason for file in fitting if file.yanked and file.yanked_reason})
     return Release(

@@ -54,6 +54,8 @@ class LockTarget:
     """The interpreter as given with ``--python`` (``None``: the running one)."""
     exclude_newer: datetime | None = None
     """``--exclude-newer``: files uploaded after this moment (UTC) are ignored."""
+    any_wheel_metadata: bool = False
+    """A release no wheel of which fits reads its dependencies from any of its wheels before its sdist (a universal lock's samples, as uv does)."""
 
     @property
     def marker_env(self) -> dict[str, str]:

@@ -102,6 +102,7 @@ def universe(
             target.markers,
             target.tags,
             exclude_newer=exclude_newer,
+            any_wheel_metadata=True,
             named=target.named,
             exact=False,
             space=space,
