@@ -13,6 +13,7 @@ import shlex
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
@@ -280,10 +281,23 @@ def _with_lock(report: Report, lock: Lock, path: str) -> Report:
         )
         for package in lock.packages
     )
-    nodes = [LockedNode(package.name, package.version, package.requires or package.dependencies) for package in lock.packages]
+    # a universal lock's graph is the one this interpreter would install (one entry per name)
+    graphed = [package for package in lock.packages if package.marker is None or Marker(package.marker).evaluate()] if lock.universal else lock.packages
+    names = {package.name for package in graphed}
+    nodes = [LockedNode(package.name, package.version, tuple(_requires_among(package.requires or package.dependencies, names))) for package in graphed]
     built = build_graph(nodes, {})
     graph = GraphView.from_records(built.nodes, built.edges)
     return dataclasses.replace(report, lock=LockContents(path, shown), graph=graph)
+
+
+def _requires_among(requires: Sequence[str], names: set[str]) -> Iterator[str]:
+    """The requirements that name one of ``names`` (a universal lock's edges to entries of other targets are left out)."""
+    for text in requires:
+        try:
+            if canonicalize_name(Requirement(text).name) in names:
+                yield text
+        except InvalidRequirement:
+            yield text
 
 
 def _finish(args: argparse.Namespace, context: Context, text: str, count: int) -> list[Finding]:
