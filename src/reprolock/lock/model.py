@@ -108,6 +108,8 @@ class Lock:
     exclude_newer: str | None = None
     """``--exclude-newer``: files uploaded after this moment were ignored (see ``LockTarget.as_of``)."""
     universal: str | None = None
+    environments: tuple[str, ...] = ()
+    """A universal lock's pylock ``environments``: one marker per platform it was resolved for."""
     """``--universal``: the targets the lock covers (``CPython 3.9 to 3.14 on linux, macos and windows``); ``None`` for one target."""
 
     @property

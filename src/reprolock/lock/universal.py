@@ -253,7 +253,8 @@ def universal_lock(
     markers = _markers(entries, universe.space)
     packages = _packages(entries, markers, universe.space, every_roots=every_roots, files=files, provider=provider)
     target = universe.targets[0]
-    return Lock(packages, command, requires_python=universe.requires_python, exclude_newer=target.as_of, universal=universe.description)
+    environments = tuple(f'sys_platform == "{platform}"' for platform in universe.space.platforms)
+    return Lock(packages, command, requires_python=universe.requires_python, exclude_newer=target.as_of, universal=universe.description, environments=environments)
 
 
 def _packages(

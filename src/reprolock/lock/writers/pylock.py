@@ -154,7 +154,7 @@ def pylock_record(lock: Lock, *, base: PurePath | None = None) -> Pylock:
     """The lock as a ``packaging.pylock`` record; ``base``: the lock's folder, which local paths are relative to."""
     return Pylock(
         lock_version=LOCK_VERSION,
-        environments=[Marker(lock.environment_marker)] if lock.environment_marker else None,
+        environments=[Marker(lock.environment_marker)] if lock.environment_marker else [Marker(marker) for marker in lock.environments] or None,
         requires_python=parse_specifier(lock.requires_python) if lock.requires_python else None,
         created_by="reprolock",
         packages=[_package(package, base) for package in lock.packages if lockable(package)],
