@@ -54,9 +54,22 @@ def test_pylock_records_the_date_and_check_uses_it(cli, tmp_path, world):
     assert "--exclude-newer 2024-03-01" in data["tool"]["reprolock"]["command"]
     current = run(cli, tmp_path, world, "--exclude-newer", "2024-03-01", "--check", output="pylock.toml")
     assert current.code == 0, current.out + current.err
-    stale = run(cli, tmp_path, world, "--check", "--upgrade", output="pylock.toml")  # without the date, lib 2.0 is there
+    stale = run(cli, tmp_path, world, "--exclude-newer", "2024-07-01", "--check", "--upgrade", output="pylock.toml")  # later, lib 2.0 is there
     assert stale.code == 1
     assert "RL406" in stale.out + stale.err
+
+
+@pytest.mark.parametrize("output", ["requirements.txt", "pylock.toml"])
+def test_check_without_the_option_uses_the_date_the_lock_records(cli, tmp_path, world, output):
+    """``lock --check`` regenerates the lock as of the date its header records: releases uploaded since do not make it stale."""
+    assert run(cli, tmp_path, world, "--exclude-newer", "2024-03-01", output=output).code == 0
+    world.add_wheel(Dist("app", "2.0", requires=("lib",)), upload_time=LATE)  # after the date: not in a lock as of March
+    current = run(cli, tmp_path, world, "--check", output=output)
+    assert current.code == 0, current.out + current.err
+    assert "is up to date" in current.err
+    stale = run(cli, tmp_path, world, output="other.txt")  # the same inputs without the date pick the new release
+    assert stale.code == 0, stale.err
+    assert pins((tmp_path / "other.txt").read_text(encoding="utf-8"))["app"] == "2.0"
 
 
 def test_an_index_without_upload_times_is_a_one_line_error(cli, tmp_path, world):

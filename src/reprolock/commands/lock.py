@@ -7,6 +7,7 @@ opens the index client, picks the kind of lock and delivers the file and the rep
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import dataclasses
 import shlex
@@ -23,7 +24,7 @@ from reprolock.dependencies import LockedNode
 from reprolock.errors import UsageError
 from reprolock.graph import build_graph
 from reprolock.lock.check import compare_file, precheck
-from reprolock.lock.existing import marked_pins, preferred_pins
+from reprolock.lock.existing import marked_pins, preferred_pins, recorded_option
 from reprolock.lock.fromsources import environment_lock, freeze_lock
 from reprolock.lock.inputs import collect_roots
 from reprolock.lock.othertarget import named_target
@@ -41,7 +42,6 @@ from reprolock.sources.loader import load
 from reprolock.sources.probe import find_interpreter
 
 if TYPE_CHECKING:
-    import argparse
     from collections.abc import Iterator, Sequence
     from pathlib import Path
 
@@ -244,7 +244,16 @@ def _check(job: _Job) -> list[Finding] | None:
     return precheck(job.cwd / job.args.output, job.args.output, None if given_pins else lambda: job.roots().needs)
 
 
+def _as_recorded(args: argparse.Namespace, cwd: Path) -> argparse.Namespace:
+    """``--check`` without ``--exclude-newer`` takes the date the lockfile's header records: the check regenerates it as of then."""
+    if not args.check or not args.output or args.exclude_newer:
+        return args
+    recorded = recorded_option(cwd / args.output, "--exclude-newer")
+    return argparse.Namespace(**{**vars(args), "exclude_newer": recorded}) if recorded else args
+
+
 def run(args: argparse.Namespace, context: Context) -> int:
+    args = _as_recorded(args, context.cwd)
     _validate(args)
     for given in (args.output if not args.check else None, args.report):
         if given:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shlex
 import tomllib
 from typing import TYPE_CHECKING
 
@@ -117,3 +118,19 @@ def marked_pins(path: Path) -> list[tuple[str, str, str | None]]:
         for package in data.get("packages", [])
         if isinstance(package, dict) and isinstance(package.get("name"), str) and isinstance(package.get("version"), str)
     ]
+
+
+def recorded_option(path: Path, flag: str) -> str | None:
+    """The value of ``flag`` in the regenerate command a lockfile's header records (``None``: no file, no such option)."""
+    text = read_existing(path)
+    if text is None:
+        return None
+    for line in text.splitlines()[:8]:
+        command = line.removeprefix("#").strip()
+        if command.startswith("reprolock lock "):
+            try:
+                words = shlex.split(command)
+            except ValueError:
+                return None
+            return next((words[index + 1] for index, word in enumerate(words[:-1]) if word == flag), None)
+    return None
