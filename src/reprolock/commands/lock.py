@@ -197,10 +197,9 @@ def _universal(job: _Job, finder: IndexFinder) -> tuple[Lock, list[Finding]]:
     upgrade = _upgrade_names(args.upgrade_package)
     entries = marked_pins(job.cwd / args.output) if args.output and not args.upgrade else []
     options = universal.sample_options(ResolveOptions(allow_pre=args.pre), lambda target: universal.preferred_for(entries, target, upgrade))
-    lock = universal.universal_lock(
-        found, job.files, finder, options, extras=args.extra, groups=args.group, command=job.command, workers=METADATA_WORKERS
+    return universal.universal_lock(
+        found, job.files, finder, options, download=finder.get, cwd=job.cwd, offline=finder.offline, extras=args.extra, groups=args.group, command=job.command, workers=METADATA_WORKERS
     )
-    return lock, []
 
 
 def _resolved(job: _Job, finder: IndexFinder) -> tuple[Lock, list[Finding]]:

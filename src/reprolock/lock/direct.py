@@ -180,12 +180,19 @@ def locate(requirement: Requirement, download: Download, cwd: Path, *, offline: 
     return DirectProject(located.name, located.version, source, located.dependencies, requirement)
 
 
-def with_direct(roots: Roots, download: Download, cwd: Path, *, offline: bool = False) -> tuple[Roots, dict[str, DirectProject]]:
-    """``roots`` with a root requirement for each located direct reference, and those references by name."""
+def with_direct(roots: Roots, download: Download, cwd: Path, *, offline: bool = False, memo: dict[int, DirectProject] | None = None) -> tuple[Roots, dict[str, DirectProject]]:
+    """``roots`` with a root requirement for each located direct reference, and those references by name.
+
+    ``memo`` keeps what was located by input line, for roots collected again (a universal lock's targets).
+    """
     projects: dict[str, DirectProject] = {}
     needs = list(roots.needs)
     for requirement in roots.direct:
-        project = locate(requirement, download, cwd, offline=offline)
+        project = memo.get(id(requirement)) if memo is not None else None
+        if project is None:
+            project = locate(requirement, download, cwd, offline=offline)
+            if memo is not None:
+                memo[id(requirement)] = project
         known = projects.get(project.name)
         if known is not None and known.source.requirement_url != project.source.requirement_url:
             raise InputError(f"{_what(requirement)}: {project.name} is also given as {known.source.written} ({known.requirement.origin})", hint="keep one")

@@ -31,6 +31,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from reprolock.errors import UsageError
+from reprolock.lock.direct import direct_findings, with_direct
 from reprolock.lock.inputs import collect_roots
 from reprolock.lock.lookahead import Lookahead
 from reprolock.lock.markerspace import Space, Term, conjoin, restrict, simplify
@@ -44,11 +45,14 @@ from reprolock.records import FileKind
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
     from datetime import datetime
+    from pathlib import Path
 
     from packaging.markers import Marker
     from resolvelib.resolvers import Result
 
+    from reprolock.findings import Finding
     from reprolock.index.models import PackageFinder
+    from reprolock.lock.direct import DirectProject, Download
     from reprolock.lock.inputs import Roots
     from reprolock.lock.markerspace import Dnf
     from reprolock.lock.provider import Candidate, Need, ResolveOptions
@@ -197,7 +201,7 @@ def _markers(entries: Mapping[Key, _Entry], space: Space) -> dict[Key, Dnf]:
 
 def _resolve_all(
     universe: Universe,
-    roots_for: Callable[[LockTarget], Roots],
+    roots_for: Callable[[LockTarget], tuple[Roots, Mapping[str, DirectProject]]],
     finder: PackageFinder,
     options_for: Callable[[LockTarget], ResolveOptions],
     workers: int,
@@ -209,16 +213,16 @@ def _resolve_all(
     per_minor = len(UNIVERSAL_PLATFORMS)
     for start in range(0, len(universe.targets), per_minor):
         first = universe.targets[start]
-        samples = [(sample, universe.targets[sample], roots_for(universe.targets[sample])) for sample in range(start, start + per_minor)]
-        shared = dataclasses.replace(options_for(first), constraints=samples[0][2].constraints)
+        samples = [(universe.targets[sample], *roots_for(universe.targets[sample])) for sample in range(start, start + per_minor)]
+        shared = dataclasses.replace(options_for(first), constraints=samples[0][1].constraints, direct=samples[0][2])
         lookahead = Lookahead(finder, first, metadata, shared, store=table_store(finder, first), workers=workers)
         try:
-            for sample, target, roots in samples:
+            for target, roots, direct in samples:
                 every_roots.append(roots)
-                provider = Provider(lookahead, target, metadata, dataclasses.replace(options_for(target), constraints=roots.constraints))
+                provider = Provider(lookahead, target, metadata, dataclasses.replace(options_for(target), constraints=roots.constraints, direct=direct))
                 lookahead.explore(roots.needs)
                 where = f" for CPython {target.marker_env['python_version']} on {target.marker_env['sys_platform']}"
-                _record(entries, run_resolver(provider, roots.needs, where=where), sample)
+                _record(entries, run_resolver(provider, roots.needs, where=where), target.sample)
         finally:
             lookahead.close()
     assert provider is not None  # noqa: S101 - a universe has at least one target
@@ -231,30 +235,37 @@ def universal_lock(
     finder: PackageFinder,
     options_for: Callable[[LockTarget], ResolveOptions],
     *,
+    download: Download,
+    cwd: Path,
+    offline: bool = False,
     extras: Iterable[str] = (),
     groups: Iterable[str] = (),
     command: str,
     workers: int = 0,
-) -> Lock:
-    """Resolve ``files`` for every target of ``universe`` and merge the results into one lock."""
-    extras, groups = tuple(extras), tuple(groups)
+) -> tuple[Lock, list[Finding]]:
+    """Resolve ``files`` for every target of ``universe`` and merge the results into one lock.
 
-    def roots_for(target: LockTarget) -> Roots:
+    A direct reference is located once (cloned, downloaded or read) and is the
+    only candidate of its name on every target whose markers select it. The
+    findings are what an audit reports of the local references (RL105, RL106).
+    """
+    extras, groups = tuple(extras), tuple(groups)
+    located: dict[str, DirectProject] = {}
+    memo: dict[int, DirectProject] = {}
+
+    def roots_for(target: LockTarget) -> tuple[Roots, Mapping[str, DirectProject]]:
         roots = collect_roots(files, target.marker_env, extras=extras, groups=groups, holds=target.holds)
-        if roots.direct:
-            first = roots.direct[0]
-            raise UsageError(
-                f"{first.origin}: {first.text}: --universal does not lock direct references yet",
-                hint="lock for one target, or name the package from the index",
-            )
-        return roots
+        roots, direct = with_direct(roots, download, cwd, offline=offline, memo=memo)
+        located.update(direct)
+        return roots, direct
 
     entries, every_roots, provider = _resolve_all(universe, roots_for, finder, options_for, workers)
     markers = _markers(entries, universe.space)
     packages = _packages(entries, markers, universe.space, every_roots=every_roots, files=files, provider=provider)
     target = universe.targets[0]
     environments = tuple(f'sys_platform == "{platform}"' for platform in universe.space.platforms)
-    return Lock(packages, command, requires_python=universe.requires_python, exclude_newer=target.as_of, universal=universe.description, environments=environments)
+    lock = Lock(packages, command, requires_python=universe.requires_python, exclude_newer=target.as_of, universal=universe.description, environments=environments)
+    return lock, direct_findings(located)
 
 
 def _packages(
@@ -300,6 +311,7 @@ def _packages(
                 marker=space.render(markers[key]),
                 requires_python=origin.requires_python,
                 yanked_reason=origin.yanked_reason,
+                direct=origin.direct,
                 pinned_dependencies=tuple(sorted(child for child in entry.children if versions[child[0]] > 1)),
             ),
         )
