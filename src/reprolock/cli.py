@@ -35,6 +35,12 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
+def _target_options(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--python-version`` and ``--platform``, with the meanings ``lock`` gives them."""
+    parser.add_argument("--python-version", metavar="X.Y[.Z]", help=f"{what} this CPython version (no interpreter needed; markers are evaluated for X.Y.0 when no patch is given)")
+    parser.add_argument("--platform", metavar="NAME", help=f"{what} this platform: linux, macos, windows or a uv --python-platform name (default: this machine's)")
+
+
 def _python_option(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--python", metavar="PATH", help=f"{what} this interpreter or virtualenv (a venv folder or its python)")
 
@@ -111,6 +117,7 @@ def _add_audit(commands: argparse._SubParsersAction[_Parser]) -> None:
     index.add_argument("--index", action="store_true", help="consult the package index (the default whenever pinned versions or an environment are audited)")
     index.add_argument("--no-index", action="store_true", help="never consult the package index: a static run (the RL5xx rules do not run)")
     audit.add_argument("--advisories", metavar="PATH", help="a folder or zip of OSV advisories to check versions against")
+    _target_options(audit, "audit the files for")
     _index_options(audit)
     _report_options(audit)
 
@@ -121,12 +128,16 @@ def _add_graph(commands: argparse._SubParsersAction[_Parser]) -> None:
         help="print the dependency graph",
         description=(
             "Print the dependency graph of an installed environment (--python, else $VIRTUAL_ENV, else ./.venv), "
-            "rooted at the requirements of the INPUT files when they are given."
+            "rooted at the requirements of the INPUT files when they are given; with no environment, the graph of a pylock.toml INPUT. "
+            "A lock's markers are evaluated for one target, as an install there would: the running interpreter by default, "
+            "or the one --python-version/--platform name (then the lock is drawn, never an environment). "
+            "Entries whose marker is false for the target (the other versions of a universal lock) are left out."
         ),
     )
-    graph.add_argument("inputs", nargs="*", metavar="INPUT", help="requirement files whose requirements are the roots")
+    graph.add_argument("inputs", nargs="*", metavar="INPUT", help="requirement files whose requirements are the roots, or a pylock.toml to draw")
     _python_option(graph, "read")
     _image_option(graph)
+    _target_options(graph, "draw the pylock.toml INPUT as installed on")
     graph.add_argument("--format", choices=GRAPH_FORMATS, default="tree", help="output format (default: tree)")
     graph.add_argument("-o", "--output", metavar="FILE", help="write the graph to FILE (atomically) instead of stdout")
     graph.add_argument("--reverse", action="store_true", help="show who requires each package")

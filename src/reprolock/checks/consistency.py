@@ -8,7 +8,7 @@ the "declared" side any sequence of :class:`~reprolock.records.Requirement`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
@@ -106,9 +106,10 @@ def check_declared(
 ) -> Iterator[Finding]:
     """Declared requirements against what is installed (RL405, RL401, RL402).
 
-    Each requirement of the given files whose marker holds for the target:
+    Each requirement of the given files whose marker holds for the target
+    (of a universal lock's entries of one package, the one for the target):
     an exact pin (``==``/``===``) that differs from the installed version is
-    a version mismatch; any other specifier the installed version misses is a
+    a version mismatch, naming the entry's marker; any other specifier the installed version misses is a
     conflict; a requirement that is not installed at all is missing.
     Constraints only apply to what is installed.
     """
@@ -124,13 +125,16 @@ def check_declared(
         pinned = req.pinned_version
         if pinned is not None:
             if not _same_version(pinned, version, arbitrary=any(spec.operator == "===" for spec in req.specifier)):
+                entry = f" (the entry for {req.marker})" if req.marker else ""
+                marked: dict[str, Any] = {"marker": req.marker} if req.marker else {}
                 yield finding(
                     "RL405",
-                    f"{req.name} is pinned to {pinned} but {version} is {what}",
+                    f"{req.name} is pinned to {pinned}{entry} but {version} is {what}",
                     package=req.name,
                     location=req.origin,
                     pinned=pinned,
                     installed=version,
+                    **marked,
                 )
         elif satisfies(version, str(req.specifier)) is False:
             yield finding(

@@ -46,6 +46,8 @@ class Subject:
     """Specifiers that bound ``wanted`` (ranges and constraints from the files, dependents' requirements)."""
     hashes: tuple[str, ...] = ()
     """``algorithm:digest`` values pinned with the version (``--hash``, pylock hashes)."""
+    marker: str | None = None
+    """The entry's PEP 508 marker (a universal lock's per-version entries): where it is installed."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,9 @@ def _step(current: Version, latest: Version) -> str:
 
 
 def _where(subject: Subject) -> str:
-    return "installed" if subject.installed else "pinned"
+    if subject.installed:
+        return "installed"
+    return f"pinned; {subject.marker}" if subject.marker else "pinned"
 
 
 def _days(older: ReleaseFacts | None, newer: ReleaseFacts) -> int | None:
@@ -105,7 +109,8 @@ def _days(older: ReleaseFacts | None, newer: ReleaseFacts) -> int | None:
     return max(0, (end - start).days)
 
 
-def _drift(subject: Subject, project: ProjectFacts, release: ReleaseFacts | None) -> tuple[Finding | None, dict[str, Any]]:
+def drift(subject: Subject, project: ProjectFacts, release: ReleaseFacts | None) -> tuple[Finding | None, dict[str, Any]]:
+    """RL501 for ``subject`` against ``project``'s releases that fit (``release``: its own), and the facts ``latest`` and ``wanted``."""
     current = parse_version(subject.version)
     if current is None:
         return None, {}
@@ -120,6 +125,7 @@ def _drift(subject: Subject, project: ProjectFacts, release: ReleaseFacts | None
     days = _days(release, latest)
     severity = Severity.WARNING if step == "major" else None
     behind = f", {days} days behind" if days is not None else ""
+    marked = {"marker": subject.marker} if subject.marker else {}
     return (
         finding(
             "RL501",
@@ -132,6 +138,7 @@ def _drift(subject: Subject, project: ProjectFacts, release: ReleaseFacts | None
             wanted=wanted.version if wanted else None,
             step=step,
             days_behind=days,
+            **marked,
         ),
         facts,
     )
@@ -145,7 +152,13 @@ def check_index(subjects: Sequence[Subject], data: IndexData) -> tuple[list[Find
     pre-release (unless the version in use is one) and has a file for the target Python (its
     `requires-python` admits it and, for wheels, a tag fits); `wanted` is the newest such
     release that the files' own ranges and constraints (and, for an environment, the installed
-    dependents' requirements) allow. Drift is a warning when a major version behind. A release
+    dependents' requirements) allow. A pin with a marker (the per-version entries of a universal
+    lock, `numpy==2.0.2 ; python_full_version < "3.10"`) is compared with the newest release for
+    the Pythons where its marker holds: CPython 3.8 to 3.14 on linux, macos and windows are
+    sampled (a marker with no Python condition admits them all), and a release counts when some
+    of those Pythons can install a file of it; each entry is judged and reported on its own.
+    With `audit --python-version/--platform`, releases are judged for that target and the
+    entries whose marker is false there are left out. Drift is a warning when a major version behind. A release
     is yanked when all its files are. Vulnerabilities come from the index's per-version JSON
     where it offers one and from `--advisories` OSV data; packages with neither are listed by
     RL506 and never reported clean. A pinned requirement with hashes (`--hash`, a pylock's
@@ -207,9 +220,9 @@ def _page_findings(subject: Subject, page: ProjectFacts, facts: dict[str, dict[s
                 reason=reason,
             )
         )
-    drift, known = _drift(subject, page, release)
-    if drift is not None:
-        found.append(drift)
+    behind, known = drift(subject, page, release)
+    if behind is not None:
+        found.append(behind)
     row = facts.setdefault(subject.name, {})
     for key, value in known.items():
         row.setdefault(key, value)
@@ -301,7 +314,7 @@ def subjects_from(files: Sequence[SourceFile], environment: Environment | None =
     if environment is not None:
         _dependents_ranges(environment, ranges)
     subjects = [
-        Subject(req.name, req.pinned_version, req.origin, allowed=tuple(ranges.get(req.name, ())), hashes=req.hashes)
+        Subject(req.name, req.pinned_version, req.origin, allowed=tuple(ranges.get(req.name, ())), hashes=req.hashes, marker=req.marker)
         for source in files
         for req in source.requirements
         if req.name is not None and req.pinned_version is not None and not (req.is_direct or req.editable or req.name in _PLACEHOLDERS)

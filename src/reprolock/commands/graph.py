@@ -14,17 +14,22 @@ from reprolock.sources.probe import RunningProbe
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Mapping
 
     from reprolock.commands import Context
     from reprolock.dependencies import LockedNode
     from reprolock.graph import DependencyGraph
+    from reprolock.lock.othertarget import NamedTarget
     from reprolock.records import SourceFile
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
     if args.depth is not None and args.depth < 0:
         raise UsageError("--depth must be 0 or more")
-    python = None if args.image else choose_python(args.python, context.cwd, os.environ)
+    named = bool(args.python_version or args.platform)
+    if named and (args.python or args.image):
+        raise UsageError("--python-version/--platform draw a lockfile for a named target: no environment goes with them", hint="drop --python/--image, or drop --python-version/--platform")
+    python = None if args.image or named else choose_python(args.python, context.cwd, os.environ)
     if python is None:
         return _draw(args, context, None, None)
     # The interpreter starts up while the graph code and the renderer are imported.
@@ -39,6 +44,11 @@ def _draw(args: argparse.Namespace, context: Context, python: str | None, starte
 
     files, roots, extras = _inputs(args.inputs, context)
     locks = [source for source in files if source.kind is FileKind.PYLOCK]
+    if (args.python_version or args.platform) and not locks:
+        raise UsageError(
+            "--python-version/--platform draw a pylock.toml: give one as INPUT",
+            hint="a requirements-style lock records no dependency edges; write the lock with 'reprolock lock -o pylock.toml'",
+        )
     if python is None and not locks and not args.image:
         raise UsageError(
             "no environment or lockfile to draw",
@@ -50,7 +60,7 @@ def _draw(args: argparse.Namespace, context: Context, python: str | None, starte
         env = inspect_one(args.image, args.python, context)
         graph = build_graph(env.winners().values(), env.interpreter.marker_env, roots=roots or None, root_extras=extras)
     elif python is None:
-        graph = build_graph(_locked_nodes(locks), {}, roots=roots or None)
+        graph = _lock_graph(locks, _named_target(args), roots, context)
     else:
         env = inspect(python, context.cwd, owners=False, pip_index=False, modules=False, started=started)
         graph = build_graph(env.winners().values(), env.interpreter.marker_env, roots=roots or None, root_extras=extras)
@@ -81,19 +91,60 @@ def _inputs(inputs: list[str], context: Context) -> tuple[tuple[SourceFile, ...]
     return files, declared_roots(requirements), declared_extras(files)
 
 
-def _locked_nodes(locks: list[SourceFile]) -> list[LockedNode]:
-    """The packages of the ``pylock.toml`` files, with the edges the locks record."""
-    from reprolock.dependencies import LockedNode  # noqa: PLC0415 - loaded with the graph code, after the probe starts
+def _named_target(args: argparse.Namespace) -> NamedTarget | None:
+    """``--python-version``/``--platform`` as a target (as ``lock`` reads them); ``None`` without them."""
+    if not (args.python_version or args.platform):
+        return None
+    from reprolock.lock.othertarget import named_target  # noqa: PLC0415 - the lock's target code only with these options
+    from reprolock.lock.target import running_target  # noqa: PLC0415 - as above
 
-    nodes: list[LockedNode] = []
-    for source in locks:
-        edges = dict(source.lock_dependencies)
-        nodes.extend(
-            LockedNode(req.name, req.pinned_version or "", edges.get(req.name, ()))
-            for req in source.requirements
-            if req.name is not None
+    return named_target(args.python_version, args.platform, None, running_target())
+
+
+def _lock_graph(locks: list[SourceFile], target: NamedTarget | None, roots: list[str], context: Context) -> DependencyGraph:
+    """The locks' graph as ``target`` (else the running interpreter) would install them.
+
+    Entries whose marker is false there are left out, and so are the edges to a
+    name that has entries only for other targets (a universal lock keeps no
+    markers on its edges: the entries' markers say where they hold).
+    """
+    from packaging.markers import default_environment  # noqa: PLC0415 - loaded with the graph code, after the probe starts
+
+    from reprolock.dependencies import resolve_edges  # noqa: PLC0415 - as above
+    from reprolock.graph import graph_of  # noqa: PLC0415 - as above
+
+    markers = target.marker_env if target is not None else {key: str(value) for key, value in default_environment().items()}
+    nodes, left_out = locked_nodes(locks, markers)
+    if left_out and target is None:
+        env = markers
+        context.stderr.write(
+            f"reprolock: {len(left_out)} lock entr{'y' if len(left_out) == 1 else 'ies'} with a marker false for this interpreter "
+            f"({env.get('implementation_name', 'python')} {env.get('python_full_version', '')} on {env.get('sys_platform', '')}) left out; "
+            "--python-version/--platform draw another target\n"
         )
-    return nodes
+    absent = {name for name, _ in left_out} - {node.name for node in nodes}
+    edges = [edge for edge in resolve_edges(nodes, markers).edges if edge.target not in absent]
+    return graph_of(nodes, edges, roots=roots or None)
+
+
+def locked_nodes(locks: list[SourceFile], markers: Mapping[str, str]) -> tuple[list[LockedNode], list[tuple[str, str]]]:
+    """The entries of the ``pylock.toml`` files whose marker holds for ``markers``, each with the edges its lock records,
+    and the ``(name, version)`` of the entries left out."""
+    from reprolock.dependencies import LockedNode, MarkerEvaluator  # noqa: PLC0415 - loaded with the graph code, after the probe starts
+
+    holds = MarkerEvaluator(markers)
+    nodes: list[LockedNode] = []
+    left_out: list[tuple[str, str]] = []
+    for source in locks:
+        # one edges row per [[packages]] entry, in file order: a universal lock has several entries of one name
+        for req, (_, requires) in zip(source.requirements, source.lock_dependencies, strict=True):
+            if req.name is None:
+                continue
+            if holds(req.marker):
+                nodes.append(LockedNode(req.name, req.pinned_version or "", requires))
+            else:
+                left_out.append((req.name, req.pinned_version or ""))
+    return nodes, left_out
 
 
 def _render(graph: DependencyGraph, args: argparse.Namespace, context: Context) -> str | None:

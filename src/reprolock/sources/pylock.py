@@ -42,13 +42,18 @@ def _url(package: Package) -> tuple[str | None, VcsRef | None, bool]:
 
 
 def _dependencies(package: Package) -> tuple[str, ...]:
-    """A package's edges: reprolock's ``requires`` (with specifiers) when present, else the names in ``dependencies``."""
+    """A package's edges: reprolock's ``requires`` (with specifiers) when present, else the names in ``dependencies``.
+
+    A universal lock names a dependency once per entry it reaches (``{ name = "numpy",
+    version = "2.0.2" }`` and ``{ name = "numpy", version = "2.2.6" }``): one edge per
+    name, as the entries' markers choose which of them a target installs.
+    """
     tool = package.tool.get("reprolock") if isinstance(package.tool, Mapping) else None
     requires = tool.get("requires") if isinstance(tool, Mapping) else None
     if isinstance(requires, list) and all(isinstance(item, str) for item in requires):
         return tuple(requires)
     names = (str(dep.get("name", "")) for dep in package.dependencies or () if isinstance(dep, Mapping))
-    return tuple(canonicalize_name(name) for name in names if name)
+    return tuple(dict.fromkeys(canonicalize_name(name) for name in names if name))
 
 
 def read_pylock(text: str, display: str) -> SourceFile:
