@@ -125,7 +125,8 @@ class Space:
         groups: dict[frozenset[int], list[frozenset[str]]] = {}
         for term in simplify(terms):
             groups.setdefault(term.samples, []).append(term.residual)
-        parts = sorted({self._group(samples, residuals) for samples, residuals in groups.items()})
+        covered = frozenset().union(*(samples for samples, residuals in groups.items() if frozenset() in residuals))
+        parts = sorted({self._group(samples, residuals, covered) for samples, residuals in groups.items()})
         if "" in parts:
             return None
         if not parts:
@@ -133,19 +134,33 @@ class Space:
         text = parts[0] if len(parts) == 1 else " or ".join(_wrapped(part) for part in parts)
         return str(Marker(text))
 
-    def _group(self, samples: frozenset[int], residuals: list[frozenset[str]]) -> str:
-        """``region and (residual or residual ...)``; the region is left out when the residual atoms already confine it."""
+    def _group(self, samples: frozenset[int], residuals: list[frozenset[str]], covered: frozenset[int]) -> str:
+        """``region and (residual or residual ...)``, with the shortest region that means the same.
+
+        The region may take in samples where the residual atoms cannot hold,
+        or that an unconditional term already covers (``covered``): so
+        ``python_full_version < "3.11.3"`` needs no region of its own.
+        """
         alternatives = sorted(" and ".join(sorted(residual)) for residual in residuals)
-        implied = all(residual and samples == frozenset.intersection(*(self.possible(atom) for atom in residual)) for residual in residuals)
-        region = "" if implied else self.region(samples)
         if "" in alternatives:
-            return region
-        either = (
-            alternatives[0] if len(alternatives) == 1 else " or ".join(f"({item})" if " and " in item else item for item in alternatives)
-        )
+            return self.region(samples)
+        possible = frozenset().union(*(frozenset.intersection(*(self.possible(atom) for atom in residual)) for residual in residuals))
+        region = min((self.region(wider) for wider in self._widenings(samples, possible, covered)), key=lambda text: (len(text), text))
+        either = alternatives[0] if len(alternatives) == 1 else " or ".join(f"({item})" if " and " in item else item for item in alternatives)
         if not region:
             return either
         return " and ".join(f"({item})" if " or " in item else item for item in (region, either))
+
+    def _widenings(self, samples: frozenset[int], possible: frozenset[int], covered: frozenset[int]) -> list[frozenset[int]]:
+        """``samples`` and the larger sets that mean the same next to residual atoms true only on ``possible``."""
+        free = (self.everywhere - possible) | covered
+        count = len(self.platforms)
+        platforms = {index % count for index in samples}
+        minors = {index // count for index in samples}
+        by_platform = frozenset(index for index in self.everywhere if index % count in platforms)
+        by_minor = frozenset(index for index in self.everywhere if index // count in minors)
+        wider = [samples, samples | free, by_platform, by_minor]
+        return [item for item in wider if (item & possible) - covered <= samples <= item]
 
     def region(self, samples: frozenset[int]) -> str:
         """A marker true on exactly ``samples`` (``""``: all of them), by Python version ranges and platforms."""
@@ -158,7 +173,7 @@ class Space:
         everything = frozenset(self.minors)
         full = [platform for platform, minors in minors_of.items() if minors == everything]
         common = frozenset.intersection(*minors_of.values())
-        parts = [part for part in (self._platforms(full) if full else "", self._versions(common) if common else "") if part]
+        parts = [part for part in (self._versions(common) if common else "", self._platforms(full) if full else "") if part]
         by_minors: dict[frozenset[int], list[str]] = {}
         for platform, minors in minors_of.items():
             if platform not in full and minors - common:

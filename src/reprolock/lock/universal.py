@@ -319,17 +319,16 @@ def _packages(
 
 
 def preferred_for(entries: Sequence[tuple[str, str, str | None]], target: LockTarget, upgrade: Iterable[str]) -> dict[str, str]:
-    """The pins of an existing universal lock that apply to ``target`` (entries whose marker holds there)."""
+    """The pins of an existing universal lock that apply to ``target``: entries whose marker may hold there, judged as the resolution judges markers."""
     from packaging.markers import InvalidMarker, Marker  # noqa: PLC0415 - only with an existing universal lock
 
-    env = target.marker_env
     skip = set(upgrade)
     found: dict[str, str] = {}
     for name, version, marker in entries:
         if name in skip or name in found:
             continue
         try:
-            if marker is None or Marker(marker).evaluate(dict(env)):
+            if marker is None or target.holds(Marker(marker)):
                 found[name] = version
         except InvalidMarker:
             continue
