@@ -61,8 +61,7 @@ def test_python_39_on_linux_keeps_numpys_colorama(cli, locked):
     nodes, edges, _ = drawn(cli, locked, "--python-version", "3.9.7", "--platform", "x86_64-manylinux_2_17")
     assert nodes == {"alabaster": "0.7.16", "app": "1.0", "colorama": "0.4.6", "numpy": "2.0.2"}
     assert ("numpy", "colorama") in edges
-    # app's own "colorama; sys_platform == 'win32'" is false here, but the lock keeps no marker on its
-    # edges (tool.reprolock.requires), so (app, colorama) stays: see the hand-written lock below
+    assert ("app", "colorama") not in edges  # the lock keeps app's requirement with its marker, false on linux
 
 
 def test_an_edge_whose_requirement_marker_is_false_is_left_out(cli, tmp_path):

@@ -71,7 +71,7 @@ class LockedPackage:
     dependencies: tuple[str, ...] = ()
     """Names of the locked packages it requires (markers evaluated for the target)."""
     requires: tuple[str, ...] = ()
-    """Those requirements with their specifiers and extras (``markupsafe>=2.0``), sorted; empty when unknown."""
+    """Those requirements with their specifiers and extras (``markupsafe>=2.0``), sorted; in a universal lock with their markers too; empty when unknown."""
     parents: tuple[str, ...] = ()
     """Names of the locked packages that require it."""
     provenance: Provenance = field(default_factory=Provenance)

@@ -177,7 +177,7 @@ def _record(entries: dict[Key, _Entry], result: Result[Need, Candidate, str], sa
                 entry.incoming.add((_key(parent), info.requirement.marker, parent.extras))
                 found = entries.setdefault(_key(parent), _Entry(parent))
                 found.children.add(_key(candidate))
-                found.requires.add(str(info.requirement))
+                found.requires.add(f"{info.requirement}; {info.requirement.marker}" if info.requirement.marker else str(info.requirement))
 
 
 def _markers(entries: Mapping[Key, _Entry], space: Space) -> dict[Key, Dnf]:
