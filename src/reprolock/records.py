@@ -187,7 +187,9 @@ class SourceFile:
     dockerfile: Dockerfile | None = None
     """For a Dockerfile: its stages and what they install (the requirement files it installs are inputs of their own)."""
     requires_python: str | None = None
-    """For a pyproject: ``project.requires-python`` as written."""
+    """For a pyproject: ``project.requires-python`` as written; for a pylock, its ``requires-python``."""
+    valid_where: tuple[str, ...] = ()
+    """For a lockfile: the markers of the targets it states it is for (pylock ``environments``, a single-target lock's header); empty: not stated."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,16 +11,20 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from packaging.markers import InvalidMarker, Marker
+
 from reprolock.checks.consistency import check_declared, check_dependencies
 from reprolock.checks.environment import check_shadowed
 from reprolock.dependencies import MarkerEvaluator, resolve_edges
 from reprolock.findings import Finding, finding
+from reprolock.records import Origin
 from reprolock.rules import Severity
+from reprolock.versions import parse_specifier
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterator, Mapping, Sequence
 
-    from reprolock.records import Environment, InstalledDistribution, Requirement
+    from reprolock.records import Environment, InstalledDistribution, Requirement, SourceFile
     from reprolock.sources.integrity import DirectSource, RecordCheck
 
 
@@ -132,3 +136,42 @@ def _record_mismatch(dist: InstalledDistribution, record: RecordCheck) -> Findin
         checked=record.checked,
         metadata=dist.metadata_path,
     )
+
+
+def check_target(source: SourceFile, markers: Mapping[str, str]) -> list[Finding]:
+    """RL405 when a lockfile states the targets it is for and the environment (``markers``) is none of them.
+
+    A single-target lock names its one target (``# Valid only where:``, or a
+    pylock's ``environments`` and ``requires-python``); a universal lock names
+    the platforms it was resolved for. pip checks a pylock's statement when it
+    installs; nothing does for a requirements file but this.
+    """
+    env = {**markers, "extra": ""}
+    full = markers.get("python_full_version", "")
+    specifier = parse_specifier(source.requires_python) if source.requires_python else None
+    fits = not source.valid_where or any(_holds(where, env) for where in source.valid_where)
+    fits = fits and (specifier is None or specifier.contains(full, prereleases=True))
+    if fits:
+        return []
+    stated = " or ".join(source.valid_where) or "Python " + (source.requires_python or "")
+    here = f"{markers.get('implementation_name', 'python')} {full} on {markers.get('sys_platform', '?')} {markers.get('platform_machine', '?')}"
+    where = (f"{stated} and Python {source.requires_python}" if source.valid_where and source.requires_python else stated)
+    return [
+        finding(
+            "RL405",
+            f"{source.path} is a lock for {where}; this environment is {here}: lock again for it",
+            package="python",
+            location=Origin(source.path, 1),
+            locked_for=list(source.valid_where),
+            requires_python=source.requires_python,
+            environment=here,
+        ),
+    ]
+
+
+def _holds(marker: str, env: Mapping[str, str]) -> bool:
+    """Whether a stated target marker holds (an unreadable one states nothing, so it holds)."""
+    try:
+        return Marker(marker).evaluate(dict(env))
+    except InvalidMarker:
+        return True

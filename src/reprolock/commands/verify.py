@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reprolock.checks.exact import InstalledFacts, check_lock
+from reprolock.checks.exact import InstalledFacts, check_lock, check_target
 from reprolock.commands.output import deliver
 from reprolock.errors import InputError
 from reprolock.policy import build_policy, read_config
@@ -39,7 +39,8 @@ def lock_findings(files: Sequence[SourceFile], environment: Environment, *, fold
         sources={name: direct_source(dist) for name, dist in winners.items()},
         records={name: check_record(dist) for name, dist in winners.items()},
     )
-    return check_lock(environment, lock, facts, allow_extra=allow_extra)
+    stated = [item for source in files for item in check_target(source, environment.interpreter.marker_env)]
+    return [*stated, *check_lock(environment, lock, facts, allow_extra=allow_extra)]
 
 
 def _covered(environment: Environment, lock: Sequence[Requirement], folders: Sequence[Path]) -> frozenset[str]:

@@ -170,6 +170,7 @@ def _source_file(frame: _Frame, kind: FileKind, parsed: ParsedText, notes: list[
         notes=tuple(notes),
         hash_mode=parsed.hash_mode,
         freeze_comments=tuple(parsed.freeze_comments),
+        valid_where=(parsed.valid_where,) if parsed.valid_where else (),
     )
 
 

@@ -100,4 +100,6 @@ def read_pylock(text: str, display: str) -> SourceFile:
         requirements=tuple(requirements),
         secrets=tuple(secrets),
         lock_dependencies=tuple(edges),
+        requires_python=str(lock.requires_python) if lock.requires_python else None,
+        valid_where=tuple(str(marker) for marker in lock.environments or ()),
     )

@@ -76,6 +76,8 @@ class ParsedText:
     hash_mode: bool = False
     """Some requirement has a ``--hash`` option: pip then requires hashes for all."""
     comment_lines: int = 0
+    valid_where: str | None = None
+    """A reprolock lock's ``# Valid only where: MARKER`` header: the one target it was resolved for."""
 
 
 @functools.cache
@@ -174,9 +176,16 @@ def _option_lines(options: dict[str, Any], origin: Origin, out: ParsedText) -> N
                 out.options.append(OptionLine(option=flag, value=shown, origin=origin, written=str(item) if isinstance(item, str) else ""))
 
 
+VALID_WHERE = "# Valid only where: "
+"""How a single-target lock's header states its target (``reprolock.lock.writers.requirements``)."""
+
+
 def _comment(line: str, origin: Origin, out: ParsedText) -> bool:
     """Record a pip freeze marker comment; return whether it opens the added-by-freeze block."""
     out.comment_lines += 1
+    if line.startswith(VALID_WHERE) and out.valid_where is None and not out.requirements:
+        out.valid_where = line.removeprefix(VALID_WHERE).strip()
+        return False
     if _ADDED_BY_FREEZE.match(line):
         out.freeze_markers += 1
         return True
