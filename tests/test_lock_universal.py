@@ -389,3 +389,19 @@ def test_requires_python_admitting_no_sampled_cpython_is_a_usage_error(cli, tmp_
     assert "--universal: requires-python >=3.15 admits no CPython" in result.err
     assert len(result.err.strip().splitlines()) == 1
 
+
+
+def test_a_windows_only_package_without_a_wheel_for_the_newest_python_is_still_locked(cli, tmp_path, index_server):
+    """Like pywin32 before its cp314 wheels: a release is judged by its Requires-Python, not by a sample's wheel tags (as uv does).
+
+    Before, the 3.14 Windows sample found no usable release, the resolver backtracked through every
+    version of the parents and the whole lock failed.
+    """
+    index_server.add_wheel(Dist("tool", "1.0", requires=('winapi>=300; sys_platform == "win32"',)))
+    for tag in ("cp39-cp39-win_amd64", "cp313-cp313-win_amd64"):
+        index_server.add_wheel(Dist("winapi", "310", tag=tag))
+    text = lock(cli, tmp_path, index_server, inputs="tool\n")
+    assert entries(text).keys() == {("tool", "1.0"), ("winapi", "310")}
+    marker, hashes = entries(text)[("winapi", "310")]
+    assert marker == 'sys_platform == "win32"'
+    assert len(hashes) == 2  # both wheels

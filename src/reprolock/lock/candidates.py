@@ -102,7 +102,7 @@ def _usable(file: DistFile, target: LockTarget) -> bool:
     if not python_admits(file.requires_python, target.python_version):
         return False
     if file.packagetype == WHEEL:
-        return wheel_rank(file, target) is not None
+        return target.any_wheel or wheel_rank(file, target) is not None
     return file.packagetype == SDIST
 
 
@@ -160,9 +160,8 @@ def make_release(name: str, index_url: str, version: Version, files: tuple[DistF
     wheels = [(rank, file.filename, file) for file in fitting if file.packagetype == WHEEL and (rank := wheel_rank(file, target)) is not None]
     if wheels:
         metadata_file = min(wheels, key=lambda item: (item[0], item[1]))[2]
-    else:
-        others = [file for file in files if file.packagetype == WHEEL and not file.yanked] if target.any_wheel_metadata else []
-        metadata_file = min(others or fitting, key=lambda f: f.filename)
+    else:  # no wheel for the target's tags (only a universal sample admits such wheels): any wheel, else the sdist
+        metadata_file = min([file for file in fitting if file.packagetype == WHEEL] or fitting, key=lambda f: f.filename)
     yanked = all(file.yanked for file in fitting)
     reasons = sorted({file.yanked_reason for file in fitting if file.yanked and file.yanked_reason})
     return Release(

@@ -54,8 +54,9 @@ class LockTarget:
     """The interpreter as given with ``--python`` (``None``: the running one)."""
     exclude_newer: datetime | None = None
     """``--exclude-newer``: files uploaded after this moment (UTC) are ignored."""
-    any_wheel_metadata: bool = False
-    """A release no wheel of which fits reads its dependencies from any of its wheels before its sdist (a universal lock's samples, as uv does)."""
+    any_wheel: bool = False
+    """A universal lock's sample: a release is usable by any file its Requires-Python admits, whatever the wheel tags (as uv's
+    universal resolution); the best-tagged wheel, else any wheel, else the sdist gives its dependencies."""
 
     @property
     def marker_env(self) -> dict[str, str]:

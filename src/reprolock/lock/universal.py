@@ -16,9 +16,12 @@ client, candidate tables and metadata. The resolutions are then merged:
 * the edges between entries are kept, with the versions they link.
 
 This is sampling, not uv's symbolic forking: a requirement that only another
-implementation (PyPy) or another platform (FreeBSD) would need is not found;
-markers the samples cannot decide (``platform_machine``, a patch-level
-``python_full_version``) are kept as written along the paths.
+platform (FreeBSD, emscripten) or a Python after 3.14 would need is not found.
+Markers the samples cannot decide (``platform_machine``, the implementation,
+a patch-level ``python_full_version``) are followed in every sample and kept
+as written along the paths, so a PyPy-only requirement is locked with its
+marker. As in uv's universal resolution, a release is judged by its
+Requires-Python, not by whether a wheel's tags fit the sample.
 """
 
 from __future__ import annotations
@@ -106,7 +109,7 @@ def universe(
             target.markers,
             target.tags,
             exclude_newer=exclude_newer,
-            any_wheel_metadata=True,
+            any_wheel=True,
             named=target.named,
             exact=False,
             space=space,
