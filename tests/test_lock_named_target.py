@@ -120,3 +120,20 @@ def test_a_target_that_cannot_be_named_is_a_usage_error(cli, tmp_path, options, 
     assert result.code == 2
     assert message in result.err
     assert len(result.err.strip().splitlines()) == 1
+
+
+def test_platform_only_packages_are_locked_with_that_platforms_files(cli, tmp_path, index_server):
+    """From this Linux machine: a lock for Windows has colorama (click's), one for macOS appnope (ipykernel's), each hashed with the wheel that platform installs."""
+    index_server.add_wheel(Dist("clicky", "8.0", requires=('colorama; platform_system == "Windows"',)))
+    index_server.add_wheel(Dist("kernel", "6.0", requires=('appnope; platform_system == "Darwin"',)))
+    index_server.add_wheel(Dist("colorama", "0.4.6", tag="py3-none-win_amd64"))
+    index_server.add_wheel(Dist("appnope", "0.1.4", tag="py3-none-macosx_11_0_arm64"))
+    hashes = {entry["filename"].split("-")[0]: entry["hashes"]["sha256"] for name in ("colorama", "appnope") for entry in index_server.projects[name].files}
+    windows = lock(cli, tmp_path, index_server, "--platform", "windows", inputs="clicky\nkernel\n")
+    assert pins(windows) == {"clicky": "8.0", "kernel": "6.0", "colorama": "0.4.6"}
+    assert f"colorama==0.4.6 \\\n    --hash=sha256:{hashes['colorama']}\n" in windows
+    macos = lock(cli, tmp_path, index_server, "--platform", "macos", "--upgrade", inputs="clicky\nkernel\n")
+    assert pins(macos) == {"clicky": "8.0", "kernel": "6.0", "appnope": "0.1.4"}
+    assert f"appnope==0.1.4 \\\n    --hash=sha256:{hashes['appnope']}\n" in macos
+    linux = lock(cli, tmp_path, index_server, "--platform", "linux", "--upgrade", inputs="clicky\nkernel\n")
+    assert pins(linux) == {"clicky": "8.0", "kernel": "6.0"}  # neither fits nor is needed here
