@@ -174,7 +174,7 @@ def _edges(result: Result[Need, Candidate, str], pinned: Mapping[str, Candidate]
 
 
 @dataclass(frozen=True, slots=True)
-class _Origin:
+class ReleaseOrigin:
     """What a pinned candidate's lock entry takes from where it comes from: index files, or a direct reference."""
 
     version: str
@@ -185,14 +185,14 @@ class _Origin:
     direct: DirectSource | None = None
 
 
-def _origin(candidate: Candidate, provider: Provider) -> _Origin:
+def origin_of(candidate: Candidate, provider: Provider) -> ReleaseOrigin:
     if candidate.direct is not None:
         direct = candidate.direct
-        return _Origin(direct.version or "", direct.dependencies.requires_python, direct=direct.source)
+        return ReleaseOrigin(direct.version or "", direct.dependencies.requires_python, direct=direct.source)
     release = candidate.release
     assert release is not None  # noqa: S101 - pinned candidates have one or the other
     yanked = (release.yanked_reason or "yanked") if release.yanked else None
-    return _Origin(str(candidate.version), provider.metadata.get(release).requires_python, release.files, release.index_url, yanked)
+    return ReleaseOrigin(str(candidate.version), provider.metadata.get(release).requires_python, release.files, release.index_url, yanked)
 
 
 def build_lock(
@@ -210,7 +210,7 @@ def build_lock(
     reached = reached_from(roots.needs, children)
     packages = []
     for name in sorted(pinned):
-        origin = _origin(pinned[name], provider)
+        origin = origin_of(pinned[name], provider)
         requested = [need.source for need in root_needs.get(name, ()) if need.source is not None]
         constraints = [need.source for need in provider.options.constraints.get(name, ()) if need.source is not None]
         packages.append(
@@ -223,9 +223,9 @@ def build_lock(
                 requires=tuple(sorted(requires.get(name, ()))),
                 parents=tuple(sorted(parents[name])),
                 provenance=Provenance(
-                    requested=_sorted_unique(str(req.origin) for req in requested),
-                    via_files=_sorted_unique(via_file(req, kinds.get(req.origin.path)) for req in (*requested, *constraints)),
-                    roots=tuple(sorted(reached[name], key=_origin_key)),
+                    requested=in_line_order(str(req.origin) for req in requested),
+                    via_files=in_line_order(via_file(req, kinds.get(req.origin.path)) for req in (*requested, *constraints)),
+                    roots=tuple(sorted(reached[name], key=line_order)),
                 ),
                 marker=root_marker(root_needs.get(name, []), bool(parents[name])),
                 requires_python=origin.requires_python,
@@ -237,11 +237,13 @@ def build_lock(
     return Lock(tuple(packages), command, environment_marker=target.environment_marker, requires_python=target.requires_python, target=target.description, exclude_newer=target.as_of)
 
 
-def _sorted_unique(items: Iterable[str]) -> tuple[str, ...]:
-    return tuple(sorted(set(items), key=_origin_key))
+def in_line_order(items: Iterable[str]) -> tuple[str, ...]:
+    """Distinct ``path:line`` texts, by path and then line number."""
+    return tuple(sorted(set(items), key=line_order))
 
 
-def _origin_key(text: str) -> tuple[str, int]:
+def line_order(text: str) -> tuple[str, int]:
+    """The sort key of a ``path:line`` text (``requirements.in:10`` after ``requirements.in:9``)."""
     path, _, line = text.rpartition(":")
     return (path, int(line)) if line.isdigit() else (text, 0)
 

@@ -27,9 +27,11 @@ Requires-Python, not by whether a wheel's tags fit the sample.
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from packaging.markers import InvalidMarker, Marker
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
@@ -42,7 +44,7 @@ from reprolock.lock.metadata import MetadataStore
 from reprolock.lock.model import Lock, LockedPackage, Provenance
 from reprolock.lock.othertarget import UNIVERSAL_PLATFORMS, NamedTarget, sample_target
 from reprolock.lock.provider import PYTHON, Provider
-from reprolock.lock.resolve import _origin, _origin_key, _sorted_unique, reached_from, run_resolver, table_store, via_file
+from reprolock.lock.resolve import in_line_order, line_order, origin_of, reached_from, run_resolver, table_store, via_file
 from reprolock.records import FileKind
 
 if TYPE_CHECKING:
@@ -50,7 +52,6 @@ if TYPE_CHECKING:
     from datetime import datetime
     from pathlib import Path
 
-    from packaging.markers import Marker
     from resolvelib.resolvers import Result
 
     from reprolock.findings import Finding
@@ -287,13 +288,11 @@ def _packages(
     for (name, _), entry in entries.items():
         children.setdefault(name, set()).update(child for child, _ in entry.children)
     reached = reached_from(root_needs, children)
-    versions: dict[str, int] = {}
-    for name, _ in entries:
-        versions[name] = versions.get(name, 0) + 1
+    versions = Counter(name for name, _ in entries)
     packages = []
     for key in sorted(entries, key=lambda key: (key[0], entries[key].candidate.version)):
         entry, name = entries[key], key[0]
-        origin = _origin(entry.candidate, provider)
+        origin = origin_of(entry.candidate, provider)
         requested = [need.source for need in root_needs if need.name == name and need.source is not None]
         constrained = [need.source for need in constraints if need.name == name and need.source is not None]
         parents = sorted({parent[0] for parent, _, _ in entry.incoming if parent is not None})
@@ -307,9 +306,9 @@ def _packages(
                 requires=tuple(sorted(entry.requires)),
                 parents=tuple(parents),
                 provenance=Provenance(
-                    requested=_sorted_unique(str(req.origin) for req in requested),
-                    via_files=_sorted_unique(via_file(req, kinds.get(req.origin.path)) for req in (*requested, *constrained)),
-                    roots=tuple(sorted(reached.get(name, ()), key=_origin_key)),
+                    requested=in_line_order(str(req.origin) for req in requested),
+                    via_files=in_line_order(via_file(req, kinds.get(req.origin.path)) for req in (*requested, *constrained)),
+                    roots=tuple(sorted(reached.get(name, ()), key=line_order)),
                 ),
                 marker=space.render(markers[key]),
                 requires_python=origin.requires_python,
@@ -323,8 +322,6 @@ def _packages(
 
 def preferred_for(entries: Sequence[tuple[str, str, str | None]], target: LockTarget, upgrade: Iterable[str]) -> dict[str, str]:
     """The pins of an existing universal lock that apply to ``target``: entries whose marker may hold there, judged as the resolution judges markers."""
-    from packaging.markers import InvalidMarker, Marker  # noqa: PLC0415 - only with an existing universal lock
-
     skip = set(upgrade)
     found: dict[str, str] = {}
     for name, version, marker in entries:
