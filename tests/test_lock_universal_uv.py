@@ -15,10 +15,10 @@ and fails on any other (and on an expected one that is gone).
   once in ``tests/fixtures/uv-universal/synthetic.txt`` (wheels are rebuilt
   every run, so only ``name==version ; marker`` is compared, never hashes).
   ``python tests/test_lock_universal_uv.py`` records it again with the uv of
-  ``benchmarks/.work/tools`` (``benchmarks/setup.sh``), and a test checks that
-  uv still answers the recording when that uv is installed.
-* Online (``--online``): uv 0.13.9 installed from PyPI into a fresh venv, and
-  both tools on ``click`` and ``ipykernel`` as of 2025-06-01 against PyPI.
+  ``benchmarks/.work/tools`` (``benchmarks/setup.sh``).
+* Online (``--online``): uv 0.13.9 installed from PyPI into a fresh venv
+  checks that it still answers the synthetic index as recorded, and both
+  tools lock ``click`` and ``ipykernel`` as of 2025-06-01 against PyPI.
 """
 
 from __future__ import annotations
@@ -279,13 +279,27 @@ def test_universal_lock_of_the_synthetic_index_matches_uv_but_for_the_listed_dif
     assert ours["speedup", "1.0"] is None  # the extra asked for on the root line
 
 
+def uv_from_index(folder: Path) -> tuple[Path, str]:
+    """uv at the recording's version, installed from PyPI into a tool venv in ``folder``; and PyPI's URL (pip's default)."""
+    from reprolock.index.config import pip_default_index  # noqa: PLC0415 - only the online tests ask pip
+
+    url = pip_default_index(sys.executable)
+    assert url is not None
+    tools = folder / "tools"
+    subprocess.run([sys.executable, "-m", "venv", str(tools)], check=True)
+    pip_env = {**os.environ, "PIP_INDEX_URL": url, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    install = [str(tools / "bin" / "python"), "-m", "pip", "install", "-q", f"uv=={UV_VERSION}"]
+    done = subprocess.run(install, env=pip_env, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return tools / "bin" / "uv", url
+
+
+@pytest.mark.online
 def test_the_recording_is_what_uv_answers_today(tmp_path, world):
-    if not TOOLS_UV.exists():
-        pytest.skip("no benchmarks/.work/tools/bin/uv (benchmarks/setup.sh installs it)")
-    version = uv_version(TOOLS_UV).split()[1]
-    if version != UV_VERSION:
-        pytest.skip(f"uv {version} installed, the recording is of uv {UV_VERSION}")
-    fresh = entries(uv_compile(TOOLS_UV, world.url, tmp_path, INPUT))
+    """uv, installed from PyPI at the recorded version, still answers the synthetic index as recorded."""
+    uv, _ = uv_from_index(tmp_path)
+    assert uv_version(uv).split()[1] == UV_VERSION
+    fresh = entries(uv_compile(uv, world.url, tmp_path / "run", INPUT))
     assert {key: str(marker) for key, marker in fresh.items()} == {key: str(marker) for key, marker in recorded().items()}
 
 
@@ -307,17 +321,8 @@ pycparser, ``implementation_name == "pypy"`` for uv and ``implementation_name !=
 
 @pytest.mark.online
 def test_live_universal_lock_of_click_and_ipykernel_matches_uv(tmp_path):
-    from reprolock.index.config import pip_default_index  # noqa: PLC0415 - only this test asks pip
-
-    url = pip_default_index(sys.executable)
-    assert url is not None
-    tools = tmp_path / "tools"
-    subprocess.run([sys.executable, "-m", "venv", str(tools)], check=True)
-    pip_env = {**os.environ, "PIP_INDEX_URL": url, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    install = [str(tools / "bin" / "python"), "-m", "pip", "install", "-q", f"uv=={UV_VERSION}"]
-    done = subprocess.run(install, env=pip_env, capture_output=True, text=True, timeout=600, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
-    uv = entries(uv_compile(tools / "bin" / "uv", url, tmp_path / "uv", LIVE_INPUT, "--exclude-newer", LIVE_DATE))
+    tool, url = uv_from_index(tmp_path)
+    uv = entries(uv_compile(tool, url, tmp_path / "uv", LIVE_INPUT, "--exclude-newer", LIVE_DATE))
     ours = entries(reprolock_universal(url, tmp_path / "reprolock", LIVE_INPUT, "--exclude-newer", LIVE_DATE))
     check_differences(ours, uv, LIVE_EXPECTED)
     assert len((ours.keys() & uv.keys()) - LIVE_EXPECTED.keys()) == LIVE_AGREED_COUNT
