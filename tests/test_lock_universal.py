@@ -405,3 +405,15 @@ def test_a_windows_only_package_without_a_wheel_for_the_newest_python_is_still_l
     marker, hashes = entries(text)[("winapi", "310")]
     assert marker == 'sys_platform == "win32"'
     assert len(hashes) == 2  # both wheels
+
+
+def test_a_package_no_release_of_which_supports_a_sampled_python_is_a_one_line_conflict(cli, tmp_path, index_server):
+    """uv fails the same way: the range includes 3.12 to 3.14, which no release of ``oldpkg`` supports; the message names the sample."""
+    index_server.add_wheel(Dist("oldpkg", "1.0", requires_python="<3.12"))
+    (tmp_path / "requirements.in").write_text("oldpkg\n", encoding="utf-8")
+    result = cli("lock", "requirements.in", "--universal", "--python-version", "3.9", "--index-url", index_server.url, "--no-cache", "-o", "lock.txt", cwd=tmp_path)
+    assert result.code == 1
+    assert result.err.startswith("reprolock: error: cannot resolve for CPython 3.12 on linux: no release matches oldpkg (requirements.in:1)")
+    assert "--universal covers CPython 3.9 to 3.14 on linux, macos and windows" in result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert not (tmp_path / "lock.txt").exists()

@@ -44,7 +44,16 @@ from reprolock.lock.metadata import MetadataStore
 from reprolock.lock.model import Lock, LockedPackage, Provenance
 from reprolock.lock.othertarget import UNIVERSAL_PLATFORMS, NamedTarget, sample_target
 from reprolock.lock.provider import PYTHON, Provider
-from reprolock.lock.resolve import in_line_order, line_order, origin_of, reached_from, run_resolver, table_store, via_file
+from reprolock.lock.resolve import (
+    ResolutionConflictError,
+    in_line_order,
+    line_order,
+    origin_of,
+    reached_from,
+    run_resolver,
+    table_store,
+    via_file,
+)
 from reprolock.records import FileKind
 
 if TYPE_CHECKING:
@@ -226,7 +235,12 @@ def _resolve_all(
                 provider = Provider(lookahead, target, metadata, dataclasses.replace(options_for(target), constraints=roots.constraints, direct=direct))
                 lookahead.explore(roots.needs)
                 where = f" for CPython {target.marker_env['python_version']} on {target.marker_env['sys_platform']}"
-                _record(entries, run_resolver(provider, roots.needs, where=where), target.sample)
+                try:
+                    result = run_resolver(provider, roots.needs, where=where)
+                except ResolutionConflictError as exc:
+                    hint = exc.hint or f"--universal covers {universe.description}: give the lowest Python with --python-version or requires-python"
+                    raise ResolutionConflictError(exc.message, hint=hint) from None
+                _record(entries, result, target.sample)
         finally:
             lookahead.close()
     assert provider is not None  # noqa: S101 - a universe has at least one target
