@@ -153,6 +153,9 @@ class Provider(AbstractProvider[Need, Candidate, str]):
         self.python = Candidate(PYTHON, Version(target.python_version))
         self.missing: set[str] = set()
         """Projects the index does not have."""
+        self.unfit_required: dict[str, set[str]] = {}
+        """Projects no release of which fits the target -> the releases left out because they require them."""
+        self._unfit_names: dict[str, bool] = {}
         self._satisfied: dict[tuple[Need, Candidate], bool] = {}
         self._python: dict[int, tuple[SpecifierSet, bool]] = {}
         """Requires-Python verdicts by specifier identity (the specifier is kept so the id stays its own)."""
@@ -210,10 +213,35 @@ class Provider(AbstractProvider[Need, Candidate, str]):
 
         def candidates() -> Iterator[Candidate]:
             for release in table.iter_releases(wanted, prefer=prefer):
-                if release.version not in bad:
+                if release.version not in bad and not self._dead_end(release, extras):
                     yield Candidate(name, release.version, release, extras)
 
         return candidates
+
+    def _dead_end(self, release: Release, extras: frozenset[str]) -> bool:
+        """Whether the release requires a project no release of which fits the target (it can never be installed there).
+
+        Such a release is not offered at all: trying it would make the resolver
+        backtrack through every combination of its dependents' versions before
+        giving up (pywin32 with no wheel for CPython 3.14 yet, under jupyter-core).
+        """
+        try:
+            requires = self.metadata.get(release).requires
+            needs = [*requirement_needs(str(release.name), requires, self.target, extras=()), *requirement_needs(str(release.name), requires, self.target, extras=extras)]
+        except (MetadataError, OSError, ValueError):
+            return False  # the resolver meets the same error if it tries this release
+        dead = next((need.name for need in needs if need.name not in self.options.direct and self._unfit(need.name)), None)
+        if dead is not None:
+            self.unfit_required.setdefault(dead, set()).add(f"{release.name} {release.version}")
+        return dead is not None
+
+    def _unfit(self, name: str) -> bool:
+        """Whether the index lists ``name`` but no release of it fits the target, whatever the version (kept per name)."""
+        known = self._unfit_names.get(name)
+        if known is None:
+            table = self.lookahead.table(name)
+            known = self._unfit_names[name] = table is not None and all(table.release(version, allow_yanked=True) is None for version in table.versions)
+        return known
 
     def _python_ok(self, specifier: SpecifierSet) -> bool:
         """Whether a ``Requires-Python`` admits the target (kept per specifier object: many releases share one)."""

@@ -52,8 +52,14 @@ def _described(info: RequirementInformation[Need, Candidate]) -> str:
 
 
 def explain(causes: Iterable[RequirementInformation[Need, Candidate]], provider: Provider) -> str:
-    """A short, deterministic sentence naming the requirements that clash."""
-    causes = list(causes)
+    """A short, deterministic sentence naming the requirements that clash, and the projects with no file for the target that ruled releases out."""
+    unfit = provider.unfit_required
+    ruled_out = "; ".join(f"{name} has no file for this target, which rules out {', '.join(sorted(unfit[name]))}" for name in sorted(unfit))
+    found = _clash(list(causes), provider)
+    return f"{found} ({ruled_out})" if ruled_out else found
+
+
+def _clash(causes: list[RequirementInformation[Need, Candidate]], provider: Provider) -> str:
     names = sorted({info.requirement.name for info in causes})
     parts = sorted({_described(info) for info in causes})
     missing = sorted(name for name in names if name in provider.missing)
