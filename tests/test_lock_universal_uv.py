@@ -315,8 +315,7 @@ environments of the grid by both locks."""
 LIVE_EXPECTED: dict[Key, tuple[str, str]] = {}
 """No difference on the grid. Written differently but the same on it: pexpect and ptyprocess, which uv also
 installs on emscripten before 3.10 (ipython 8.18.1's ``sys_platform != "win32"``; reprolock samples no emscripten);
-pycparser, ``implementation_name == "pypy"`` for uv and ``implementation_name != "PyPy" and implementation_name ==
-"pypy"`` for reprolock (cffi's own marker kept along the path, not simplified); pywin32, its clauses in another order."""
+pywin32, its clauses in another order."""
 
 
 @pytest.mark.online

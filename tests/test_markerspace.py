@@ -167,3 +167,17 @@ def test_a_range_starting_at_312_writes_its_ends_open():
     assert space.render(space.parse('python_version == "3.13"')) == 'python_full_version == "3.13.*"'
     assert space.render(space.parse('python_version == "3.14"')) == 'python_full_version >= "3.14"'
     assert space.render(space.parse('python_version < "3.11"')) == NEVER
+
+
+def test_an_equality_makes_other_conditions_on_its_variable_redundant_or_impossible():
+    """cffi's ``implementation_name != "PyPy"`` along a path to ``implementation_name == "pypy"`` is the latter alone (as uv writes it)."""
+    from reprolock.lock.markerspace import conjoin  # noqa: PLC0415 - the one test of conjunction across markers
+
+    def both(left: str, right: str) -> str | None:
+        return SPACE.render(conjoin(SPACE.parse(left), SPACE.parse(right)))
+
+    assert both('implementation_name != "PyPy"', 'implementation_name == "pypy"') == 'implementation_name == "pypy"'
+    assert both('platform_machine == "x86_64"', 'platform_machine == "arm64"') == NEVER
+    assert both('platform_machine == "x86_64"', 'platform_machine != "x86_64"') == NEVER
+    assert both('platform_machine == "x86_64"', 'platform_machine != "arm64"') == 'platform_machine == "x86_64"'
+    assert not SPACE.holds(0, 'platform_machine == "x86_64" and platform_machine == "arm64"')

@@ -25,6 +25,7 @@ nested lists); packaging has no public accessor for it.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -219,8 +220,35 @@ class Space:
 
 
 def conjoin(left: Dnf, right: Dnf) -> Dnf:
-    """``left and right``."""
-    return frozenset(Term(a.samples & b.samples, a.residual | b.residual) for a in left for b in right if a.samples & b.samples)
+    """``left and right``; a conjunction whose residual atoms contradict each other is dropped."""
+    found = set()
+    for a in left:
+        for b in right:
+            residual = _reduced(a.residual | b.residual) if a.residual and b.residual else a.residual | b.residual
+            if a.samples & b.samples and residual is not None:
+                found.add(Term(a.samples & b.samples, residual))
+    return frozenset(found)
+
+
+_EQUALITY = re.compile(r'(\w+) (==|!=) "([^"]*)"')
+
+
+def _reduced(atoms: frozenset[str]) -> frozenset[str] | None:
+    """``variable == "a"`` makes ``variable != "b"`` redundant and ``variable == "b"`` or ``!= "a"`` impossible (``None``)."""
+    equal: dict[str, str] = {}
+    for atom in atoms:
+        found = _EQUALITY.fullmatch(atom)
+        if found and found.group(2) == "==" and equal.setdefault(found.group(1), found.group(3)) != found.group(3):
+            return None
+    kept = set()
+    for atom in atoms:
+        found = _EQUALITY.fullmatch(atom)
+        if found and found.group(2) == "!=" and found.group(1) in equal:
+            if equal[found.group(1)] == found.group(3):
+                return None
+            continue
+        kept.add(atom)
+    return frozenset(kept)
 
 
 def restrict(terms: Dnf, samples: frozenset[int]) -> Dnf:
