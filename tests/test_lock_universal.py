@@ -417,3 +417,22 @@ def test_a_package_no_release_of_which_supports_a_sampled_python_is_a_one_line_c
     assert "--universal covers CPython 3.9 to 3.14 on linux, macos and windows" in result.err
     assert len(result.err.strip().splitlines()) == 1
     assert not (tmp_path / "lock.txt").exists()
+
+
+def test_pylock_requirements_keep_their_markers_with_extras_settled(cli, tmp_path, world):
+    """``[packages.tool.reprolock] requires`` keeps each requirement's condition, with the extras the parent was asked with settled.
+
+    ``app[socks]`` needs socksy wherever app is installed, so its requirement has no marker
+    left (an ``extra == "socks"`` there would make ``graph`` drop the edge); docs was not asked for.
+    """
+    data = tomllib.loads(lock(cli, tmp_path, world, output="pylock.toml"))
+    app = next(package for package in data["packages"] if package["name"] == "app")
+    requires = app["tool"]["reprolock"]["requires"]
+    assert "socksy" in requires
+    assert 'colorama; sys_platform == "win32"' not in requires  # clickish's, not app's
+    assert 'fastlib; platform_machine == "x86_64"' in requires
+    assert 'tomlish; python_full_version < "3.11"' in requires
+    assert not [item for item in requires if "extra" in item or "sphinxish" in item]
+    graph = cli("graph", "pylock.toml", "--python-version", "3.12", "--platform", "linux", "--format", "json", cwd=tmp_path)
+    assert graph.code == 0, graph.err
+    assert {"from": "app", "to": "socksy"} in [{"from": edge["from"], "to": edge["to"]} for edge in graph.json["edges"]]

@@ -174,8 +174,13 @@ def _key(candidate: Candidate) -> Key:
     return (candidate.name, str(candidate.version))
 
 
-def _record(entries: dict[Key, _Entry], result: Result[Need, Candidate, str], sample: int) -> None:
-    """Add one sample's resolution: its entries, and every edge with its requirement's marker."""
+def _record(entries: dict[Key, _Entry], result: Result[Need, Candidate, str], sample: int, space: Space) -> None:
+    """Add one sample's resolution: its entries, and every edge with its requirement's marker.
+
+    The requirement text kept for the lock has its ``extra`` conditions settled by
+    the extras the parent was asked with: the edge holds wherever the rest of the
+    marker does (``redis; extra == "redis"`` of ``celery[redis]`` is ``redis``).
+    """
     for identifier, criterion in result.criteria.items():
         candidate = result.mapping.get(identifier)
         if identifier == PYTHON or candidate is None:
@@ -190,7 +195,8 @@ def _record(entries: dict[Key, _Entry], result: Result[Need, Candidate, str], sa
                 entry.incoming.add((_key(parent), info.requirement.marker, parent.extras))
                 found = entries.setdefault(_key(parent), _Entry(parent))
                 found.children.add(_key(candidate))
-                found.requires.add(f"{info.requirement}; {info.requirement.marker}" if info.requirement.marker else str(info.requirement))
+                marker = space.render(space.parse(info.requirement.marker, {"", *parent.extras})) if info.requirement.marker else None
+                found.requires.add(f"{info.requirement}; {marker}" if marker else str(info.requirement))
 
 
 def _markers(entries: Mapping[Key, _Entry], space: Space) -> dict[Key, Dnf]:
@@ -240,7 +246,7 @@ def _resolve_all(
                 except ResolutionConflictError as exc:
                     hint = exc.hint or f"--universal covers {universe.description}: give the lowest Python with --python-version or requires-python"
                     raise ResolutionConflictError(exc.message, hint=hint) from None
-                _record(entries, result, target.sample)
+                _record(entries, result, target.sample, universe.space)
         finally:
             lookahead.close()
     assert provider is not None  # noqa: S101 - a universe has at least one target
