@@ -11,8 +11,6 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from packaging.markers import InvalidMarker, Marker
-
 from reprolock.checks.consistency import check_declared, check_dependencies
 from reprolock.checks.environment import check_shadowed
 from reprolock.dependencies import MarkerEvaluator, resolve_edges
@@ -146,10 +144,10 @@ def check_target(source: SourceFile, markers: Mapping[str, str]) -> list[Finding
     the platforms it was resolved for. pip checks a pylock's statement when it
     installs; nothing does for a requirements file but this.
     """
-    env = {**markers, "extra": ""}
     full = markers.get("python_full_version", "")
     specifier = parse_specifier(source.requires_python) if source.requires_python else None
-    fits = not source.valid_where or any(_holds(where, env) for where in source.valid_where)
+    holds = MarkerEvaluator(markers)  # an unreadable marker states nothing, so it holds
+    fits = not source.valid_where or any(holds(where) for where in source.valid_where)
     fits = fits and (specifier is None or specifier.contains(full, prereleases=True))
     if fits:
         return []
@@ -168,10 +166,3 @@ def check_target(source: SourceFile, markers: Mapping[str, str]) -> list[Finding
         ),
     ]
 
-
-def _holds(marker: str, env: Mapping[str, str]) -> bool:
-    """Whether a stated target marker holds (an unreadable one states nothing, so it holds)."""
-    try:
-        return Marker(marker).evaluate(dict(env))
-    except InvalidMarker:
-        return True

@@ -15,8 +15,6 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
-
 from reprolock.checks.index import drift
 from reprolock.versions import parse_version
 
@@ -24,6 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
     from reprolock.checks.index import Subject
+    from reprolock.dependencies import MarkerEvaluator
     from reprolock.findings import Finding
     from reprolock.index.models import ProjectFacts
 
@@ -31,19 +30,9 @@ SAMPLED_MINORS = tuple(range(8, 15))
 """The CPython minors a marker is sampled on (3.8 to 3.14, as ``lock --universal``)."""
 
 
-def holds(marker: str | None, environment: Mapping[str, str]) -> bool:
-    """Whether ``marker`` holds for ``environment``; a marker that cannot be judged holds (nothing is hidden)."""
-    if marker is None:
-        return True
-    try:
-        return Marker(marker).evaluate({**environment, "extra": ""})
-    except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
-        return True
-
-
-def admitted(marker: str, samples: Mapping[str, Sequence[Mapping[str, str]]]) -> tuple[str, ...]:
-    """The Pythons (keys of ``samples``) on some platform of which ``marker`` holds; a marker with no Python condition admits all."""
-    return tuple(python for python, environments in samples.items() if any(holds(marker, environment) for environment in environments))
+def admitted(marker: str | None, samples: Mapping[str, Sequence[MarkerEvaluator]]) -> tuple[str, ...]:
+    """The Pythons (keys of ``samples``) on some platform of which ``marker`` holds (each platform's evaluator given); a marker with no Python condition admits all."""
+    return tuple(python for python, platforms in samples.items() if any(holds(marker) for holds in platforms))
 
 
 def merged(pages: Iterable[ProjectFacts | None]) -> ProjectFacts | None:

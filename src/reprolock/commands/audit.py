@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from reprolock.checks import Target, run_file_checks
 from reprolock.checks.index import subjects_from
-from reprolock.checks.variants import SAMPLED_MINORS, admitted, holds, variant_drift
+from reprolock.checks.variants import SAMPLED_MINORS, admitted, variant_drift
 from reprolock.commands.indexing import open_index
 from reprolock.commands.output import deliver
+from reprolock.dependencies import MarkerEvaluator
 from reprolock.environment_audit import EnvironmentAudit, audit_environment
 from reprolock.errors import UsageError
 from reprolock.index.audit import audit_index
@@ -132,7 +133,8 @@ def _file_target(target: NamedTarget | None) -> Target:
 
 def for_target(files: Sequence[SourceFile], markers: Mapping[str, str]) -> tuple[SourceFile, ...]:
     """The files without the requirements whose marker is false for ``markers`` (what that target would install)."""
-    return tuple(dataclasses.replace(source, requirements=tuple(req for req in source.requirements if holds(req.marker, markers))) for source in files)
+    holds = MarkerEvaluator(markers)
+    return tuple(dataclasses.replace(source, requirements=tuple(req for req in source.requirements if holds(req.marker))) for source in files)
 
 
 def per_variant(found: list[Finding], files: Sequence[SourceFile], finder: IndexFinder, target: NamedTarget | None) -> list[Finding]:
@@ -162,10 +164,10 @@ def _plan(subjects: Sequence[Subject], target: NamedTarget | None) -> list[tuple
         named = IndexTarget(target.python_version, frozenset(target.tags))
         return [(subject, (named,)) for subject in subjects]
     samples = _samples()
-    environments = {python: envs for python, (_, envs) in samples.items()}
+    environments = {python: [MarkerEvaluator(env) for env in envs] for python, (_, envs) in samples.items()}
     plan = []
     for subject in subjects:
-        pythons = admitted(subject.marker or "", environments)
+        pythons = admitted(subject.marker, environments)
         if pythons:
             plan.append((subject, tuple(samples[python][0] for python in pythons)))
     return plan
