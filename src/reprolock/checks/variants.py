@@ -26,10 +26,6 @@ if TYPE_CHECKING:
     from reprolock.findings import Finding
     from reprolock.index.models import ProjectFacts
 
-SAMPLED_MINORS = tuple(range(8, 15))
-"""The CPython minors a marker is sampled on (3.8 to 3.14, as ``lock --universal``)."""
-
-
 def admitted(marker: str | None, samples: Mapping[str, Sequence[MarkerEvaluator]]) -> tuple[str, ...]:
     """The Pythons (keys of ``samples``) on some platform of which ``marker`` holds (each platform's evaluator given); a marker with no Python condition admits all."""
     return tuple(python for python, platforms in samples.items() if any(holds(marker) for holds in platforms))

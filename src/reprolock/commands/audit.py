@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from reprolock.checks import Target, run_file_checks
 from reprolock.checks.index import subjects_from
-from reprolock.checks.variants import SAMPLED_MINORS, admitted, variant_drift
+from reprolock.checks.variants import admitted, variant_drift
 from reprolock.commands.indexing import open_index
 from reprolock.commands.output import deliver
 from reprolock.dependencies import MarkerEvaluator
@@ -184,15 +184,14 @@ def _asked(plan: Sequence[tuple[Subject, tuple[IndexTarget, ...]]]) -> dict[str,
 
 def _samples() -> dict[str, tuple[IndexTarget, list[dict[str, str]]]]:
     """Per sampled CPython minor: its index target (the wheel tags of linux, macos and windows, as ``lock --universal`` judges files) and marker environments."""
-    from reprolock.lock.othertarget import UNIVERSAL_PLATFORMS, named_target  # noqa: PLC0415 - only for pins with markers
+    from reprolock.lock.othertarget import UNIVERSAL_MINORS, sample_targets  # noqa: PLC0415 - only for pins with markers
     from reprolock.lock.target import running_target  # noqa: PLC0415 - as above
 
     running = running_target()
     samples = {}
-    for minor in SAMPLED_MINORS:
-        targets = [named_target(f"3.{minor}", platform, None, running) for platform in UNIVERSAL_PLATFORMS]
-        tags = frozenset(tag for item in targets for tag in item.tags)
-        samples[f"3.{minor}"] = (IndexTarget(targets[0].python_version, tags), [item.marker_env for item in targets])
+    for minor in UNIVERSAL_MINORS:
+        targets = sample_targets(minor, running)
+        samples[f"3.{minor}"] = (IndexTarget(targets[0].python_version, frozenset(targets[0].tags)), [item.marker_env for item in targets])
     return samples
 
 

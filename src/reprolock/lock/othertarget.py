@@ -93,15 +93,19 @@ def _platform(name: str) -> tuple[dict[str, str], list[str]]:
     raise UsageError(f"--platform {name}: not a supported platform", hint=f"one of: {', '.join(PLATFORM_NAMES)}")
 
 
+def python_version_parts(given: str) -> tuple[int, str | None]:
+    """``--python-version 3.X[.Y]`` as (X, Y or ``None``); anything else, or before 3.8, is a usage error."""
+    found = _VERSION.fullmatch(given)
+    if found is None or int(found.group(1)) < 8:
+        raise UsageError(f"--python-version {given}: give 3.X or 3.X.Y (3.8 or later)")
+    return int(found.group(1)), found.group(2)
+
+
 def named_target(python_version: str | None, platform: str | None, implementation: str | None, running: LockTarget) -> NamedTarget:
     """The target the options name; what they leave out is the running interpreter's (version, platform)."""
     if implementation not in {None, "cpython", "cp"}:
         raise UsageError(f"--implementation {implementation}: only cpython is supported")
-    given = python_version or running.marker_env["python_version"]
-    found = _VERSION.fullmatch(given)
-    if found is None or int(found.group(1)) < 8:
-        raise UsageError(f"--python-version {given}: give 3.X or 3.X.Y (3.8 or later)")
-    minor, patch = int(found.group(1)), found.group(2)
+    minor, patch = python_version_parts(python_version or running.marker_env["python_version"])
     exact = patch is not None or python_version is None
     full = running.full_version if python_version is None else f"3.{minor}.{patch or 0}"
     if platform is None:
@@ -136,14 +140,18 @@ UNIVERSAL_PLATFORMS = ("linux", "macos", "windows")
 """The platforms a universal lock is resolved for (see :mod:`reprolock.lock.universal`)."""
 
 
-def sample_target(minor: int, platform: str, running: LockTarget) -> NamedTarget:
-    """One sample of a universal lock: CPython ``3.minor`` with ``platform``'s markers.
+UNIVERSAL_MINORS = tuple(range(8, 15))
+"""The CPython minor versions a universal lock can cover: 3.8 to 3.14."""
 
-    Its wheel tags are those of every universal platform (Linux's first), as
+
+def sample_targets(minor: int, running: LockTarget) -> tuple[NamedTarget, ...]:
+    """The samples of a universal lock for CPython ``3.minor``: one per universal platform, with its markers.
+
+    Their wheel tags are those of every universal platform (Linux's first), as
     uv's universal resolution judges a release by any file that some target
     can install: so the samples of one Python version share their candidate
     tables and read each release's dependencies from the same wheel.
     """
-    target = named_target(f"3.{minor}", platform, None, running)
-    tags = [tag for name in UNIVERSAL_PLATFORMS for tag in named_target(f"3.{minor}", name, None, running).tags]
-    return dataclasses.replace(target, tags=tuple(dict.fromkeys(tags)), named="--universal")
+    targets = [named_target(f"3.{minor}", platform, None, running) for platform in UNIVERSAL_PLATFORMS]
+    tags = tuple(dict.fromkeys(tag for target in targets for tag in target.tags))
+    return tuple(dataclasses.replace(target, tags=tags, named="--universal") for target in targets)

@@ -42,7 +42,7 @@ from reprolock.lock.lookahead import Lookahead
 from reprolock.lock.markerspace import Space, Term, conjoin, restrict, simplify
 from reprolock.lock.metadata import MetadataStore
 from reprolock.lock.model import Lock, LockedPackage, Provenance
-from reprolock.lock.othertarget import UNIVERSAL_PLATFORMS, NamedTarget, sample_target
+from reprolock.lock.othertarget import UNIVERSAL_MINORS, UNIVERSAL_PLATFORMS, NamedTarget, python_version_parts, sample_targets
 from reprolock.lock.provider import PYTHON, Provider
 from reprolock.lock.resolve import (
     ResolutionConflictError,
@@ -72,9 +72,7 @@ if TYPE_CHECKING:
     from reprolock.lock.target import LockTarget
     from reprolock.records import SourceFile
 
-FIRST_MINOR = 8
-LATEST_MINOR = 14
-"""The newest CPython minor version a universal lock is resolved for (3.14)."""
+FIRST_MINOR, LATEST_MINOR = UNIVERSAL_MINORS[0], UNIVERSAL_MINORS[-1]
 
 Key = tuple[str, str]
 """A lock entry: (name, version)."""
@@ -102,12 +100,12 @@ def universe(
     specifier = _requires_python(python_version, files, running)
     minors = tuple(
         minor
-        for minor in range(FIRST_MINOR, LATEST_MINOR + 1)
+        for minor in UNIVERSAL_MINORS
         if specifier.contains(Version(f"3.{minor}.99"), prereleases=True) or specifier.contains(Version(f"3.{minor}"), prereleases=True)
     )
     if not minors:
         raise UsageError(f"--universal: requires-python {specifier} admits no CPython from 3.{FIRST_MINOR} to 3.{LATEST_MINOR}")
-    named = [sample_target(minor, platform, running) for minor in minors for platform in UNIVERSAL_PLATFORMS]
+    named = [target for minor in minors for target in sample_targets(minor, running)]
     space = Space(
         minors,
         tuple(target.marker_env["sys_platform"] for target in named[: len(UNIVERSAL_PLATFORMS)]),
@@ -145,9 +143,7 @@ class SampleTarget(NamedTarget):
 
 def _requires_python(python_version: str | None, files: Sequence[SourceFile], running: LockTarget) -> SpecifierSet:
     if python_version is not None:
-        parts = python_version.split(".")
-        if len(parts) not in {2, 3} or parts[0] != "3" or not all(part.isdigit() for part in parts) or int(parts[1]) < FIRST_MINOR:
-            raise UsageError(f"--python-version {python_version}: give 3.X or 3.X.Y (3.{FIRST_MINOR} or later)")
+        python_version_parts(python_version)  # a usage error unless 3.X or 3.X.Y, 3.8 or later
         return SpecifierSet(f">={python_version}")
     for source in files:
         if source.kind is FileKind.PYPROJECT and source.requires_python:
