@@ -217,8 +217,6 @@ def build_lock(
     packages = []
     for name in sorted(pinned):
         origin = origin_of(pinned[name], provider)
-        requested = [need.source for need in root_needs.get(name, ()) if need.source is not None]
-        constraints = [need.source for need in provider.options.constraints.get(name, ()) if need.source is not None]
         packages.append(
             LockedPackage(
                 name=name,
@@ -228,11 +226,7 @@ def build_lock(
                 dependencies=tuple(sorted(children[name])),
                 requires=tuple(sorted(requires.get(name, ()))),
                 parents=tuple(sorted(parents[name])),
-                provenance=Provenance(
-                    requested=in_line_order(str(req.origin) for req in requested),
-                    via_files=in_line_order(via_file(req, kinds.get(req.origin.path)) for req in (*requested, *constraints)),
-                    roots=tuple(sorted(reached[name], key=line_order)),
-                ),
+                provenance=provenance(root_needs.get(name, ()), provider.options.constraints.get(name, ()), reached[name], kinds),
                 marker=root_marker(root_needs.get(name, []), bool(parents[name])),
                 requires_python=origin.requires_python,
                 yanked_reason=origin.yanked_reason,
@@ -241,6 +235,17 @@ def build_lock(
         )
     target = provider.target
     return Lock(tuple(packages), command, environment_marker=target.environment_marker, requires_python=target.requires_python, target=target.description, exclude_newer=target.as_of)
+
+
+def provenance(needs: Iterable[Need], constraints: Iterable[Need], reached: Iterable[str], kinds: Mapping[str, FileKind]) -> Provenance:
+    """Why a package is in the lock: the input lines that ask for it (``needs``) or constrain it, and the input lines whose closure reaches it."""
+    requested = [need.source for need in needs if need.source is not None]
+    constrained = [need.source for need in constraints if need.source is not None]
+    return Provenance(
+        requested=in_line_order(str(req.origin) for req in requested),
+        via_files=in_line_order(via_file(req, kinds.get(req.origin.path)) for req in (*requested, *constrained)),
+        roots=tuple(sorted(reached, key=line_order)),
+    )
 
 
 def in_line_order(items: Iterable[str]) -> tuple[str, ...]:

@@ -41,19 +41,10 @@ from reprolock.lock.inputs import collect_roots
 from reprolock.lock.lookahead import Lookahead
 from reprolock.lock.markerspace import Space, Term, conjoin, restrict, simplify
 from reprolock.lock.metadata import MetadataStore
-from reprolock.lock.model import Lock, LockedPackage, Provenance
+from reprolock.lock.model import Lock, LockedPackage
 from reprolock.lock.othertarget import UNIVERSAL_MINORS, UNIVERSAL_PLATFORMS, NamedTarget, python_version_parts, sample_targets
 from reprolock.lock.provider import PYTHON, Provider
-from reprolock.lock.resolve import (
-    ResolutionConflictError,
-    in_line_order,
-    line_order,
-    origin_of,
-    reached_from,
-    run_resolver,
-    table_store,
-    via_file,
-)
+from reprolock.lock.resolve import ResolutionConflictError, needs_by_name, origin_of, provenance, reached_from, run_resolver, table_store
 from reprolock.records import FileKind
 
 if TYPE_CHECKING:
@@ -298,8 +289,10 @@ def _packages(
     provider: Provider,
 ) -> tuple[LockedPackage, ...]:
     kinds = {source.path: source.kind for source in files}
-    root_needs = {id(need): need for roots in every_roots for need in roots.needs}.values()
-    constraints = {id(need): need for roots in every_roots for needs in roots.constraints.values() for need in needs}.values()
+    # each sample collects the same input lines again: one need per line and name (reached_from walks each one's closure)
+    root_needs = list({(need.name, id(need.source)): need for roots in every_roots for need in roots.needs}.values())
+    requested = needs_by_name(root_needs)
+    constraints = needs_by_name(need for roots in every_roots for needs in roots.constraints.values() for need in needs)
     children: dict[str, set[str]] = {}
     for (name, _), entry in entries.items():
         children.setdefault(name, set()).update(child for child, _ in entry.children)
@@ -309,8 +302,6 @@ def _packages(
     for key in sorted(entries, key=lambda key: (key[0], entries[key].candidate.version)):
         entry, name = entries[key], key[0]
         origin = origin_of(entry.candidate, provider)
-        requested = [need.source for need in root_needs if need.name == name and need.source is not None]
-        constrained = [need.source for need in constraints if need.name == name and need.source is not None]
         parents = sorted({parent[0] for parent, _, _ in entry.incoming if parent is not None})
         packages.append(
             LockedPackage(
@@ -321,11 +312,7 @@ def _packages(
                 dependencies=tuple(sorted({child for child, _ in entry.children})),
                 requires=tuple(sorted(entry.requires)),
                 parents=tuple(parents),
-                provenance=Provenance(
-                    requested=in_line_order(str(req.origin) for req in requested),
-                    via_files=in_line_order(via_file(req, kinds.get(req.origin.path)) for req in (*requested, *constrained)),
-                    roots=tuple(sorted(reached.get(name, ()), key=line_order)),
-                ),
+                provenance=provenance(requested.get(name, ()), constraints.get(name, ()), reached.get(name, ()), kinds),
                 marker=space.render(markers[key]),
                 requires_python=origin.requires_python,
                 yanked_reason=origin.yanked_reason,
