@@ -156,6 +156,7 @@ class Provider(AbstractProvider[Need, Candidate, str]):
         self.unfit_required: dict[str, set[str]] = {}
         """Projects no release of which fits the target -> the releases left out because they require them."""
         self._unfit_names: dict[str, bool] = {}
+        self._needs: dict[tuple[str, Version, frozenset[str]], tuple[Need, ...]] = {}
         self._satisfied: dict[tuple[Need, Candidate], bool] = {}
         self._python: dict[int, tuple[SpecifierSet, bool]] = {}
         """Requires-Python verdicts by specifier identity (the specifier is kept so the id stays its own)."""
@@ -226,14 +227,22 @@ class Provider(AbstractProvider[Need, Candidate, str]):
         giving up (pywin32 with no wheel for CPython 3.14 yet, under jupyter-core).
         """
         try:
-            requires = self.metadata.get(release).requires
-            needs = [*requirement_needs(str(release.name), requires, self.target, extras=()), *requirement_needs(str(release.name), requires, self.target, extras=extras)]
+            needs = [*self._needs_of(release, frozenset()), *(self._needs_of(release, extras) if extras else ())]
         except (MetadataError, OSError, ValueError):
             return False  # the resolver meets the same error if it tries this release
         dead = next((need.name for need in needs if need.name not in self.options.direct and self._unfit(need.name)), None)
         if dead is not None:
             self.unfit_required.setdefault(dead, set()).add(f"{release.name} {release.version}")
         return dead is not None
+
+    def _needs_of(self, release: Release, extras: frozenset[str]) -> tuple[Need, ...]:
+        """The requirements of ``release`` that apply to the target (with ``extras``: what they add), worked out once per release."""
+        key = (release.name, release.version, extras)
+        known = self._needs.get(key)
+        if known is None:
+            requires = self.metadata.get(release).requires
+            known = self._needs[key] = tuple(requirement_needs(f"{release.name} {release.version}", requires, self.target, extras=extras))
+        return known
 
     def _unfit(self, name: str) -> bool:
         """Whether the index lists ``name`` but no release of it fits the target, whatever the version (kept per name)."""
@@ -270,11 +279,11 @@ class Provider(AbstractProvider[Need, Candidate, str]):
         needs: list[Need] = []
         if deps.requires_python and (python := parse_specifier(deps.requires_python)) is not None:
             needs.append(Need(PYTHON, python))
-        what = str(candidate)
         if candidate.extras:
             needs.append(Need(candidate.name, SpecifierSet(f"=={candidate.version}")))
-            needs.extend(requirement_needs(what, deps.requires, self.target, extras=candidate.extras))
+        if candidate.release is not None:
+            needs.extend(self._needs_of(candidate.release, candidate.extras))  # as _dead_end found them
         else:
-            needs.extend(requirement_needs(what, deps.requires, self.target, extras=()))
+            needs.extend(requirement_needs(str(candidate), deps.requires, self.target, extras=candidate.extras))
         self.lookahead.explore(needs)
         return needs
