@@ -12,6 +12,7 @@ from reprolock.checks.index import subjects_from
 from reprolock.checks.variants import admitted, variant_drift
 from reprolock.commands.indexing import open_index
 from reprolock.commands.output import deliver
+from reprolock.commands.targets import named_target_of
 from reprolock.dependencies import MarkerEvaluator
 from reprolock.environment_audit import EnvironmentAudit, audit_environment
 from reprolock.errors import UsageError
@@ -63,7 +64,7 @@ def _audit(args: argparse.Namespace, context: Context, policy: Policy, python: s
         files: tuple[SourceFile, ...] = ()  # an environment alone is enough to audit
     else:
         files = load(args.paths, cwd=context.cwd, kind=kind, freeze=args.freeze, stdin=context.stdin)
-    target = _named_target(args)
+    target = named_target_of(args.python_version, args.platform)
     if target is not None:
         files = for_target(files, target.marker_env)
     imaged = None
@@ -111,16 +112,6 @@ def _index_step(
         return per_variant(found, files, finder, target), facts
     finally:
         finder.close()
-
-
-def _named_target(args: argparse.Namespace) -> NamedTarget | None:
-    """``--python-version``/``--platform`` as a target (as ``lock`` reads them); ``None`` without them."""
-    if not (args.python_version or args.platform):
-        return None
-    from reprolock.lock.othertarget import named_target  # noqa: PLC0415 - the lock's target code only with these options
-    from reprolock.lock.target import running_target  # noqa: PLC0415 - as above
-
-    return named_target(args.python_version, args.platform, None, running_target())
 
 
 def _file_target(target: NamedTarget | None) -> Target:

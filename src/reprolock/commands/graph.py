@@ -6,6 +6,7 @@ import io
 import os
 from typing import TYPE_CHECKING
 
+from reprolock.commands.targets import named_target_of
 from reprolock.errors import UsageError
 from reprolock.output import write_atomic
 from reprolock.records import FileKind
@@ -60,7 +61,7 @@ def _draw(args: argparse.Namespace, context: Context, python: str | None, starte
         env = inspect_one(args.image, args.python, context)
         graph = build_graph(env.winners().values(), env.interpreter.marker_env, roots=roots or None, root_extras=extras)
     elif python is None:
-        graph = _lock_graph(locks, _named_target(args), roots, context)
+        graph = _lock_graph(locks, named_target_of(args.python_version, args.platform), roots, context)
     else:
         env = inspect(python, context.cwd, owners=False, pip_index=False, modules=False, started=started)
         graph = build_graph(env.winners().values(), env.interpreter.marker_env, roots=roots or None, root_extras=extras)
@@ -89,16 +90,6 @@ def _inputs(inputs: list[str], context: Context) -> tuple[tuple[SourceFile, ...]
     files = load(inputs, cwd=context.cwd)
     requirements = [source for source in files if source.kind is not FileKind.PYLOCK]
     return files, declared_roots(requirements), declared_extras(files)
-
-
-def _named_target(args: argparse.Namespace) -> NamedTarget | None:
-    """``--python-version``/``--platform`` as a target (as ``lock`` reads them); ``None`` without them."""
-    if not (args.python_version or args.platform):
-        return None
-    from reprolock.lock.othertarget import named_target  # noqa: PLC0415 - the lock's target code only with these options
-    from reprolock.lock.target import running_target  # noqa: PLC0415 - as above
-
-    return named_target(args.python_version, args.platform, None, running_target())
 
 
 def _lock_graph(locks: list[SourceFile], target: NamedTarget | None, roots: list[str], context: Context) -> DependencyGraph:

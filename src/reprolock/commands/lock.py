@@ -20,6 +20,7 @@ from packaging.utils import canonicalize_name
 
 from reprolock.commands.indexing import open_index
 from reprolock.commands.output import render
+from reprolock.commands.targets import named_target_of
 from reprolock.dependencies import LockedNode
 from reprolock.errors import UsageError
 from reprolock.graph import build_graph
@@ -27,7 +28,6 @@ from reprolock.lock.check import compare_file, precheck
 from reprolock.lock.existing import marked_pins, preferred_pins, recorded_option
 from reprolock.lock.fromsources import environment_lock, freeze_lock
 from reprolock.lock.inputs import collect_roots
-from reprolock.lock.othertarget import named_target
 from reprolock.lock.provider import ResolveOptions
 from reprolock.lock.resolve import lock_inputs
 from reprolock.lock.target import parse_exclude_newer, resolve_target, running_target
@@ -117,10 +117,8 @@ def _named_flag(args: argparse.Namespace) -> str | None:
 
 def _target(args: argparse.Namespace, cwd: Path) -> LockTarget:
     """The target the options choose: a named one, ``--python``'s or the running interpreter; as of ``--exclude-newer``."""
-    if _named_flag(args) and not args.universal:
-        target: LockTarget = named_target(args.python_version, args.platform, args.implementation, running_target())
-    else:
-        target = resolve_target(args.python, cwd)
+    named = None if args.universal else named_target_of(args.python_version, args.platform, args.implementation)
+    target: LockTarget = named or resolve_target(args.python, cwd)
     if args.exclude_newer:
         target = dataclasses.replace(target, exclude_newer=parse_exclude_newer(args.exclude_newer))
     return target
