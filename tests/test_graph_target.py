@@ -11,16 +11,7 @@ import sys
 
 import pytest
 
-from wheelfactory import Dist
-
-WORLD = [
-    Dist("app", "1.0", requires=("alabaster", "colorama; sys_platform == 'win32'", "numpy")),
-    Dist("alabaster", "0.7.16", requires_python=">=3.9"),
-    Dist("alabaster", "1.0.0", requires_python=">=3.10"),
-    Dist("colorama", "0.4.6"),
-    Dist("numpy", "2.0.2", requires_python=">=3.9", requires=("colorama",)),
-    Dist("numpy", "2.2.6", requires_python=">=3.10"),
-]
+from test_universal_audit import WORLD  # the same index: two versions by Python, colorama for windows (and numpy 2.0.2's)
 
 
 @pytest.fixture
