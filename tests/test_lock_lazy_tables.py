@@ -125,7 +125,7 @@ def test_a_cold_lock_builds_the_files_of_a_few_versions_only(world):
     text = "app\nweb\ncore<2\n"
     files = (SourceFile(path="requirements.in", kind=FileKind.INPUT, requirements=tuple(parse_text(text, "requirements.in").requirements)),)
     target = running_target()
-    roots = collect_roots(files, target.marker_env)
+    roots = collect_roots(files, target)
     result, provider = resolve(roots, finder, target, ResolveOptions(constraints=roots.constraints), workers=4)
     assert {c.name: str(c.version) for c in result.mapping.values() if c.release is not None} == {"app": "2.0", "lib": "2.1", "helper": "2.0", "web": "1.0", "core": "1.9"}
     table = provider.table("lib")
@@ -206,7 +206,7 @@ class PagesOnly:
 def lock_text(finder, text, *, workers=4):
     files = (SourceFile(path="requirements.in", kind=FileKind.INPUT, requirements=tuple(parse_text(text, "requirements.in").requirements)),)
     target = running_target()
-    roots = collect_roots(files, target.marker_env)
+    roots = collect_roots(files, target)
     result, provider = resolve(roots, finder, target, ResolveOptions(constraints=roots.constraints), workers=workers)
     lock = build_lock(result, provider, roots, files, "reprolock lock requirements.in")
     return write_requirements(lock), write_pylock(lock)

@@ -60,7 +60,7 @@ def test_freeze_lock_keeps_everything_without_inputs(finder):
 
 def test_freeze_lock_with_inputs_keeps_only_their_closure(finder):
     files = (source("app\n"),)
-    roots = collect_roots(files, target().marker_env).needs
+    roots = collect_roots(files, target()).needs
     lock, findings = pinned_lock(pins_from_freeze(freeze_file()), roots, finder, target(), command="x")
     assert [p.name for p in lock.packages] == ["app", "lib", "util"]
     assert findings == []
@@ -70,7 +70,7 @@ def test_freeze_lock_with_inputs_keeps_only_their_closure(finder):
 
 def test_freeze_lock_reports_a_missing_dependency_and_an_unmet_root(finder):
     pins = pins_from_freeze(freeze_file("app==1.0\nutil==0.3\n"))
-    roots = collect_roots((source("app>=2\n"),), target().marker_env).needs
+    roots = collect_roots((source("app>=2\n"),), target()).needs
     _, findings = pinned_lock(pins, roots, finder, target(), command="x")
     assert sorted((f.rule, f.package) for f in findings) == [("RL401", "app"), ("RL402", "lib")]
 
@@ -95,7 +95,7 @@ def test_environment_lock_uses_installed_metadata_and_marks_editables(finder):
         _dist("other", "1.0"),
     )
     pins = pins_from_environment(environment)
-    roots = collect_roots((source("app\n"),), target().marker_env).needs
+    roots = collect_roots((source("app\n"),), target()).needs
     lock, findings = pinned_lock(pins, roots, finder, target(), command="x")
     assert [p.name for p in lock.packages] == ["app", "lib", "stray", "tool", "util"]
     assert lock.package("tool").unreproducible == "editable install from file:///src/tool"

@@ -31,7 +31,7 @@ def source(text: str, path: str = "requirements.in") -> SourceFile:
 def lock(finder, text, *, tgt=None, preferred=None, pre=False, files=()):
     files = (source(text), *files)
     tgt = tgt or target()
-    roots = collect_roots(files, tgt.marker_env)
+    roots = collect_roots(files, tgt)
     options = ResolveOptions(allow_pre=pre, preferred=preferred or {}, constraints=roots.constraints)
     return lock_from_roots(roots, files, finder, tgt, options, command="reprolock lock requirements.in")
 

@@ -71,7 +71,7 @@ class _Job:
 
     def roots(self) -> Roots:
         """The inputs' root requirements and constraints, for the target and the extras and groups asked for."""
-        return collect_roots(self.files, self.target.marker_env, extras=self.args.extra, groups=self.args.group)
+        return collect_roots(self.files, self.target, extras=self.args.extra, groups=self.args.group)
 
 
 def _default_inputs(cwd: Path) -> list[str]:

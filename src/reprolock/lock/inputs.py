@@ -10,13 +10,14 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 from reprolock.errors import InputError, UsageError
-from reprolock.lock.provider import Need, evaluate
+from reprolock.lock.provider import Need
 from reprolock.records import FileKind
 from reprolock.sources.pyproject import included_groups
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
+    from reprolock.lock.target import LockTarget
     from reprolock.records import Requirement, SourceFile
 
 _OPTIONAL = "project.optional-dependencies."
@@ -68,28 +69,18 @@ def _need(requirement: Requirement) -> Need:
     return Need(requirement.name, requirement.specifier, frozenset(requirement.extras), source=requirement, marker=requirement.marker)
 
 
-def _applies(requirement: Requirement, env: Mapping[str, str], holds: Callable[[Marker], bool] | None) -> bool:
+def _applies(requirement: Requirement, target: LockTarget) -> bool:
     if requirement.marker is None:
         return True
     try:
         marker = Marker(requirement.marker)
     except InvalidMarker as exc:
         raise InputError(f"{requirement.origin}: invalid marker: {exc}") from None
-    return holds(marker) if holds is not None else evaluate(marker, env)
+    return target.holds(marker)
 
 
-def collect_roots(
-    files: Sequence[SourceFile],
-    env: Mapping[str, str],
-    *,
-    extras: Iterable[str] = (),
-    groups: Iterable[str] = (),
-    holds: Callable[[Marker], bool] | None = None,
-) -> Roots:
-    """Root requirements (from requirement, ``.in`` and pyproject inputs) and constraints (``-c`` files).
-
-    A line applies when its marker holds for ``env`` (``holds``: the target's own judgement of a marker).
-    """
+def collect_roots(files: Sequence[SourceFile], target: LockTarget, *, extras: Iterable[str] = (), groups: Iterable[str] = ()) -> Roots:
+    """Root requirements (from requirement, ``.in`` and pyproject inputs) and constraints (``-c`` files): the lines whose marker holds for ``target``."""
     extra_names: set[str] = {canonicalize_name(name) for name in extras}
     group_names: set[str] = {canonicalize_name(name) for name in groups}
     _check_names(files, extra_names, group_names)
@@ -106,7 +97,7 @@ def collect_roots(
         for requirement in source.requirements:
             if not _selected(requirement, extra_names, selected_groups):
                 continue
-            if not _applies(requirement, env, holds):
+            if not _applies(requirement, target):
                 skipped.append(requirement)
                 continue
             constraint = requirement.constraint or is_constraint_file

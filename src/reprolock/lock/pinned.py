@@ -21,7 +21,6 @@ from reprolock.findings import Finding, finding
 from reprolock.lock.candidates import project_table
 from reprolock.lock.metadata import MetadataError, MetadataStore
 from reprolock.lock.model import Lock, LockedPackage, Provenance
-from reprolock.lock.provider import evaluate
 from reprolock.lock.resolve import needs_by_name, reached_from, root_marker, via_file
 from reprolock.versions import parse_version
 
@@ -110,7 +109,7 @@ def _walk(
     starts: Iterable[tuple[str, frozenset[str]]],
     pins: Mapping[str, Pin],
     requires: Mapping[str, tuple[Requirement, ...]],
-    env: Mapping[str, str],
+    target: LockTarget,
 ) -> tuple[dict[str, set[str]], list[tuple[str, Requirement]]]:
     """Edges of the closure of ``starts`` (with their extras), and requirements nothing pinned meets."""
     active: dict[str, set[str]] = {}
@@ -128,7 +127,7 @@ def _walk(
         active[name] = (known or set()) | extras
         children = edges.setdefault(name, set())
         for requirement in requires.get(name, ()):
-            if not evaluate(requirement.marker, env, ("", *sorted(active[name]))):
+            if not target.holds(requirement.marker, ("", *sorted(active[name]))):
                 continue
             dep = canonicalize_name(requirement.name)
             if dep not in pins:
@@ -169,15 +168,14 @@ def pinned_lock(
     workers: int = 0,
 ) -> tuple[Lock, list[Finding]]:
     """A lock of exactly ``pins`` (only the closure of ``roots`` when roots are given)."""
-    env = target.marker_env
     findings = list(_root_findings(roots or (), pins))
     starts = [(need.name, need.extras) for need in roots] if roots is not None else [(name, frozenset()) for name in pins]
     if roots is not None and all(pin.requires is not None for pin in pins.values()):
         # The pins carry their dependencies: fetch only the closure's pages.
         local = {name: _parse_requires(pin.requires) for name, pin in pins.items() if pin.requires is not None}
-        pins = {name: pins[name] for name in _walk(starts, pins, local, env)[0]}
+        pins = {name: pins[name] for name in _walk(starts, pins, local, target)[0]}
     fetched = _fetch(pins, finder, target, workers=workers)
-    edges, unmet = _walk(starts, pins, fetched.requires, env)
+    edges, unmet = _walk(starts, pins, fetched.requires, target)
     findings.extend(_closure_findings(pins, fetched, edges, unmet))
     parents: dict[str, set[str]] = {name: set() for name in edges}
     for parent, children in edges.items():

@@ -24,7 +24,6 @@ from reprolock.versions import parse_specifier, parse_version
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
-    from packaging.markers import Marker
     from packaging.requirements import Requirement as PepRequirement
     from resolvelib.structs import RequirementInformation
 
@@ -108,13 +107,6 @@ class ResolveOptions:
     constraints: Mapping[str, tuple[Need, ...]] = field(default_factory=dict)
     direct: Mapping[str, DirectProject] = field(default_factory=dict)
     """Direct references by name: each is the only candidate of its name."""
-
-
-def evaluate(marker: Marker | None, env: Mapping[str, str], extras: Iterable[str] = ("",)) -> bool:
-    """Whether the marker holds for the target with any of ``extras``."""
-    if marker is None:
-        return True
-    return any(marker.evaluate({**env, "extra": extra}) for extra in extras)
 
 
 def requirement_needs(what: str, requires: Iterable[PepRequirement], target: LockTarget, *, extras: Iterable[str]) -> Iterator[Need]:

@@ -265,7 +265,7 @@ def universal_lock(
     memo: dict[int, DirectProject] = {}
 
     def roots_for(target: LockTarget) -> tuple[Roots, Mapping[str, DirectProject]]:
-        roots = collect_roots(files, target.marker_env, extras=extras, groups=groups, holds=target.holds)
+        roots = collect_roots(files, target, extras=extras, groups=groups)
         roots, direct = with_direct(roots, download, cwd, offline=offline, memo=memo)
         located.update(direct)
         return roots, direct
