@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from packaging.markers import Marker
@@ -67,7 +68,7 @@ class Space:
         """
         return marker is None or any(sample in term.samples for term in _parse(self, marker, frozenset(extras)))
 
-    @property
+    @cached_property
     def everywhere(self) -> frozenset[int]:
         return frozenset(range(len(self.envs)))
 
@@ -147,10 +148,8 @@ class Space:
             return self.region(samples)
         possible = frozenset().union(*(frozenset.intersection(*(self.possible(atom) for atom in residual)) for residual in residuals))
         region = min((self.region(wider) for wider in self._widenings(samples, possible, covered)), key=lambda text: (len(text), text))
-        either = alternatives[0] if len(alternatives) == 1 else " or ".join(f"({item})" if " and " in item else item for item in alternatives)
-        if not region:
-            return either
-        return " and ".join(f"({item})" if " or " in item else item for item in (region, either))
+        either = _any_of(alternatives)
+        return _all_of([region, either]) if region else either
 
     def _widenings(self, samples: frozenset[int], possible: frozenset[int], covered: frozenset[int]) -> list[frozenset[int]]:
         """``samples`` and the larger sets that mean the same next to residual atoms true only on ``possible``."""
@@ -180,11 +179,8 @@ class Space:
             if platform not in full and minors - common:
                 by_minors.setdefault(minors - common, []).append(platform)
         for minors, platforms in sorted(by_minors.items(), key=lambda item: sorted(item[0])):
-            atoms = [part for part in (self._versions(minors), self._platforms(platforms)) if part]
-            parts.append(" and ".join(f"({atom})" if " or " in atom else atom for atom in atoms))
-        if len(parts) == 1:
-            return parts[0]
-        return " or ".join(f"({part})" if " and " in part else part for part in parts)
+            parts.append(_all_of([part for part in (self._versions(minors), self._platforms(platforms)) if part]))
+        return _any_of(parts)
 
     def _versions(self, minors: frozenset[int]) -> str:
         runs: list[list[int]] = []
@@ -267,6 +263,18 @@ def simplify(terms: Iterable[Term]) -> Dnf:
         if samples - covered:
             kept[residual] = samples - covered
     return frozenset(Term(samples, residual) for residual, samples in kept.items())
+
+
+def _all_of(items: Sequence[str]) -> str:
+    """``items`` joined by ``and``, an item holding an ``or`` in parentheses."""
+    return " and ".join(f"({item})" if " or " in item else item for item in items)
+
+
+def _any_of(items: Sequence[str]) -> str:
+    """``items`` joined by ``or``, an item holding an ``and`` in parentheses (for the reader: ``and`` binds first); one item as it is."""
+    if len(items) == 1:
+        return items[0]
+    return " or ".join(f"({item})" if " and " in item else item for item in items)
 
 
 def _wrapped(part: str) -> str:
