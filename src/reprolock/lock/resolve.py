@@ -191,14 +191,14 @@ class ReleaseOrigin:
     direct: DirectSource | None = None
 
 
-def origin_of(candidate: Candidate, provider: Provider) -> ReleaseOrigin:
+def origin_of(candidate: Candidate, metadata: MetadataStore) -> ReleaseOrigin:
     if candidate.direct is not None:
         direct = candidate.direct
         return ReleaseOrigin(direct.version or "", direct.dependencies.requires_python, direct=direct.source)
     release = candidate.release
     assert release is not None  # noqa: S101 - pinned candidates have one or the other
     yanked = (release.yanked_reason or "yanked") if release.yanked else None
-    return ReleaseOrigin(str(candidate.version), provider.metadata.get(release).requires_python, release.files, release.index_url, yanked)
+    return ReleaseOrigin(str(candidate.version), metadata.get(release).requires_python, release.files, release.index_url, yanked)
 
 
 def build_lock(
@@ -216,7 +216,7 @@ def build_lock(
     reached = reached_from(roots.needs, children)
     packages = []
     for name in sorted(pinned):
-        origin = origin_of(pinned[name], provider)
+        origin = origin_of(pinned[name], provider.metadata)
         packages.append(
             LockedPackage(
                 name=name,

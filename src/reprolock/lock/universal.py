@@ -210,12 +210,12 @@ def _resolve_all(
     roots_for: Callable[[LockTarget], tuple[Roots, Mapping[str, DirectProject]]],
     finder: PackageFinder,
     options_for: Callable[[LockTarget], ResolveOptions],
+    *,
+    metadata: MetadataStore,
     workers: int,
-) -> tuple[dict[Key, _Entry], list[Roots], Provider]:
+) -> tuple[dict[Key, _Entry], list[Roots]]:
     entries: dict[Key, _Entry] = {}
     every_roots: list[Roots] = []
-    metadata = MetadataStore(finder)
-    provider = None
     per_minor = len(UNIVERSAL_PLATFORMS)
     for start in range(0, len(universe.targets), per_minor):
         first = universe.targets[start]
@@ -236,8 +236,7 @@ def _resolve_all(
                 _record(entries, result, target.sample, universe.space)
         finally:
             lookahead.close()
-    assert provider is not None  # noqa: S101 - a universe has at least one target
-    return entries, every_roots, provider
+    return entries, every_roots
 
 
 def universal_lock(
@@ -270,9 +269,10 @@ def universal_lock(
         located.update(direct)
         return roots, direct
 
-    entries, every_roots, provider = _resolve_all(universe, roots_for, finder, options_for, workers)
+    metadata = MetadataStore(finder)
+    entries, every_roots = _resolve_all(universe, roots_for, finder, options_for, metadata=metadata, workers=workers)
     markers = _markers(entries, universe.space)
-    packages = _packages(entries, markers, universe.space, every_roots=every_roots, files=files, provider=provider)
+    packages = _packages(entries, markers, universe.space, every_roots=every_roots, files=files, metadata=metadata)
     target = universe.targets[0]
     environments = tuple(f'sys_platform == "{platform}"' for platform in universe.space.platforms)
     lock = Lock(packages, command, requires_python=universe.requires_python, exclude_newer=target.as_of, universal=universe.description, environments=environments)
@@ -286,7 +286,7 @@ def _packages(
     *,
     every_roots: Sequence[Roots],
     files: Sequence[SourceFile],
-    provider: Provider,
+    metadata: MetadataStore,
 ) -> tuple[LockedPackage, ...]:
     kinds = {source.path: source.kind for source in files}
     # each sample collects the same input lines again: one need per line and name (reached_from walks each one's closure)
@@ -301,7 +301,7 @@ def _packages(
     packages = []
     for key in sorted(entries, key=lambda key: (key[0], entries[key].candidate.version)):
         entry, name = entries[key], key[0]
-        origin = origin_of(entry.candidate, provider)
+        origin = origin_of(entry.candidate, metadata)
         parents = sorted({parent[0] for parent, _, _ in entry.incoming if parent is not None})
         packages.append(
             LockedPackage(
